@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Build the isola Python runtime component.
+#   runtime/python/build.sh [OUTPUT.wasm]   (default: runtime/python/out/isola-python.wasm)
+# Works from any directory. What goes into the component is decided by
+# src/isola_guest/stdlib_policy.py (and lazy_stdlib.ENABLED).
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+out="${1:-$here/out/isola-python.wasm}"
+case "$out" in /*) ;; *) out="$PWD/$out" ;; esac
+mkdir -p "$(dirname "$out")"
+
+cd "$root"
+start=$(date +%s)
+.venv/bin/componentize-py -d wit -w sandbox componentize app -p runtime/python/src -o "$out"
+end=$(date +%s)
+echo "built $out ($(stat -c %s "$out") bytes) in $((end - start))s"

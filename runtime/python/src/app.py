@@ -1,0 +1,69 @@
+"""Component entry point: componentize-py runs this at build time and snapshots the heap.
+
+Build-time work (importing the stdlib policy's modules, creating the event loop,
+patching urllib) is done here once; per-instance work happens lazily in
+``isola_guest.instance`` on the first export call.
+"""
+
+from isola_guest import hostapi
+
+hostapi.bind_wit()
+
+from isola_guest import stdlib_policy  # noqa: E402
+
+BUILD_IMPORT_PROBLEMS = []
+stdlib_policy.preload(BUILD_IMPORT_PROBLEMS)
+
+from isola_guest import lazy_stdlib, loop, runner, urllib_patch  # noqa: E402
+from isola_guest.errors import Failure  # noqa: E402
+import sandbox  # noqa: E402,F401  (must exist in the snapshot for user imports)
+import sandbox.http  # noqa: E402,F401
+
+lazy_stdlib.capture()
+loop.get_loop()
+urllib_patch.install()
+stdlib_policy.install()
+lazy_stdlib.install()
+
+from componentize_py_types import Err  # noqa: E402
+from wit_world import exports  # noqa: E402
+from wit_world.imports import types as wit_types  # noqa: E402
+
+_CODES = {
+    "exception": wit_types.ErrorCode.EXCEPTION,
+    "invalid-argument": wit_types.ErrorCode.INVALID_ARGUMENT,
+    "output-limit": wit_types.ErrorCode.OUTPUT_LIMIT,
+    "internal": wit_types.ErrorCode.INTERNAL,
+}
+
+
+def _text(s):
+    try:
+        s.encode("utf-8")
+        return s
+    except UnicodeEncodeError:
+        return s.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _guard(fn, *args):
+    # Nothing but Err may escape an export: anything else would trap the instance.
+    try:
+        fn(*args)
+    except Failure as f:
+        raise Err(wit_types.Error(code=_CODES.get(f.code, wit_types.ErrorCode.INTERNAL),
+                                  kind=_text(f.kind), message=_text(f.message)))
+    except BaseException as e:
+        raise Err(wit_types.Error(code=wit_types.ErrorCode.INTERNAL, kind=_text(type(e).__name__),
+                                  message=_text("isola runtime error: %s" % runner.format_exception(e))))
+
+
+class Guest(exports.Guest):
+    def eval_script(self, code: str) -> None:
+        _guard(runner.eval_script, code)
+
+    def eval_file(self, path: str) -> None:
+        _guard(runner.eval_file, path)
+
+    def call_func(self, name, args) -> None:
+        _guard(runner.call_func, name, args)
+

@@ -1,0 +1,52 @@
+"""Exception types shared by the runtime and the public ``sandbox`` module."""
+
+
+class StreamError(RuntimeError):
+    """A host-fed stream (iterator argument) failed on the producer side."""
+
+
+class HostError(RuntimeError):
+    """The host refused or failed a ``hostcall``; the message is the host's text."""
+
+
+class OutputLimitError(BaseException):
+    """The host refused more output (emit / stdout / logging).
+
+    Derived from BaseException so a broad ``except Exception`` in user code
+    does not swallow it; the runner additionally remembers that the limit was
+    hit, so the call fails with ``output-limit`` even if it is swallowed.
+    """
+
+
+class Failure(Exception):
+    """A failure with an explicit WIT error code, raised inside the runtime."""
+
+    def __init__(self, code, kind, message):
+        super().__init__(message)
+        self.code = code  # one of "exception", "invalid-argument", "output-limit", "internal"
+        self.kind = kind
+        self.message = message
+
+
+class _LimitState:
+    """Remembers the first output-limit refusal of the current export call."""
+
+    def __init__(self):
+        self.message = None
+
+    def hit(self, message):
+        if self.message is None:
+            self.message = message or "output limit exceeded"
+        raise OutputLimitError(self.message)
+
+    def reset(self):
+        self.message = None
+
+
+limit = _LimitState()
+
+
+def err_text(err):
+    """The message carried by a bindings ``Err`` (or anything else)."""
+    value = getattr(err, "value", err)
+    return value if isinstance(value, str) else str(value)

@@ -1,0 +1,65 @@
+"""Per-instance set-up.
+
+The component starts from a heap snapshot taken at build time, so anything
+that must differ per instance (environment, random seed, the host-backed
+output streams) is done lazily on the first export call of each instance.
+"""
+
+import asyncio
+import importlib
+import os
+import random
+import sys
+
+from . import hostapi, loop, output
+
+_ready = False
+
+
+def _rebuild_environ():
+    pairs = hostapi.get_environment()
+    # The snapshot still holds the build machine's environment: forget it.
+    for key in list(os.environ):
+        try:
+            del os.environ[key]
+        except Exception:
+            os.environ._data.pop(os.environ.encodekey(key), None)
+    for key, value in pairs:
+        try:
+            os.environ[key] = value
+        except Exception:  # e.g. "=" in a name; keep the rest
+            pass
+
+
+def _apply_pythonpath():
+    entries = [p for p in os.environ.get("PYTHONPATH", "").split(":") if p]
+    for p in reversed(entries):
+        if p in sys.path:
+            sys.path.remove(p)
+        sys.path.insert(0, p)
+    sys.path_importer_cache.clear()
+    importlib.invalidate_caches()
+
+
+def ensure_ready():
+    global _ready
+    if _ready:
+        return
+    output.install()
+    _rebuild_environ()
+    random.seed(os.urandom(32))
+    sys.argv = ["sandbox"]
+    sys.dont_write_bytecode = True  # mounted package dirs are usually read-only
+    _apply_pythonpath()
+    loop.install()
+    _ready = True
+
+
+def begin_call():
+    """Undo process-wide changes a previous call may have left behind."""
+    # Output always goes to the host at the start of a call, even if an earlier
+    # call replaced sys.stdout and never restored it.
+    sys.stdout = output.stdout
+    sys.stderr = output.stderr
+    # asyncio.Runner clears the current loop when it closes; put ours back.
+    asyncio.set_event_loop(loop.get_loop())

@@ -1,0 +1,127 @@
+"""Serve the rest of the pure-Python stdlib from sources captured at build time.
+
+Preloading every module would make each instance's heap large; keeping the
+(zlib-compressed) sources instead costs only their compressed size, and a
+module is compiled on first import. Switched by ``ENABLED``.
+"""
+
+import os
+import sys
+import zlib
+import importlib.abc
+import importlib.util
+
+from . import stdlib_policy
+
+ENABLED = True
+
+# Big, useless without a display/terminal/network, or tests of CPython itself.
+_SKIP_TOP = {
+    "test", "idlelib", "tkinter", "turtle", "turtledemo", "ensurepip", "lib2to3",
+    "pydoc_data", "venv", "site-packages", "__phello__", "_pyrepl", "curses",
+    "dbm", "sqlite3", "wsgiref", "xmlrpc", "multiprocessing", "concurrent",
+    "this", "antigravity", "pydoc", "_pydecimal", "_pyio", "ftplib", "smtplib",
+    "imaplib", "poplib", "nntplib", "telnetlib", "webbrowser",
+}
+
+# name -> (is_package, filename, compressed source)
+_sources = {}
+stats = {"modules": 0, "raw_bytes": 0, "compressed_bytes": 0}
+
+
+def _stdlib_root():
+    # Frozen modules report a stale os.__file__; look for the real sources.
+    for entry in sys.path:
+        if os.path.isfile(os.path.join(entry, "__future__.py")) and \
+                os.path.isfile(os.path.join(entry, "collections", "__init__.py")):
+            return entry
+    return None
+
+
+def capture():
+    """Read the stdlib sources not already imported. Runs at build time."""
+    root = _stdlib_root() if ENABLED else None
+    if root is None:
+        return
+    for dirpath, dirnames, filenames in os.walk(root):
+        rel = os.path.relpath(dirpath, root)
+        parts = [] if rel == "." else rel.split(os.sep)
+        if parts and (parts[0] in _SKIP_TOP or "tests" in parts or "test" in parts):
+            dirnames[:] = []
+            continue
+        if parts and "__init__.py" not in filenames:
+            dirnames[:] = []
+            continue
+        dirnames.sort()
+        for fn in sorted(filenames):
+            if not fn.endswith(".py"):
+                continue
+            stem = fn[:-3]
+            is_pkg = stem == "__init__"
+            mod_parts = parts if is_pkg else parts + [stem]
+            if not mod_parts or "-" in stem:
+                continue
+            name = ".".join(mod_parts)
+            top = mod_parts[0]
+            if top in _SKIP_TOP or top in stdlib_policy.DENIED or name in sys.modules:
+                continue
+            path = os.path.join(dirpath, fn)
+            try:
+                with open(path, "rb") as f:
+                    raw = f.read()
+            except OSError:
+                continue
+            packed = zlib.compress(raw, 9)
+            _sources[name] = (is_pkg, path, packed)
+            stats["modules"] += 1
+            stats["raw_bytes"] += len(raw)
+            stats["compressed_bytes"] += len(packed)
+
+
+class _Loader(importlib.abc.InspectLoader):
+    def create_module(self, spec):
+        return None
+
+    def get_source(self, fullname):
+        entry = _sources.get(fullname)
+        if entry is None:
+            raise ImportError("no captured source for %r" % fullname, name=fullname)
+        return importlib.util.decode_source(zlib.decompress(entry[2]))
+
+    def is_package(self, fullname):
+        return _sources[fullname][0]
+
+    def get_code(self, fullname):
+        entry = _sources[fullname]
+        return compile(zlib.decompress(entry[2]), entry[1], "exec", dont_inherit=True)
+
+    def exec_module(self, module):
+        exec(self.get_code(module.__spec__.name), module.__dict__)
+
+
+_loader = _Loader()
+
+
+class LazyStdlibFinder:
+    """Last on sys.meta_path: only answers for names nothing else could find."""
+
+    @staticmethod
+    def find_spec(fullname, path=None, target=None):
+        entry = _sources.get(fullname)
+        if entry is None:
+            return None
+        is_pkg, filename, _ = entry
+        spec = importlib.util.spec_from_loader(fullname, _loader, origin=filename, is_package=is_pkg)
+        spec.has_location = True
+        if is_pkg:
+            spec.submodule_search_locations = []
+        return spec
+
+    @staticmethod
+    def invalidate_caches():
+        pass
+
+
+def install():
+    if ENABLED and _sources and LazyStdlibFinder not in sys.meta_path:
+        sys.meta_path.append(LazyStdlibFinder)

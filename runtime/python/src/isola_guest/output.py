@@ -1,0 +1,123 @@
+"""sys.stdout / sys.stderr and logging, routed to the host."""
+
+import io
+import logging
+import sys
+
+from . import hostapi
+from .errors import limit, err_text
+
+# Flush early once this much text is buffered without a newline, so one huge
+# print does not sit in guest memory.
+_FLUSH_AT = 8192
+
+
+def _valid_text(text):
+    # WIT strings must be valid UTF-8; Python str may hold lone surrogates.
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+class HostWriter(io.TextIOBase):
+    """A line-buffered text stream whose lines go to ``emit-output``."""
+
+    def __init__(self, is_stderr):
+        super().__init__()
+        self._is_stderr = is_stderr
+        self._buf = []
+        self._size = 0
+
+    @property
+    def name(self):
+        return "<stderr>" if self._is_stderr else "<stdout>"
+
+    @property
+    def encoding(self):
+        return "utf-8"
+
+    @property
+    def errors(self):
+        return "strict"
+
+    def writable(self):
+        return True
+
+    def isatty(self):
+        return False
+
+    def fileno(self):
+        raise io.UnsupportedOperation("sandbox output streams have no file descriptor")
+
+    def write(self, s):
+        if not isinstance(s, str):
+            raise TypeError("write() argument must be str, not %s" % type(s).__name__)
+        if not s:
+            return 0
+        self._buf.append(s)
+        self._size += len(s)
+        if "\n" in s or self._size >= _FLUSH_AT:
+            self.flush()
+        return len(s)
+
+    def flush(self):
+        if not self._buf:
+            return
+        text = "".join(self._buf)
+        self._buf = []
+        self._size = 0
+        if limit.message is not None:
+            return  # already over the limit: drop, the call is failing anyway
+        try:
+            hostapi.emit_output(self._is_stderr, _valid_text(text))
+        except hostapi.Err as e:
+            limit.hit(err_text(e))
+
+    def discard(self):
+        self._buf = []
+        self._size = 0
+
+    def close(self):
+        # Closing the process-wide stream would break every later call.
+        self.flush()
+
+
+class HostLogHandler(logging.Handler):
+    """Sends every record that reaches the root logger to ``emit-log``."""
+
+    def emit(self, record):
+        # Not wrapped in handleError: an output-limit refusal must end the call.
+        msg = self.format(record)
+        if limit.message is not None:
+            return
+        try:
+            hostapi.emit_log(int(record.levelno), _valid_text(str(record.name)), _valid_text(msg))
+        except hostapi.Err as e:
+            limit.hit(err_text(e))
+
+
+stdout = HostWriter(False)
+stderr = HostWriter(True)
+log_handler = HostLogHandler()
+
+
+def install():
+    sys.stdout = sys.__stdout__ = stdout
+    sys.stderr = sys.__stderr__ = stderr
+    root = logging.getLogger()
+    for h in list(root.handlers):
+        root.removeHandler(h)
+    root.addHandler(log_handler)
+    # Without handlers the "last resort" handler would print to stderr.
+    logging.lastResort = None
+
+
+def flush_all():
+    """Flush both streams; errors are recorded in ``errors.limit``, not raised."""
+    for w in (stdout, stderr):
+        try:
+            w.flush()
+        except BaseException:
+            w.discard()

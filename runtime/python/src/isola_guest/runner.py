@@ -1,0 +1,206 @@
+"""The three guest exports, independent of the generated bindings.
+
+Each export returns None on success or raises ``Failure`` carrying the WIT
+error code; app.py turns that into the bindings' ``Err(Error(...))``.
+"""
+
+import ast
+import asyncio
+import inspect
+import os
+import sys
+import traceback
+
+from . import cbor, hostapi, instance, output
+from .emitting import emit, emit_final
+from .errors import Failure, OutputLimitError, limit
+from .loop import get_loop, run_until_complete
+from .streams import value_stream
+
+SCRIPT_NAME = "<script>"
+
+# One persistent module namespace per sandbox: scripts, files and calls share it.
+namespace = {"__name__": "__main__", "__builtins__": __builtins__, "__doc__": None}
+
+# Frames from these directories are the runtime's, not the user's.
+_HERE = os.path.dirname(os.path.abspath(__file__))
+_RUNTIME_DIRS = (_HERE + os.sep, os.path.join(os.path.dirname(_HERE), "sandbox") + os.sep)
+_RUNTIME_FILES = {os.path.join(os.path.dirname(_HERE), "app.py")}
+_ASYNCIO_DIR = os.path.dirname(os.path.abspath(asyncio.__file__)) + os.sep
+
+
+def _is_runtime(filename):
+    return filename in _RUNTIME_FILES or filename.startswith(_RUNTIME_DIRS)
+
+
+def _trim(te, seen):
+    """Drop runtime frames everywhere and asyncio plumbing before the user's first frame."""
+    if te is None or id(te) in seen:
+        return
+    seen.add(id(te))
+    frames = [f for f in te.stack if not _is_runtime(f.filename)]
+    while frames and frames[0].filename.startswith(_ASYNCIO_DIR):
+        frames.pop(0)
+    if frames or not te.stack:
+        te.stack[:] = frames
+    _trim(te.__cause__, seen)
+    _trim(te.__context__, seen)
+    for sub in getattr(te, "exceptions", None) or ():
+        _trim(sub, seen)
+
+
+def format_exception(exc):
+    try:
+        te = traceback.TracebackException.from_exception(exc)
+        _trim(te, set())
+        return "".join(te.format())
+    except Exception:  # formatting must never hide the original failure
+        return "".join(traceback.format_exception_only(type(exc), exc))
+
+
+def _user_failure(exc):
+    return Failure("exception", type(exc).__name__, format_exception(exc))
+
+
+# ---------------------------------------------------------------- export frame
+
+
+def _export(body):
+    """Common frame of every export: init, run, flush output, map errors."""
+    try:
+        instance.ensure_ready()
+    except Exception as e:
+        raise Failure("internal", type(e).__name__, "sandbox initialisation failed:\n" + format_exception(e)) from None
+    instance.begin_call()
+    limit.reset()
+    failure = None
+    try:
+        body()
+    except Failure as f:
+        failure = f
+    except OutputLimitError:
+        pass  # recorded in limit.message
+    except BaseException as e:
+        failure = _user_failure(e)
+    finally:
+        output.flush_all()
+    if limit.message is not None:
+        raise Failure("output-limit", "", limit.message)
+    if failure is not None:
+        raise failure
+
+
+def _run_code(code_obj):
+    if code_obj.co_flags & inspect.CO_COROUTINE:
+        run_until_complete(get_loop(), eval(code_obj, namespace))
+    else:
+        exec(code_obj, namespace)
+
+
+def _exec_guarded(source, filename):
+    try:
+        code_obj = compile(source, filename, "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT, dont_inherit=True)
+    except (SyntaxError, ValueError) as e:
+        raise _user_failure(e) from None
+    try:
+        _run_code(code_obj)
+    except SystemExit as e:
+        # sys.exit() / sys.exit(0) ends a script successfully, as it would a process.
+        if e.code not in (None, 0):
+            raise
+
+
+def eval_script(code):
+    _export(lambda: _exec_guarded(code, SCRIPT_NAME))
+
+
+def eval_file(path):
+    def body():
+        try:
+            with open(path, "rb") as f:
+                source = f.read()
+        except OSError as e:
+            raise Failure("invalid-argument", "", "cannot read file %r: %s" % (path, e)) from None
+        missing = object()
+        previous = namespace.get("__file__", missing)
+        namespace["__file__"] = path
+        try:
+            _exec_guarded(source, path)
+        finally:
+            if previous is missing:
+                namespace.pop("__file__", None)
+            else:
+                namespace["__file__"] = previous
+
+    _export(body)
+
+
+# ---------------------------------------------------------------- calls
+
+
+def _decode_args(args):
+    positional, keywords = [], {}
+    for i, arg in enumerate(args):
+        value = arg.value
+        raw = getattr(value, "value", None)
+        if isinstance(raw, (bytes, bytearray, memoryview)):
+            try:
+                decoded = cbor.loads(raw)
+            except (ValueError, TypeError) as e:
+                label = "argument %r" % arg.name if arg.name is not None else "positional argument %d" % i
+                raise Failure("invalid-argument", "", "%s is not valid CBOR: %s" % (label, e)) from None
+        elif raw is not None:
+            decoded = value_stream(raw)
+        else:
+            raise Failure("invalid-argument", "", "argument %d has an unknown value kind %r" % (i, value))
+        if arg.name is None:
+            if keywords:
+                raise Failure("invalid-argument", "", "positional argument %d follows keyword arguments" % i)
+            positional.append(decoded)
+        elif arg.name in keywords:
+            raise Failure("invalid-argument", "", "keyword argument %r given more than once" % arg.name)
+        else:
+            keywords[arg.name] = decoded
+    return positional, keywords
+
+
+def _drive_generator(gen):
+    try:
+        while True:
+            try:
+                item = next(gen)
+            except StopIteration as stop:
+                return stop.value
+            emit(item)
+    finally:
+        gen.close()
+
+
+async def _drive_async_generator(agen):
+    try:
+        async for item in agen:
+            emit(item)
+    finally:
+        await agen.aclose()
+
+
+def _call(name, args):
+    fn = namespace.get(name)
+    if fn is None and name not in namespace:
+        raise Failure("invalid-argument", "", "function %r is not defined in the sandbox (define it with eval-script first)" % name)
+    if not callable(fn):
+        raise Failure("invalid-argument", "", "%r is not callable (it is a %s)" % (name, type(fn).__name__))
+    positional, keywords = _decode_args(args)
+    result = fn(*positional, **keywords)
+    if inspect.isgenerator(result):
+        result = _drive_generator(result)
+    elif inspect.isasyncgen(result):
+        run_until_complete(get_loop(), _drive_async_generator(result))
+        result = None
+    elif inspect.isawaitable(result):
+        result = run_until_complete(get_loop(), result)
+    emit_final(result)
+
+
+def call_func(name, args):
+    _export(lambda: _call(name, args))
