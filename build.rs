@@ -1,1 +1,51 @@
-fn main() {}
+//! Build script: embeds the default Python runtime and regenerates
+//! `include/isola.h` from `src/ffi` with cbindgen.
+
+use std::{
+    env,
+    path::{Path, PathBuf},
+};
+
+use sha2::{Digest, Sha256};
+
+fn main() {
+    let root = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
+    if env::var_os("CARGO_FEATURE_EMBEDDED_RUNTIME").is_some() {
+        embed_runtime(&root);
+    }
+    generate_header(&root);
+}
+
+fn embed_runtime(root: &Path) {
+    println!("cargo:rerun-if-env-changed=ISOLA_RUNTIME_WASM");
+    let wasm = env::var_os("ISOLA_RUNTIME_WASM")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("runtime/python/out/isola-python.wasm"));
+    println!("cargo:rerun-if-changed={}", wasm.display());
+    let bytes = std::fs::read(&wasm).unwrap_or_else(|e| {
+        panic!(
+            "the default Python runtime {} is missing ({e}); build it first with `make runtime` \
+             (or disable the `embedded-runtime` feature)",
+            wasm.display()
+        )
+    });
+    let digest: String = Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect();
+    println!("cargo:rustc-env=ISOLA_RUNTIME_WASM={}", wasm.display());
+    println!("cargo:rustc-env=ISOLA_RUNTIME_SHA256={digest}");
+}
+
+fn generate_header(root: &Path) {
+    println!("cargo:rerun-if-changed=src/ffi");
+    println!("cargo:rerun-if-changed=cbindgen.toml");
+    let config = cbindgen::Config::from_file(root.join("cbindgen.toml")).expect("reading cbindgen.toml");
+    let bindings = match cbindgen::Builder::new()
+        .with_crate(root)
+        .with_config(config)
+        .generate()
+    {
+        Ok(bindings) => bindings,
+        Err(e) => panic!("generating include/isola.h: {e}"),
+    };
+    // Only touches the file when the content changes, so builds stay incremental.
+    bindings.write_to_file(root.join("include/isola.h"));
+}

@@ -1,0 +1,158 @@
+//! The host side of the `isola:sandbox/host` interface: what guest imports do.
+
+use wasmtime::component::Resource;
+use wasmtime_wasi::p2::{DynPollable, subscribe};
+
+use super::{
+    bindings::isola::sandbox::{
+        host::{self, EmitKind, HttpRequest as WitHttpRequest, HttpResponse as WitHttpResponse, OutputChannel},
+        types::{self, StreamNext},
+    },
+    state::InstanceState,
+    streams::{ChunkStream, HostcallFuture, HttpFuture},
+};
+use crate::{
+    host::{HttpRequest, HttpResponse},
+    value::Value,
+};
+
+impl types::Host for InstanceState {}
+
+impl host::Host for InstanceState {
+    async fn emit(&mut self, kind: EmitKind, value: Vec<u8>) -> wasmtime::Result<Result<(), String>> {
+        if let Err(message) = self.charge_output(value.len(), true) {
+            return Ok(Err(message));
+        }
+        let value = Value::from_cbor_unchecked(value);
+        match kind {
+            EmitKind::Item => self.call.sink.on_item(&value),
+            EmitKind::Final => self.call.sink.on_result(&value),
+        }
+        Ok(Ok(()))
+    }
+
+    async fn emit_output(&mut self, channel: OutputChannel, text: String) -> wasmtime::Result<Result<(), String>> {
+        if let Err(message) = self.charge_output(text.len(), false) {
+            return Ok(Err(message));
+        }
+        match channel {
+            OutputChannel::Stdout => self.call.sink.on_stdout(&text),
+            OutputChannel::Stderr => self.call.sink.on_stderr(&text),
+        }
+        Ok(Ok(()))
+    }
+
+    async fn emit_log(&mut self, level: u32, logger: String, message: String) -> wasmtime::Result<Result<(), String>> {
+        if let Err(limit) = self.charge_output(logger.len() + message.len(), false) {
+            return Ok(Err(limit));
+        }
+        self.call.sink.on_log(level, &logger, &message);
+        Ok(Ok(()))
+    }
+
+    async fn hostcall(&mut self, name: String, payload: Vec<u8>) -> wasmtime::Result<Resource<HostcallFuture>> {
+        let host = self.host.clone();
+        let answer = HostcallFuture::new(async move {
+            let payload = Value::from_cbor(payload).map_err(|e| e.to_string())?;
+            host.hostcall(&name, payload)
+                .await
+                .map(Value::into_cbor)
+                .map_err(|e| e.to_string())
+        });
+        Ok(self.table.push(answer)?)
+    }
+
+    async fn http_fetch(&mut self, request: WitHttpRequest) -> wasmtime::Result<Resource<HttpFuture>> {
+        let host = self.host.clone();
+        let request = HttpRequest {
+            method: request.method,
+            url: request.url,
+            headers: request.headers,
+            body: request.body,
+        };
+        let answer = HttpFuture::new(async move { host.http_request(request).await.map_err(|e| e.to_string()) });
+        Ok(self.table.push(answer)?)
+    }
+}
+
+impl host::HostValueIterator for InstanceState {
+    async fn subscribe(&mut self, this: Resource<ChunkStream>) -> wasmtime::Result<Resource<DynPollable>> {
+        subscribe(&mut self.table, this)
+    }
+
+    async fn try_next(&mut self, this: Resource<ChunkStream>) -> wasmtime::Result<StreamNext> {
+        Ok(self.table.get_mut(&this)?.try_next())
+    }
+
+    async fn drop(&mut self, this: Resource<ChunkStream>) -> wasmtime::Result<()> {
+        self.table.delete(this)?;
+        Ok(())
+    }
+}
+
+impl host::HostHostcallFuture for InstanceState {
+    async fn subscribe(&mut self, this: Resource<HostcallFuture>) -> wasmtime::Result<Resource<DynPollable>> {
+        subscribe(&mut self.table, this)
+    }
+
+    async fn get(&mut self, this: Resource<HostcallFuture>) -> wasmtime::Result<Option<Result<Vec<u8>, String>>> {
+        Ok(self.table.get_mut(&this)?.take())
+    }
+
+    async fn drop(&mut self, this: Resource<HostcallFuture>) -> wasmtime::Result<()> {
+        self.table.delete(this)?;
+        Ok(())
+    }
+}
+
+impl host::HostHttpFuture for InstanceState {
+    async fn subscribe(&mut self, this: Resource<HttpFuture>) -> wasmtime::Result<Resource<DynPollable>> {
+        subscribe(&mut self.table, this)
+    }
+
+    async fn get(&mut self, this: Resource<HttpFuture>) -> wasmtime::Result<Option<Result<WitHttpResponse, String>>> {
+        let Some(answer) = self.table.get_mut(&this)?.take() else {
+            return Ok(None);
+        };
+        let response = match answer {
+            Ok(response) => response,
+            Err(message) => return Ok(Some(Err(message))),
+        };
+        let HttpResponse { status, headers, body } = response;
+        let max_body = self.output_limits.max_value_bytes;
+        let body = self.table.push(ChunkStream::new(capped_body(body, max_body)))?;
+        Ok(Some(Ok(WitHttpResponse { status, headers, body })))
+    }
+
+    async fn drop(&mut self, this: Resource<HttpFuture>) -> wasmtime::Result<()> {
+        self.table.delete(this)?;
+        Ok(())
+    }
+}
+
+/// Turn a host body into guest chunks, failing the stream once the body
+/// grows past `max_bytes`.
+fn capped_body(
+    body: crate::host::BodyStream,
+    max_bytes: usize,
+) -> impl futures::Stream<Item = Result<Vec<u8>, String>> + Send + 'static {
+    use futures::StreamExt;
+    let mut seen = 0usize;
+    let mut failed = false;
+    body.map(move |chunk| match chunk {
+        Ok(bytes) => {
+            seen = seen.saturating_add(bytes.len());
+            if seen > max_bytes {
+                Err(format!("HTTP response body exceeds the limit of {max_bytes} bytes"))
+            } else {
+                Ok(bytes)
+            }
+        }
+        Err(e) => Err(e.to_string()),
+    })
+    .take_while(move |item| {
+        let keep = !failed;
+        failed |= item.is_err();
+        futures::future::ready(keep)
+    })
+}

@@ -1,0 +1,132 @@
+//! Everything a sandbox's wasmtime `Store` holds: WASI context, resource
+//! table, memory limiter, the host, and the state of the running call.
+
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
+    time::Instant,
+};
+
+use wasmtime::component::ResourceTable;
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+
+use super::limits::MemoryLimiter;
+use crate::host::{DiscardSink, Host, OutputSink};
+
+/// Output caps of one call.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct OutputLimits {
+    /// Largest single emitted value (CBOR bytes).
+    pub(crate) max_value_bytes: usize,
+    /// Largest total of values and text emitted by one call.
+    pub(crate) max_total_bytes: usize,
+}
+
+/// Which limit ended a call, recorded by the host side as it happens so the
+/// error reported to the user names the real cause.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Interruption {
+    Timeout,
+    Cancelled,
+    OutputLimit,
+}
+
+/// A flag another thread sets to stop the running call.
+#[derive(Debug, Default)]
+pub struct CancelFlag {
+    requested: AtomicBool,
+    notify: tokio::sync::Notify,
+}
+
+impl CancelFlag {
+    /// Ask the running call (or the next one) to stop.
+    pub fn cancel(&self) {
+        self.requested.store(true, Ordering::SeqCst);
+        self.notify.notify_waiters();
+    }
+
+    /// Whether a cancel was requested.
+    pub fn is_requested(&self) -> bool {
+        self.requested.load(Ordering::SeqCst)
+    }
+
+    /// Clear a request once the call it targeted has ended.
+    pub fn reset(&self) {
+        self.requested.store(false, Ordering::SeqCst);
+    }
+
+    /// Resolve when a cancel is requested.
+    pub async fn requested(&self) {
+        loop {
+            let notified = self.notify.notified();
+            if self.is_requested() {
+                return;
+            }
+            notified.await;
+        }
+    }
+}
+
+/// State of the call currently running in the store.
+pub(crate) struct CallState {
+    pub(crate) sink: Arc<dyn OutputSink>,
+    pub(crate) emitted_bytes: usize,
+    pub(crate) deadline: Option<Instant>,
+    pub(crate) interruption: Option<Interruption>,
+}
+
+impl Default for CallState {
+    fn default() -> Self {
+        Self {
+            sink: Arc::new(DiscardSink),
+            emitted_bytes: 0,
+            deadline: None,
+            interruption: None,
+        }
+    }
+}
+
+/// The data of one sandbox's store.
+pub struct InstanceState {
+    pub(crate) wasi: WasiCtx,
+    pub(crate) table: ResourceTable,
+    pub(crate) limiter: MemoryLimiter,
+    pub(crate) host: Arc<dyn Host>,
+    pub(crate) output_limits: OutputLimits,
+    pub(crate) cancel: Arc<CancelFlag>,
+    pub(crate) call: CallState,
+}
+
+impl InstanceState {
+    /// Account for `bytes` of output; `Err` names the limit that was hit.
+    pub(crate) fn charge_output(&mut self, bytes: usize, is_value: bool) -> Result<(), String> {
+        if is_value && bytes > self.output_limits.max_value_bytes {
+            self.call.interruption = Some(Interruption::OutputLimit);
+            return Err(format!(
+                "value of {bytes} bytes exceeds the limit of {} bytes per value",
+                self.output_limits.max_value_bytes
+            ));
+        }
+        let total = self.call.emitted_bytes.saturating_add(bytes);
+        if total > self.output_limits.max_total_bytes {
+            self.call.interruption = Some(Interruption::OutputLimit);
+            return Err(format!(
+                "call output exceeds the limit of {} bytes",
+                self.output_limits.max_total_bytes
+            ));
+        }
+        self.call.emitted_bytes = total;
+        Ok(())
+    }
+}
+
+impl WasiView for InstanceState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}

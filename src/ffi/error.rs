@@ -1,0 +1,178 @@
+//! `isola_error_t`: owned error objects with a stable code and a message.
+
+use std::ffi::{CString, c_char};
+
+use super::{
+    args::{BoxedHandle, handle},
+    guard_value,
+};
+use crate::sandbox::{Error, ErrorKind};
+
+/// Stable error codes. Values never change meaning between releases.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum isola_error_code_t {
+    /// A NULL pointer, invalid UTF-8, malformed JSON/CBOR, an unknown
+    /// function, an out-of-range enum value or option.
+    ISOLA_ERROR_INVALID_ARGUMENT = 1,
+    /// The object cannot do this now: the sandbox is unusable after a
+    /// timeout, cancel or trap, or is in use by another thread.
+    ISOLA_ERROR_INVALID_STATE = 2,
+    /// Python code raised; the message holds the traceback.
+    ISOLA_ERROR_GUEST_EXCEPTION = 3,
+    /// The call ran past its time limit; discard the sandbox.
+    ISOLA_ERROR_TIMEOUT = 4,
+    /// The call was cancelled; discard the sandbox.
+    ISOLA_ERROR_CANCELLED = 5,
+    /// The sandbox hit its memory limit.
+    ISOLA_ERROR_MEMORY_LIMIT = 6,
+    /// A value or the call's output exceeded its limit.
+    ISOLA_ERROR_OUTPUT_LIMIT = 7,
+    /// A host file or OS operation failed (runtime file, mount, cache).
+    ISOLA_ERROR_IO = 8,
+    /// The guest trapped (for example a stack overflow); discard the sandbox.
+    ISOLA_ERROR_TRAP = 9,
+    /// A bug or an unexpected runtime failure.
+    ISOLA_ERROR_INTERNAL = 10,
+}
+
+use isola_error_code_t as Code;
+
+/// An error returned by an isola function. Owned by the caller, who frees
+/// it with `isola_error_free`. Safe to read from any thread.
+pub struct isola_error_t {
+    code: Code,
+    message: CString,
+    guest_type: CString,
+}
+
+impl BoxedHandle for isola_error_t {}
+
+/// An error on its way to C.
+#[derive(Debug)]
+pub(crate) struct FfiError {
+    code: Code,
+    message: String,
+    guest_type: String,
+}
+
+impl FfiError {
+    pub(crate) fn new(code: Code, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+            guest_type: String::new(),
+        }
+    }
+
+    pub(crate) fn invalid_argument(message: impl Into<String>) -> Self {
+        Self::new(Code::ISOLA_ERROR_INVALID_ARGUMENT, message)
+    }
+
+    pub(crate) fn invalid_state(message: impl Into<String>) -> Self {
+        Self::new(Code::ISOLA_ERROR_INVALID_STATE, message)
+    }
+
+    pub(crate) fn internal(message: impl Into<String>) -> Self {
+        Self::new(Code::ISOLA_ERROR_INTERNAL, message)
+    }
+
+    pub(crate) fn into_raw(self) -> *mut isola_error_t {
+        // Interior NULs cannot be represented in a C string; show them.
+        let c = |s: String| CString::new(s.replace('\0', "\\0")).unwrap_or_default();
+        isola_error_t {
+            code: self.code,
+            message: c(self.message),
+            guest_type: c(self.guest_type),
+        }
+        .into_raw()
+    }
+}
+
+/// The one place mapping sandbox errors to C codes.
+impl From<Error> for FfiError {
+    fn from(e: Error) -> Self {
+        let code = match e.kind() {
+            ErrorKind::GuestException => Code::ISOLA_ERROR_GUEST_EXCEPTION,
+            ErrorKind::Timeout => Code::ISOLA_ERROR_TIMEOUT,
+            ErrorKind::Cancelled => Code::ISOLA_ERROR_CANCELLED,
+            ErrorKind::MemoryLimit => Code::ISOLA_ERROR_MEMORY_LIMIT,
+            ErrorKind::OutputLimit => Code::ISOLA_ERROR_OUTPUT_LIMIT,
+            ErrorKind::InvalidArgument => Code::ISOLA_ERROR_INVALID_ARGUMENT,
+            ErrorKind::InvalidState => Code::ISOLA_ERROR_INVALID_STATE,
+            ErrorKind::Trap => Code::ISOLA_ERROR_TRAP,
+            ErrorKind::Io => Code::ISOLA_ERROR_IO,
+            ErrorKind::Internal => Code::ISOLA_ERROR_INTERNAL,
+        };
+        let guest_type = match &e {
+            Error::UserCode { kind, .. } => kind.clone(),
+            _ => String::new(),
+        };
+        Self {
+            code,
+            message: e.to_string(),
+            guest_type,
+        }
+    }
+}
+
+impl From<crate::value::ValueError> for FfiError {
+    fn from(e: crate::value::ValueError) -> Self {
+        Self::invalid_argument(e.to_string())
+    }
+}
+
+/// The code of `error`. A NULL `error` yields `ISOLA_ERROR_INVALID_ARGUMENT`.
+#[unsafe(no_mangle)]
+pub extern "C" fn isola_error_code(error: *const isola_error_t) -> isola_error_code_t {
+    guard_value(Code::ISOLA_ERROR_INTERNAL, || {
+        handle(error, "error").map_or(Code::ISOLA_ERROR_INVALID_ARGUMENT, |e| e.code)
+    })
+}
+
+/// The message of `error`: NUL-terminated UTF-8, owned by the error and valid
+/// until `isola_error_free`. For guest exceptions it holds the Python
+/// traceback. Never NULL (a NULL `error` yields a static text).
+#[unsafe(no_mangle)]
+pub extern "C" fn isola_error_message(error: *const isola_error_t) -> *const c_char {
+    guard_value(c"internal error".as_ptr(), || match handle(error, "error") {
+        Ok(e) => e.message.as_ptr(),
+        Err(_) => c"error is NULL".as_ptr(),
+    })
+}
+
+/// The Python exception type name (for example `"ValueError"`) of a
+/// `ISOLA_ERROR_GUEST_EXCEPTION` error, else `""`. Owned by the error.
+#[unsafe(no_mangle)]
+pub extern "C" fn isola_error_guest_type(error: *const isola_error_t) -> *const c_char {
+    guard_value(c"".as_ptr(), || match handle(error, "error") {
+        Ok(e) => e.guest_type.as_ptr(),
+        Err(_) => c"".as_ptr(),
+    })
+}
+
+/// The stable name of a code, for example `"TIMEOUT"`; `"UNKNOWN"` for a
+/// value that is not a code. Static storage; never freed.
+#[unsafe(no_mangle)]
+pub extern "C" fn isola_error_code_name(code: u32) -> *const c_char {
+    let name = match code {
+        1 => c"INVALID_ARGUMENT",
+        2 => c"INVALID_STATE",
+        3 => c"GUEST_EXCEPTION",
+        4 => c"TIMEOUT",
+        5 => c"CANCELLED",
+        6 => c"MEMORY_LIMIT",
+        7 => c"OUTPUT_LIMIT",
+        8 => c"IO",
+        9 => c"TRAP",
+        10 => c"INTERNAL",
+        _ => c"UNKNOWN",
+    };
+    name.as_ptr()
+}
+
+/// Free an error. NULL is ignored.
+#[unsafe(no_mangle)]
+pub extern "C" fn isola_error_free(error: *mut isola_error_t) {
+    guard_value((), || isola_error_t::free_raw(error));
+}

@@ -1,0 +1,242 @@
+//! `isola_sandbox_options_t` and `isola_template_options_t`: settings
+//! objects filled by setters, then passed to `isola_sandbox_new` /
+//! `isola_template_new` (which copy them; the options may be freed after).
+
+use std::{ffi::c_char, path::PathBuf, time::Duration};
+
+use super::{
+    args::{BoxedHandle, c_str, handle_mut, opt_c_str},
+    error::{FfiError, isola_error_t},
+    guard, guard_value,
+};
+use crate::sandbox::{FsPerms, SandboxOptions};
+
+/// Mount mode: the guest may read files and list directories.
+pub const ISOLA_MOUNT_READ_ONLY: u32 = 0;
+/// Mount mode: the guest may also create, write and delete.
+pub const ISOLA_MOUNT_READ_WRITE: u32 = 1;
+
+/// Per-sandbox settings (memory, time, output caps, mounts, env). Not
+/// thread-safe: fill it from one thread.
+#[derive(Debug, Default, Clone)]
+pub struct isola_sandbox_options_t {
+    pub(crate) inner: SandboxOptions,
+}
+
+impl BoxedHandle for isola_sandbox_options_t {}
+
+/// Template settings: which runtime, the compile cache, the prelude, and
+/// the default sandbox options.
+#[derive(Debug, Default)]
+pub struct isola_template_options_t {
+    pub(crate) runtime_path: Option<PathBuf>,
+    pub(crate) cache_dir: Option<Option<PathBuf>>,
+    pub(crate) prelude: Option<String>,
+    pub(crate) defaults: isola_sandbox_options_t,
+}
+
+impl BoxedHandle for isola_template_options_t {}
+
+/// Create empty sandbox options (every setting inherits the template's).
+/// Free with `isola_sandbox_options_free`. Returns NULL only if allocation
+/// fails.
+#[unsafe(no_mangle)]
+pub extern "C" fn isola_sandbox_options_new() -> *mut isola_sandbox_options_t {
+    guard_value(std::ptr::null_mut(), || isola_sandbox_options_t::default().into_raw())
+}
+
+/// Free sandbox options. NULL is ignored.
+#[unsafe(no_mangle)]
+pub extern "C" fn isola_sandbox_options_free(options: *mut isola_sandbox_options_t) {
+    guard_value((), || isola_sandbox_options_t::free_raw(options));
+}
+
+/// Cap the sandbox's memory at `bytes` (> 0). Allocation past it raises
+/// Python `MemoryError`; the sandbox stays usable.
+#[unsafe(no_mangle)]
+pub extern "C" fn isola_sandbox_options_set_max_memory(
+    options: *mut isola_sandbox_options_t,
+    bytes: u64,
+) -> *mut isola_error_t {
+    guard(|| {
+        let options = handle_mut(options, "options")?;
+        let bytes = positive_usize(bytes, "max memory")?;
+        options.inner.max_memory(bytes);
+        Ok(())
+    })
+}
+
+/// Time limit of each eval or call in milliseconds; 0 removes the limit.
+/// A call past it fails with `ISOLA_ERROR_TIMEOUT` and the sandbox must be
+/// discarded.
+#[unsafe(no_mangle)]
+pub extern "C" fn isola_sandbox_options_set_timeout_ms(
+    options: *mut isola_sandbox_options_t,
+    milliseconds: u64,
+) -> *mut isola_error_t {
+    guard(|| {
+        let options = handle_mut(options, "options")?;
+        options.inner.timeout(timeout_ms(milliseconds));
+        Ok(())
+    })
+}
+
+/// Cap one emitted value and one HTTP response body at `bytes` (> 0).
+/// Default 16 MiB.
+#[unsafe(no_mangle)]
+pub extern "C" fn isola_sandbox_options_set_max_value_bytes(
+    options: *mut isola_sandbox_options_t,
+    bytes: u64,
+) -> *mut isola_error_t {
+    guard(|| {
+        let options = handle_mut(options, "options")?;
+        options.inner.max_value_bytes(positive_usize(bytes, "max value bytes")?);
+        Ok(())
+    })
+}
+
+/// Cap everything one call emits (values, stdout, stderr, logs) at
+/// `bytes` (> 0). Default 64 MiB.
+#[unsafe(no_mangle)]
+pub extern "C" fn isola_sandbox_options_set_max_output_bytes(
+    options: *mut isola_sandbox_options_t,
+    bytes: u64,
+) -> *mut isola_error_t {
+    guard(|| {
+        let options = handle_mut(options, "options")?;
+        options.inner.max_output_bytes(positive_usize(bytes, "max output bytes")?);
+        Ok(())
+    })
+}
+
+/// Make host directory `host_path` visible at absolute guest path
+/// `guest_path`; `mode` is `ISOLA_MOUNT_READ_ONLY` or
+/// `ISOLA_MOUNT_READ_WRITE`. A later mount at the same guest path replaces
+/// an earlier one. The directory is opened when a sandbox is created.
+#[unsafe(no_mangle)]
+pub extern "C" fn isola_sandbox_options_add_mount(
+    options: *mut isola_sandbox_options_t,
+    host_path: *const c_char,
+    guest_path: *const c_char,
+    mode: u32,
+) -> *mut isola_error_t {
+    guard(|| {
+        let options = handle_mut(options, "options")?;
+        let host_path = c_str(host_path, "host path")?;
+        let guest_path = c_str(guest_path, "guest path")?;
+        if !guest_path.starts_with('/') {
+            return Err(FfiError::invalid_argument(format!(
+                "guest path '{guest_path}' must be absolute"
+            )));
+        }
+        let perms = match mode {
+            ISOLA_MOUNT_READ_ONLY => FsPerms::ReadOnly,
+            ISOLA_MOUNT_READ_WRITE => FsPerms::ReadWrite,
+            other => return Err(FfiError::invalid_argument(format!("unknown mount mode {other}"))),
+        };
+        options.inner.mount(host_path, guest_path, perms);
+        Ok(())
+    })
+}
+
+/// Set environment variable `key` (non-empty, no `=`) to `value` in the
+/// guest's `os.environ`. Setting a key again replaces its value.
+#[unsafe(no_mangle)]
+pub extern "C" fn isola_sandbox_options_set_env(
+    options: *mut isola_sandbox_options_t,
+    key: *const c_char,
+    value: *const c_char,
+) -> *mut isola_error_t {
+    guard(|| {
+        let options = handle_mut(options, "options")?;
+        let key = c_str(key, "key")?;
+        let value = c_str(value, "value")?;
+        if key.is_empty() || key.contains('=') {
+            return Err(FfiError::invalid_argument(format!(
+                "environment key '{key}' must be non-empty and contain no '='"
+            )));
+        }
+        options.inner.env(key, value);
+        Ok(())
+    })
+}
+
+/// Create template options: embedded runtime, default cache directory, no
+/// prelude. Free with `isola_template_options_free`.
+#[unsafe(no_mangle)]
+pub extern "C" fn isola_template_options_new() -> *mut isola_template_options_t {
+    guard_value(std::ptr::null_mut(), || isola_template_options_t::default().into_raw())
+}
+
+/// Free template options. NULL is ignored.
+#[unsafe(no_mangle)]
+pub extern "C" fn isola_template_options_free(options: *mut isola_template_options_t) {
+    guard_value((), || isola_template_options_t::free_raw(options));
+}
+
+/// Use the runtime component at `path` instead of the embedded default
+/// runtime; NULL goes back to the embedded one.
+#[unsafe(no_mangle)]
+pub extern "C" fn isola_template_options_set_runtime_path(
+    options: *mut isola_template_options_t,
+    path: *const c_char,
+) -> *mut isola_error_t {
+    guard(|| {
+        let options = handle_mut(options, "options")?;
+        options.runtime_path = opt_c_str(path, "runtime path")?.map(PathBuf::from);
+        Ok(())
+    })
+}
+
+/// Cache compiled runtimes in `dir` (created if missing); NULL disables the
+/// cache. Without this call: `$ISOLA_CACHE_DIR`, else
+/// `$XDG_CACHE_HOME/isola`, else `~/.cache/isola`.
+#[unsafe(no_mangle)]
+pub extern "C" fn isola_template_options_set_cache_dir(
+    options: *mut isola_template_options_t,
+    dir: *const c_char,
+) -> *mut isola_error_t {
+    guard(|| {
+        let options = handle_mut(options, "options")?;
+        options.cache_dir = Some(opt_c_str(dir, "cache dir")?.map(PathBuf::from));
+        Ok(())
+    })
+}
+
+/// Python source run in every new sandbox before it is returned; the names
+/// it defines are visible to guest code. NULL removes the prelude.
+#[unsafe(no_mangle)]
+pub extern "C" fn isola_template_options_set_prelude(
+    options: *mut isola_template_options_t,
+    code: *const c_char,
+) -> *mut isola_error_t {
+    guard(|| {
+        let options = handle_mut(options, "options")?;
+        options.prelude = opt_c_str(code, "prelude")?.map(str::to_owned);
+        Ok(())
+    })
+}
+
+/// The default sandbox options of the template, to fill with the
+/// `isola_sandbox_options_set_*` functions. Borrowed: owned by `options`,
+/// valid until it is freed; do not free it. NULL when `options` is NULL.
+#[unsafe(no_mangle)]
+pub extern "C" fn isola_template_options_defaults(
+    options: *mut isola_template_options_t,
+) -> *mut isola_sandbox_options_t {
+    guard_value(std::ptr::null_mut(), || {
+        handle_mut(options, "options").map_or(std::ptr::null_mut(), |o| &raw mut o.defaults)
+    })
+}
+
+fn positive_usize(value: u64, what: &str) -> Result<usize, FfiError> {
+    match usize::try_from(value) {
+        Ok(0) => Err(FfiError::invalid_argument(format!("{what} must be greater than 0"))),
+        Ok(v) => Ok(v),
+        Err(_) => Err(FfiError::invalid_argument(format!("{what} {value} is too large"))),
+    }
+}
+
+pub(crate) fn timeout_ms(milliseconds: u64) -> Option<Duration> {
+    (milliseconds > 0).then(|| Duration::from_millis(milliseconds))
+}

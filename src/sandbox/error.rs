@@ -1,0 +1,116 @@
+//! Errors of the sandbox API.
+
+use crate::{engine::EngineError, value::ValueError};
+
+/// Result type of the sandbox API.
+pub type Result<T, E = Error> = core::result::Result<T, E>;
+
+/// Everything that can go wrong creating or using a sandbox. Each variant
+/// is a distinct kind a host can act on (see [`Error::kind`]).
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Guest code raised a Python exception.
+    #[error("{message}")]
+    UserCode {
+        /// Python exception type name, e.g. `ValueError`.
+        kind: String,
+        /// Formatted traceback and message.
+        message: String,
+    },
+    /// The call ran past its time limit; the sandbox is no longer usable.
+    #[error("call timed out after {0:?}; the sandbox must be discarded")]
+    Timeout(std::time::Duration),
+    /// The call was cancelled; the sandbox is no longer usable.
+    #[error("call cancelled; the sandbox must be discarded")]
+    Cancelled,
+    /// The sandbox hit its memory limit.
+    #[error("memory limit exceeded: {0}")]
+    MemoryLimit(String),
+    /// A value or the call's total output exceeded a limit.
+    #[error("output limit exceeded: {0}")]
+    OutputLimit(String),
+    /// An argument was unusable (bad value, unknown function, bad option).
+    #[error("invalid argument: {0}")]
+    InvalidArgument(String),
+    /// The sandbox cannot run calls any more (an earlier call trapped or was
+    /// interrupted).
+    #[error("sandbox unusable: {0}")]
+    Unusable(String),
+    /// The guest trapped (stack exhaustion, a runtime fault); the sandbox is
+    /// no longer usable.
+    #[error("guest trapped: {0}")]
+    Trap(String),
+    /// Filesystem or OS failure on the host.
+    #[error("io error: {0}")]
+    Io(#[from] std::io::Error),
+    /// wasmtime or runtime failure.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+/// A stable, matchable classification of [`Error`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorKind {
+    /// See [`Error::UserCode`].
+    GuestException,
+    /// See [`Error::Timeout`].
+    Timeout,
+    /// See [`Error::Cancelled`].
+    Cancelled,
+    /// See [`Error::MemoryLimit`].
+    MemoryLimit,
+    /// See [`Error::OutputLimit`].
+    OutputLimit,
+    /// See [`Error::InvalidArgument`].
+    InvalidArgument,
+    /// See [`Error::Unusable`].
+    InvalidState,
+    /// See [`Error::Trap`].
+    Trap,
+    /// See [`Error::Io`].
+    Io,
+    /// See [`Error::Internal`].
+    Internal,
+}
+
+impl Error {
+    /// The kind of this error.
+    #[must_use]
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Self::UserCode { .. } => ErrorKind::GuestException,
+            Self::Timeout(_) => ErrorKind::Timeout,
+            Self::Cancelled => ErrorKind::Cancelled,
+            Self::MemoryLimit(_) => ErrorKind::MemoryLimit,
+            Self::OutputLimit(_) => ErrorKind::OutputLimit,
+            Self::InvalidArgument(_) => ErrorKind::InvalidArgument,
+            Self::Unusable(_) => ErrorKind::InvalidState,
+            Self::Trap(_) => ErrorKind::Trap,
+            Self::Io(_) => ErrorKind::Io,
+            Self::Internal(_) => ErrorKind::Internal,
+        }
+    }
+}
+
+impl From<ValueError> for Error {
+    fn from(e: ValueError) -> Self {
+        Self::InvalidArgument(e.to_string())
+    }
+}
+
+impl From<EngineError> for Error {
+    fn from(e: EngineError) -> Self {
+        match e {
+            EngineError::Io { context, source } => {
+                Self::Io(std::io::Error::new(source.kind(), format!("{context}: {source}")))
+            }
+            EngineError::Wasm(e) => Self::Internal(format!("{e:#}")),
+        }
+    }
+}
+
+impl From<wasmtime::Error> for Error {
+    fn from(e: wasmtime::Error) -> Self {
+        Self::Internal(format!("{e:#}"))
+    }
+}

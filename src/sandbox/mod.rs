@@ -1,0 +1,54 @@
+//! The Rust API: templates, sandboxes, options, arguments and output.
+//!
+//! Typical flow: build a [`SandboxTemplate`] once per process with
+//! [`SandboxTemplate::builder`], create a [`Sandbox`] per isolated user or
+//! task with [`SandboxTemplate::instantiate`], then evaluate code and call
+//! guest functions with [`Arg`] inputs.
+
+#[cfg(feature = "embedded-runtime")]
+mod embedded;
+mod error;
+mod instance;
+mod options;
+mod output;
+mod template;
+
+use std::pin::Pin;
+
+use futures::Stream;
+
+pub use error::{Error, ErrorKind, Result};
+pub use instance::{CancelHandle, Sandbox};
+pub use options::{
+    DEFAULT_MAX_OUTPUT_BYTES, DEFAULT_MAX_VALUE_BYTES, DirectoryMapping, FsPerms, SandboxOptions,
+};
+pub use output::CallOutput;
+pub use template::{SandboxTemplate, SandboxTemplateBuilder};
+
+use crate::value::Value;
+
+/// A stream of values fed to the guest as an iterator argument.
+pub type ValueStream = Pin<Box<dyn Stream<Item = Value> + Send + 'static>>;
+
+/// One argument of [`Sandbox::call`].
+pub enum Arg {
+    /// A positional value.
+    Positional(Value),
+    /// A keyword value.
+    Named(String, Value),
+    /// A positional iterator pulling values from the host lazily.
+    PositionalStream(ValueStream),
+    /// A keyword iterator pulling values from the host lazily.
+    NamedStream(String, ValueStream),
+}
+
+impl std::fmt::Debug for Arg {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Positional(v) => f.debug_tuple("Positional").field(v).finish(),
+            Self::Named(n, v) => f.debug_tuple("Named").field(n).field(v).finish(),
+            Self::PositionalStream(_) => f.write_str("PositionalStream(..)"),
+            Self::NamedStream(n, _) => f.debug_tuple("NamedStream").field(n).finish_non_exhaustive(),
+        }
+    }
+}

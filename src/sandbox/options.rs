@@ -1,0 +1,140 @@
+//! Per-template defaults and per-sandbox overrides.
+
+use std::{
+    path::{Path, PathBuf},
+    time::Duration,
+};
+
+/// Access the guest gets to a mount: `FsPerms::ReadOnly` or `FsPerms::ReadWrite`.
+pub use wasmtime_wasi::FsPerms;
+
+/// Default cap on one emitted value or HTTP body: 16 MiB.
+pub const DEFAULT_MAX_VALUE_BYTES: usize = 16 << 20;
+/// Default cap on everything one call emits (values, text, logs): 64 MiB.
+pub const DEFAULT_MAX_OUTPUT_BYTES: usize = 64 << 20;
+
+/// A host directory visible to the guest at `guest`.
+#[derive(Clone, Debug)]
+pub struct DirectoryMapping {
+    /// Host directory.
+    pub host: PathBuf,
+    /// Absolute guest path it appears at.
+    pub guest: String,
+    /// Read-only or read-write.
+    pub perms: FsPerms,
+}
+
+/// Options of a sandbox. Set on the template builder as defaults for every
+/// sandbox, and per sandbox as overrides ([`SandboxOptions::merged_with`]).
+#[derive(Clone, Debug, Default)]
+pub struct SandboxOptions {
+    pub(crate) max_memory: Option<usize>,
+    pub(crate) timeout: Option<Duration>,
+    pub(crate) max_value_bytes: Option<usize>,
+    pub(crate) max_output_bytes: Option<usize>,
+    pub(crate) directory_mappings: Vec<DirectoryMapping>,
+    pub(crate) env: Vec<(String, String)>,
+}
+
+impl SandboxOptions {
+    /// Cap this sandbox's linear memory at `max_memory` bytes; growth past it
+    /// becomes a Python `MemoryError`.
+    pub fn max_memory(&mut self, max_memory: usize) -> &mut Self {
+        self.max_memory = Some(max_memory);
+        self
+    }
+
+    /// Default time limit of each call (eval or call); `None` means none.
+    pub fn timeout(&mut self, timeout: Option<Duration>) -> &mut Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Cap on one emitted value and on one HTTP response body.
+    pub fn max_value_bytes(&mut self, bytes: usize) -> &mut Self {
+        self.max_value_bytes = Some(bytes);
+        self
+    }
+
+    /// Cap on everything one call emits.
+    pub fn max_output_bytes(&mut self, bytes: usize) -> &mut Self {
+        self.max_output_bytes = Some(bytes);
+        self
+    }
+
+    /// Mount a host directory at an absolute guest path. A later mount at
+    /// the same guest path replaces an earlier one.
+    pub fn mount(
+        &mut self,
+        host_path: impl AsRef<Path>,
+        guest_path: impl AsRef<str>,
+        perms: FsPerms,
+    ) -> &mut Self {
+        let mapping = DirectoryMapping {
+            host: host_path.as_ref().to_path_buf(),
+            guest: guest_path.as_ref().to_string(),
+            perms,
+        };
+        upsert_mount(&mut self.directory_mappings, mapping);
+        self
+    }
+
+    /// Set an environment variable visible to the guest (`os.environ`).
+    /// Setting a key again replaces its value.
+    pub fn env(&mut self, key: impl AsRef<str>, value: impl AsRef<str>) -> &mut Self {
+        upsert_env(&mut self.env, key.as_ref(), value.as_ref());
+        self
+    }
+
+    /// These options with `overrides` applied: scalar options set in
+    /// `overrides` win, mounts replace by guest path, env replaces by key.
+    #[must_use]
+    pub fn merged_with(&self, overrides: &Self) -> Self {
+        let mut merged = self.clone();
+        merged.max_memory = overrides.max_memory.or(self.max_memory);
+        merged.timeout = overrides.timeout.or(self.timeout);
+        merged.max_value_bytes = overrides.max_value_bytes.or(self.max_value_bytes);
+        merged.max_output_bytes = overrides.max_output_bytes.or(self.max_output_bytes);
+        for mapping in &overrides.directory_mappings {
+            upsert_mount(&mut merged.directory_mappings, mapping.clone());
+        }
+        for (key, value) in &overrides.env {
+            upsert_env(&mut merged.env, key, value);
+        }
+        merged
+    }
+}
+
+fn upsert_mount(mounts: &mut Vec<DirectoryMapping>, mapping: DirectoryMapping) {
+    match mounts.iter_mut().find(|m| m.guest == mapping.guest) {
+        Some(existing) => *existing = mapping,
+        None => mounts.push(mapping),
+    }
+}
+
+fn upsert_env(env: &mut Vec<(String, String)>, key: &str, value: &str) {
+    match env.iter_mut().find(|(k, _)| k == key) {
+        Some(existing) => value.clone_into(&mut existing.1),
+        None => env.push((key.to_string(), value.to_string())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn overrides_replace_by_key_and_guest_path() {
+        let mut base = SandboxOptions::default();
+        base.env("A", "1").env("B", "2").max_memory(10);
+        base.mount("/tmp", "/data", FsPerms::ReadOnly);
+        let mut over = SandboxOptions::default();
+        over.env("B", "3").env("C", "4");
+        over.mount("/var", "/data", FsPerms::ReadWrite);
+        let merged = base.merged_with(&over);
+        assert_eq!(merged.env, vec![("A".into(), "1".into()), ("B".into(), "3".into()), ("C".into(), "4".into())]);
+        assert_eq!(merged.directory_mappings.len(), 1);
+        assert_eq!(merged.directory_mappings[0].host, PathBuf::from("/var"));
+        assert_eq!(merged.max_memory, Some(10));
+    }
+}

@@ -1,0 +1,207 @@
+//! Compiled, shareable templates that sandboxes are instantiated from.
+
+use std::{path::PathBuf, sync::Arc};
+
+use wasmtime::{
+    Engine,
+    component::{HasSelf, Linker},
+};
+
+use super::{
+    Error, Result, Sandbox,
+    options::{FsPerms, SandboxOptions},
+};
+use crate::{
+    engine::{
+        bindings::{SandboxPre, isola::sandbox as wit},
+        cache, config, epoch,
+        state::InstanceState,
+    },
+    host::Host,
+};
+
+/// Where the template's cache lives.
+#[derive(Debug, Clone, Default)]
+enum CacheSetting {
+    #[default]
+    Default,
+    Disabled,
+    Dir(PathBuf),
+}
+
+/// Builder of a [`SandboxTemplate`]: runtime defaults for every sandbox made
+/// from the template.
+#[derive(Debug, Default)]
+pub struct SandboxTemplateBuilder {
+    cache: CacheSetting,
+    base_options: SandboxOptions,
+    prelude: Option<String>,
+}
+
+impl SandboxTemplateBuilder {
+    /// Directory for compiled artifacts; `None` disables the cache. Without
+    /// this call the default directory is used (`$ISOLA_CACHE_DIR`, else
+    /// `$XDG_CACHE_HOME/isola`, else `~/.cache/isola`).
+    #[must_use]
+    pub fn cache(mut self, cache: Option<PathBuf>) -> Self {
+        self.cache = cache.map_or(CacheSetting::Disabled, CacheSetting::Dir);
+        self
+    }
+
+    /// Default memory cap of each sandbox, in bytes.
+    #[must_use]
+    pub fn max_memory(mut self, max_memory: usize) -> Self {
+        self.base_options.max_memory(max_memory);
+        self
+    }
+
+    /// Default time limit of each call.
+    #[must_use]
+    pub fn timeout(mut self, timeout: Option<std::time::Duration>) -> Self {
+        self.base_options.timeout(timeout);
+        self
+    }
+
+    /// Mount a host directory in every sandbox.
+    #[must_use]
+    pub fn mount(
+        mut self,
+        host_path: impl AsRef<std::path::Path>,
+        guest_path: impl AsRef<str>,
+        perms: FsPerms,
+    ) -> Self {
+        self.base_options.mount(host_path, guest_path, perms);
+        self
+    }
+
+    /// Set an environment variable in every sandbox.
+    #[must_use]
+    pub fn env(mut self, key: impl AsRef<str>, value: impl AsRef<str>) -> Self {
+        self.base_options.env(key, value);
+        self
+    }
+
+    /// Replace all defaults at once.
+    #[must_use]
+    pub fn options(mut self, options: SandboxOptions) -> Self {
+        self.base_options = options;
+        self
+    }
+
+    /// Python source run in every sandbox before its first call; the names
+    /// it defines are visible to guest code.
+    #[must_use]
+    pub fn prelude(mut self, prelude: Option<String>) -> Self {
+        self.prelude = prelude;
+        self
+    }
+
+    /// Build from a runtime component file.
+    ///
+    /// # Errors
+    /// [`Error::Io`] when the file cannot be read, [`Error::Internal`] when it
+    /// is not a usable runtime component.
+    pub async fn build(self, wasm: impl AsRef<std::path::Path>) -> Result<SandboxTemplate> {
+        let path = wasm.as_ref();
+        let bytes = std::fs::read(path).map_err(|e| {
+            Error::Io(std::io::Error::new(e.kind(), format!("reading runtime {}: {e}", path.display())))
+        })?;
+        let digest = cache::sha256(&bytes);
+        self.build_from_bytes(&bytes, &digest)
+    }
+
+    /// Build from the Python runtime embedded in this library.
+    ///
+    /// # Errors
+    /// As [`SandboxTemplateBuilder::build`].
+    #[cfg(feature = "embedded-runtime")]
+    pub async fn build_embedded(self) -> Result<SandboxTemplate> {
+        let (bytes, digest) = super::embedded::runtime();
+        self.build_from_bytes(bytes, &digest)
+    }
+
+    fn build_from_bytes(self, wasm: &[u8], digest: &[u8; 32]) -> Result<SandboxTemplate> {
+        let engine = config::engine()?;
+        let cache_dir = match self.cache {
+            CacheSetting::Default => cache::default_dir(),
+            CacheSetting::Disabled => None,
+            CacheSetting::Dir(dir) => Some(dir),
+        };
+        let component = cache::load_or_compile(engine, wasm, digest, cache_dir.as_deref())?;
+        let linker = new_linker(engine)?;
+        let pre = SandboxPre::new(linker.instantiate_pre(&component)?)
+            .map_err(|e| Error::Internal(format!("not an isola runtime component: {e:#}")))?;
+        epoch::ensure_ticker(engine);
+        Ok(SandboxTemplate {
+            inner: Arc::new(TemplateInner {
+                engine,
+                pre,
+                base_options: self.base_options,
+                prelude: self.prelude,
+            }),
+        })
+    }
+}
+
+fn new_linker(engine: &Engine) -> Result<Linker<InstanceState>> {
+    let mut linker = Linker::new(engine);
+    wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
+    wit::types::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)?;
+    wit::host::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)?;
+    Ok(linker)
+}
+
+pub(crate) struct TemplateInner {
+    pub(crate) engine: &'static Engine,
+    pub(crate) pre: SandboxPre<InstanceState>,
+    pub(crate) base_options: SandboxOptions,
+    pub(crate) prelude: Option<String>,
+}
+
+/// A compiled runtime plus defaults. Immutable, cheap to clone, and safe to
+/// share across threads; every sandbox made from it is isolated.
+#[derive(Clone)]
+pub struct SandboxTemplate {
+    pub(crate) inner: Arc<TemplateInner>,
+}
+
+impl std::fmt::Debug for SandboxTemplate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SandboxTemplate")
+            .field("base_options", &self.inner.base_options)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SandboxTemplate {
+    /// Start building a template.
+    #[must_use]
+    pub fn builder() -> SandboxTemplateBuilder {
+        SandboxTemplateBuilder::default()
+    }
+
+    /// The template's default options.
+    #[must_use]
+    pub fn base_options(&self) -> &SandboxOptions {
+        &self.inner.base_options
+    }
+
+    /// Create an isolated sandbox. `options` override the template defaults
+    /// ([`SandboxOptions::merged_with`]). Runs the prelude, if any.
+    ///
+    /// # Errors
+    /// [`Error::Io`] for unusable mounts, [`Error::MemoryLimit`] when the
+    /// runtime does not fit the memory cap, [`Error::UserCode`] when the
+    /// prelude raises.
+    pub async fn instantiate(&self, host: impl Host, options: &SandboxOptions) -> Result<Sandbox> {
+        Sandbox::new(Arc::clone(&self.inner), Arc::new(host), options).await
+    }
+
+    /// As [`SandboxTemplate::instantiate`] with a shared host object.
+    ///
+    /// # Errors
+    /// As [`SandboxTemplate::instantiate`].
+    pub async fn instantiate_shared(&self, host: Arc<dyn Host>, options: &SandboxOptions) -> Result<Sandbox> {
+        Sandbox::new(Arc::clone(&self.inner), host, options).await
+    }
+}

@@ -1,0 +1,113 @@
+//! Evaluating scripts and calling guest functions.
+
+mod common;
+
+use std::sync::Arc;
+
+use common::{Event, Recorder, eval, json, sandbox, text};
+use isola::{Arg, ErrorKind};
+
+#[tokio::test(flavor = "multi_thread")]
+async fn call_with_positional_args_returns_the_result() {
+    let mut sb = sandbox().await;
+    eval(&mut sb, "def add(a, b):\n    return a + b\n").await;
+    let out = sb
+        .call("add", [Arg::Positional(json("1")), Arg::Positional(json("2"))])
+        .await
+        .unwrap();
+    assert_eq!(text(out.result.as_ref().unwrap()), "3");
+    assert!(out.items.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn call_with_named_args() {
+    let mut sb = sandbox().await;
+    eval(&mut sb, "def greet(name, punct='!'):\n    return f'hi {name}{punct}'\n").await;
+    let out = sb
+        .call(
+            "greet",
+            [Arg::Positional(json("\"bob\"")), Arg::Named("punct".into(), json("\"?\""))],
+        )
+        .await
+        .unwrap();
+    assert_eq!(text(out.result.as_ref().unwrap()), "\"hi bob?\"");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn definitions_persist_between_evals() {
+    let mut sb = sandbox().await;
+    eval(&mut sb, "x = 40").await;
+    eval(&mut sb, "def f():\n    return x + 2\n").await;
+    let out = sb.call("f", []).await.unwrap();
+    assert_eq!(text(out.result.as_ref().unwrap()), "42");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn exception_carries_type_and_traceback() {
+    let mut sb = sandbox().await;
+    eval(&mut sb, "def boom(n):\n    raise ValueError(f'bad {n}')\n").await;
+    let err = sb.call("boom", [Arg::Positional(json("7"))]).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::GuestException);
+    let isola::Error::UserCode { kind, message } = &err else { panic!("{err:?}") };
+    assert_eq!(kind, "ValueError");
+    assert!(message.contains("Traceback"), "{message}");
+    assert!(message.contains("ValueError: bad 7"), "{message}");
+    assert!(message.contains("in boom"), "{message}");
+    // the sandbox keeps working after a Python exception
+    eval(&mut sb, "y = 1").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn syntax_error_is_a_guest_exception() {
+    let mut sb = sandbox().await;
+    let err = sb.eval_script("def (:", Arc::new(Recorder::default())).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::GuestException);
+    assert!(err.to_string().contains("SyntaxError"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn unknown_function_is_an_invalid_argument() {
+    let mut sb = sandbox().await;
+    let err = sb.call("nope", []).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidArgument, "{err}");
+    assert!(err.to_string().contains("nope"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn print_reaches_the_sink_as_stdout() {
+    let mut sb = sandbox().await;
+    let out = eval(&mut sb, "import sys\nprint('hello')\nprint('oops', file=sys.stderr)").await;
+    assert_eq!(out.stdout, "hello\n");
+    assert_eq!(out.stderr, "oops\n");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn values_roundtrip_with_full_precision() {
+    let mut sb = sandbox().await;
+    eval(&mut sb, "def echo(v):\n    return v\n").await;
+    for v in [
+        r#"{"a":[1,2.5,"x",null,true,false]}"#,
+        "18446744073709551615",
+        "-18446744073709551616",
+        "123456789012345678901234567890",
+        r#""üñí €""#,
+    ] {
+        let out = sb.call("echo", [Arg::Positional(json(v))]).await.unwrap();
+        assert_eq!(text(out.result.as_ref().unwrap()), v);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sandboxes_are_isolated() {
+    let mut a = sandbox().await;
+    let mut b = sandbox().await;
+    eval(&mut a, "secret = 1").await;
+    let err = b.eval_script("secret", Arc::new(Recorder::default())).await.unwrap_err();
+    assert!(err.to_string().contains("NameError"), "{err}");
+    let events = {
+        let r = Arc::new(Recorder::default());
+        a.eval_script("print(secret)", r.clone()).await.unwrap();
+        r.events()
+    };
+    assert!(events.contains(&Event::Stdout("1\n".into())), "{events:?}");
+}
