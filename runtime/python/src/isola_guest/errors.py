@@ -50,3 +50,8 @@ def err_text(err):
     """The message carried by a bindings ``Err`` (or anything else)."""
     value = getattr(err, "value", err)
     return value if isinstance(value, str) else str(value)
+
+
+# Users meet these as sandbox.HostError etc.; say so in tracebacks.
+for _cls in (StreamError, HostError, OutputLimitError):
+    _cls.__module__ = "sandbox"

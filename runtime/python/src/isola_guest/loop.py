@@ -22,6 +22,9 @@ class DeadlockError(RuntimeError):
     """Nothing can ever make progress: no ready callbacks, timers or host waits."""
 
 
+DeadlockError.__module__ = "sandbox"
+
+
 DEADLOCK_MESSAGE = (
     "event loop deadlock: the awaited task can never finish because no "
     "callbacks are ready, no timers are scheduled and nothing is waiting on the "
@@ -159,14 +162,15 @@ def run_until_complete(loop, awaitable):
     try:
         return loop.run_until_complete(task)
     except DeadlockError:
-        # The task can never finish; silence asyncio's "destroyed but pending".
-        task._log_destroy_pending = False
-        coro = task.get_coro() if hasattr(task, "get_coro") else None
-        if coro is not None and hasattr(coro, "close"):
-            try:
-                coro.close()
-            except BaseException:
-                pass
+        # Unwind the stuck task so its finally blocks run and it is not left
+        # pending for the next call; if unwinding blocks too, abandon it quietly.
+        task.cancel()
+        try:
+            loop.run_until_complete(task)
+        except BaseException:
+            pass
+        if not task.done():
+            task._log_destroy_pending = False
         raise
     finally:
         _cancel_leftovers(loop, task)

@@ -41,8 +41,7 @@ def _trim(te, seen):
     frames = [f for f in te.stack if not _is_runtime(f.filename)]
     while frames and frames[0].filename.startswith(_ASYNCIO_DIR):
         frames.pop(0)
-    if frames or not te.stack:
-        te.stack[:] = frames
+    te.stack[:] = frames
     _trim(te.__cause__, seen)
     _trim(te.__context__, seen)
     for sub in getattr(te, "exceptions", None) or ():

@@ -59,6 +59,10 @@ _DENY_MSG = (
     "stdlib policy: the sandbox has no sockets, processes or native FFI; use "
     "sandbox.http or sandbox.hostcall to ask the host)"
 )
+_THIRD_PARTY_MSG = (
+    "No module named '%s' (isola sandbox: third-party packages import only "
+    "from directories on sys.path, e.g. a mounted directory listed in PYTHONPATH)"
+)
 _MISSING_MSG = (
     "module '%s' is not available in the isola sandbox (isola stdlib policy: "
     "only preloaded standard library modules and pure-Python packages on "
@@ -105,9 +109,11 @@ def _policy_import(name, globals=None, locals=None, fromlist=(), level=0):
         return _original_import(name, globals, locals, fromlist, level)
     except ModuleNotFoundError as e:
         missing = e.name
-        if (missing and _top(missing) in getattr(sys, "stdlib_module_names", ())
-                and "isola" not in str(e)):
-            e.msg = _MISSING_MSG % missing
+        if missing and "isola" not in str(e):
+            if _top(missing) in getattr(sys, "stdlib_module_names", ()):
+                e.msg = _MISSING_MSG % missing
+            else:
+                e.msg = _THIRD_PARTY_MSG % missing
             e.args = (e.msg,)
         raise
 

@@ -9,10 +9,11 @@ bytes, list/tuple and dict.
 from isola_guest import cbor as _cbor
 from isola_guest import hostapi as _hostapi
 from isola_guest.errors import HostError, StreamError, OutputLimitError
-from isola_guest.loop import wait_pollable as _wait_pollable, block_on_pollable as _block
+from isola_guest.loop import DeadlockError, wait_pollable as _wait_pollable, block_on_pollable as _block
 from isola_guest.emitting import emit
 
-__all__ = ["hostcall", "hostcall_sync", "emit", "HostError", "StreamError", "OutputLimitError", "http"]
+__all__ = ["hostcall", "hostcall_sync", "emit", "HostError", "StreamError", "OutputLimitError",
+           "DeadlockError", "http"]
 
 
 def _answer(result, name):
