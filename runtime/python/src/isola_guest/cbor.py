@@ -183,7 +183,10 @@ class _Decoder:
             return self.text(self.take(n))
         if major == 4:
             self.check_count(n, 1)
-            return [self.item(depth + 1) for _ in range(n)]
+            items = []  # a plain loop: a comprehension would add a frame per level
+            for _ in range(n):
+                items.append(self.item(depth + 1))
+            return items
         if major == 5:
             self.check_count(n, 2)
             result = {}

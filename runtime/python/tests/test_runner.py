@@ -1,0 +1,147 @@
+"""The exports end to end against a fake host (native CPython)."""
+import logging
+import sys
+import unittest
+
+import fakehost
+from isola_guest import cbor, loop as guest_loop, runner
+from isola_guest.errors import Failure
+
+
+class Value:
+    def __init__(self, value):
+        self.value = value
+
+
+class Arg:
+    def __init__(self, value, name=None, raw=False, stream=None):
+        self.name = name
+        self.value = Value(stream if stream is not None else (value if raw else cbor.dumps(value)))
+
+
+class RunnerTests(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.saved = (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__, list(sys.argv),
+                     list(logging.getLogger().handlers), logging.lastResort)
+
+    @classmethod
+    def tearDownClass(cls):
+        (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__, sys.argv,
+         handlers, logging.lastResort) = cls.saved
+        root = logging.getLogger()
+        root.handlers[:] = handlers
+
+    def setUp(self):
+        self.host = fakehost.FakeHost().bind()
+
+    def script(self, code):
+        runner.eval_script(code)
+
+    def call(self, name, *args, **kwargs):
+        a = [Arg(v) for v in args] + [Arg(v, name=k) for k, v in kwargs.items()]
+        runner.call_func(name, a)
+        return self.host.events
+
+    def failure(self, fn, *args):
+        with self.assertRaises(Failure) as cm:
+            fn(*args)
+        return cm.exception
+
+    def test_plain_call_and_kwargs(self):
+        self.script("def add(a, b=1):\n    return a + b\n")
+        self.assertEqual(self.call("add", 2, b=5), [("final", 7)])
+
+    def test_generator_streams_items_then_return_value(self):
+        self.script("def g(n):\n    for i in range(n):\n        print('p', i)\n        yield i\n    return 'end'\n")
+        self.assertEqual(self.call("g", 2), [
+            ("stdout", "p 0\n"), ("item", 0), ("stdout", "p 1\n"), ("item", 1), ("final", "end")])
+
+    def test_async_generator_and_coroutine(self):
+        self.script(
+            "import asyncio, sandbox\n"
+            "async def ag():\n    for i in range(3):\n        await asyncio.sleep(0.1)\n        yield i\n"
+            "async def co():\n    return await asyncio.gather(sandbox.hostcall('sleep', 30), sandbox.hostcall('sleep', 10))\n")
+        self.assertEqual(self.call("ag"), [("item", 0), ("item", 1), ("item", 2), ("final", None)])
+        self.host.events = []
+        self.assertEqual(self.call("co"), [("final", [30, 10])])
+
+    def test_top_level_await_and_persistent_namespace(self):
+        self.script("import asyncio\nv = await asyncio.sleep(0.01, result=3)\n")
+        self.script("print(v * 2)\n")
+        self.assertEqual(self.host.events, [("stdout", "6\n")])
+
+    def test_exception_traceback_is_trimmed(self):
+        f = self.failure(self.script, "def f():\n    raise ValueError('bad')\nf()\n")
+        self.assertEqual((f.code, f.kind), ("exception", "ValueError"))
+        self.assertIn('File "<script>", line 2, in f', f.message)
+        self.assertNotIn("isola_guest", f.message)
+        self.assertTrue(f.message.rstrip().endswith("ValueError: bad"))
+
+    def test_syntax_error(self):
+        f = self.failure(self.script, "x = (\n")
+        self.assertEqual((f.code, f.kind), ("exception", "SyntaxError"))
+        self.assertNotIn("isola_guest", f.message)
+
+    def test_host_error(self):
+        self.script("import sandbox\ndef h():\n    return sandbox.hostcall_sync('fail')\n")
+        f = self.failure(self.call, "h")
+        self.assertEqual(f.kind, "HostError")
+        self.assertIn("refused", f.message)
+
+    def test_unknown_and_uncallable(self):
+        self.script("notfn = 1\n")
+        self.assertEqual(self.failure(self.call, "missing_fn").code, "invalid-argument")
+        self.assertEqual(self.failure(self.call, "notfn").code, "invalid-argument")
+
+    def test_bad_cbor_argument(self):
+        self.script("def ident(x):\n    return x\n")
+        f = self.failure(runner.call_func, "ident", [Arg(b"\xff", raw=True)])
+        self.assertEqual(f.code, "invalid-argument")
+
+    def test_unencodable_return(self):
+        self.script("def bad():\n    return {1, 2}\n")
+        f = self.failure(self.call, "bad")
+        self.assertEqual((f.code, f.kind), ("exception", "TypeError"))
+        self.assertIn("'set'", f.message)
+
+    def test_stream_argument_sync_and_async(self):
+        self.script(
+            "def total(it):\n    return sum(it)\n"
+            "async def atotal(it):\n    return [x async for x in it]\n")
+        stream = fakehost.Iterator(self.host, [("chunk", 1), ("chunk", 2)])
+        runner.call_func("total", [Arg(None, stream=stream)])
+        self.assertEqual(self.host.events, [("final", 3)])
+        self.host.events = []
+        stream = fakehost.Iterator(self.host, [("chunk", "a"), ("failed", "producer died")])
+        f = self.failure(runner.call_func, "atotal", [Arg(None, stream=stream)])
+        self.assertEqual(f.kind, "StreamError")
+        self.assertIn("producer died", f.message)
+
+    def test_output_limit_even_if_swallowed(self):
+        self.host.emit_limit = 2
+        self.script("def spam():\n    try:\n        for i in range(10): print(i)\n    except BaseException:\n        pass\n    return 1\n")
+        f = self.failure(self.call, "spam")
+        self.assertEqual(f.code, "output-limit")
+
+    def test_logging_goes_to_host(self):
+        self.script("import logging\nlogging.getLogger('a.b').warning('hi %s', 1)\nlogging.info('dropped')\n")
+        self.assertEqual(self.host.events, [("log", 30, "a.b", "hi 1")])
+
+    def test_explicit_emit_and_partial_line_flushed(self):
+        self.script("import sandbox\ndef e():\n    print('no newline', end='')\n    sandbox.emit('x')\n    return 2\n")
+        self.assertEqual(self.call("e"), [("stdout", "no newline"), ("item", "x"), ("final", 2)])
+
+    def test_deadlock_reported(self):
+        self.script("import asyncio\nasync def stuck():\n    await asyncio.Future()\n")
+        f = self.failure(self.call, "stuck")
+        self.assertEqual(f.kind, "DeadlockError")
+
+    def test_asyncio_run_in_script(self):
+        self.script("import asyncio\nasync def m():\n    await asyncio.sleep(1)\n    return 5\nprint(asyncio.run(m()))\n")
+        self.assertEqual(self.host.events, [("stdout", "5\n")])
+        self.assertIs(guest_loop.get_loop(), guest_loop._main_loop)
+
+
+if __name__ == "__main__":
+    unittest.main()
