@@ -20,6 +20,7 @@ class Arg:
 
 
 class RunnerTests(unittest.TestCase):
+    maxDiff = None
     @classmethod
     def setUpClass(cls):
         cls.saved = (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__, list(sys.argv),

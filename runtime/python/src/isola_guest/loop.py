@@ -94,6 +94,11 @@ class PollLoop(asyncio.base_events.BaseEventLoop):
         # (e.g. inside a copied asyncio.run recipe) must not break later calls.
         pass
 
+    def __del__(self):
+        # close() is a no-op by design, so the base class's "unclosed event
+        # loop" ResourceWarning would always fire; there is nothing to leak.
+        pass
+
     # host waits -----------------------------------------------------------
     async def wait_pollable(self, pollable):
         """Wait until ``pollable`` is ready. Takes ownership and drops it."""
