@@ -9,11 +9,22 @@ use std::{
 use sha2::{Digest, Sha256};
 
 fn main() {
-    let root = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
+    let root =
+        PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
     if env::var_os("CARGO_FEATURE_EMBEDDED_RUNTIME").is_some() {
         embed_runtime(&root);
     }
     generate_header(&root);
+    set_soname();
+}
+
+/// Give the shared library a versioned SONAME (`libisola.so.MAJOR`), so
+/// programs linked against it keep working across compatible updates.
+fn set_soname() {
+    if env::var("CARGO_CFG_TARGET_OS").as_deref() == Ok("linux") {
+        let major = env::var("CARGO_PKG_VERSION_MAJOR").expect("cargo sets the version");
+        println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,libisola.so.{major}");
+    }
 }
 
 fn embed_runtime(root: &Path) {
@@ -29,7 +40,10 @@ fn embed_runtime(root: &Path) {
             wasm.display()
         )
     });
-    let digest: String = Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect();
+    let digest: String = Sha256::digest(&bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
     println!("cargo:rustc-env=ISOLA_RUNTIME_WASM={}", wasm.display());
     println!("cargo:rustc-env=ISOLA_RUNTIME_SHA256={digest}");
 }
@@ -37,7 +51,8 @@ fn embed_runtime(root: &Path) {
 fn generate_header(root: &Path) {
     println!("cargo:rerun-if-changed=src/ffi");
     println!("cargo:rerun-if-changed=cbindgen.toml");
-    let config = cbindgen::Config::from_file(root.join("cbindgen.toml")).expect("reading cbindgen.toml");
+    let config =
+        cbindgen::Config::from_file(root.join("cbindgen.toml")).expect("reading cbindgen.toml");
     let bindings = match cbindgen::Builder::new()
         .with_crate(root)
         .with_config(config)

@@ -41,7 +41,11 @@ impl HttpResponse {
     /// A response whose body is one buffer.
     #[must_use]
     pub fn with_body(status: u16, headers: Vec<(String, String)>, body: Vec<u8>) -> Self {
-        let chunks = if body.is_empty() { vec![] } else { vec![Ok(body)] };
+        let chunks = if body.is_empty() {
+            vec![]
+        } else {
+            vec![Ok(body)]
+        };
         Self {
             status,
             headers,
@@ -74,7 +78,11 @@ pub trait Host: Send + Sync + 'static {
 
     /// Perform (or refuse) an HTTP request made by the guest.
     async fn http_request(&self, request: HttpRequest) -> Result<HttpResponse, BoxError> {
-        Err(format!("HTTP requests are not allowed by this host ({})", request.url).into())
+        Err(format!(
+            "HTTP requests are not allowed by this host ({})",
+            request.url
+        )
+        .into())
     }
 }
 

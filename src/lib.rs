@@ -11,9 +11,11 @@ pub mod host;
 pub mod sandbox;
 pub mod value;
 
-pub use host::{BoxError, DiscardSink, Host, HttpRequest, HttpResponse, LogLevel, NoHost, OutputSink};
+pub use host::{
+    BoxError, DiscardSink, Host, HttpRequest, HttpResponse, LogLevel, NoHost, OutputSink,
+};
 pub use sandbox::{
-    Arg, CallOutput, CancelHandle, Error, ErrorKind, Sandbox, SandboxOptions, SandboxTemplate,
-    SandboxTemplateBuilder,
+    Arg, CallOutput, CancelHandle, Error, ErrorKind, FsPerms, Sandbox, SandboxOptions,
+    SandboxTemplate, SandboxTemplateBuilder,
 };
 pub use value::{Value, ValueError};

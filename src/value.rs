@@ -10,7 +10,7 @@ use serde_json::Value as Json;
 
 /// Largest nesting depth accepted when converting values; deeper input is
 /// refused instead of exhausting the host stack.
-const MAX_DEPTH: usize = 256;
+const MAX_DEPTH: usize = 512;
 
 /// Why a value could not be built or converted.
 #[derive(Debug, thiserror::Error)]
@@ -339,16 +339,28 @@ mod tests {
     use super::*;
 
     fn roundtrip(json: &str) -> String {
-        Value::from_json_str(json).unwrap().to_json_string().unwrap()
+        Value::from_json_str(json)
+            .unwrap()
+            .to_json_string()
+            .unwrap()
     }
 
     #[test]
     fn json_roundtrips_through_cbor() {
-        assert_eq!(roundtrip(r#"{"a":[1,2.5,"x",null,true]}"#), r#"{"a":[1,2.5,"x",null,true]}"#);
+        assert_eq!(
+            roundtrip(r#"{"a":[1,2.5,"x",null,true]}"#),
+            r#"{"a":[1,2.5,"x",null,true]}"#
+        );
         assert_eq!(roundtrip("-18446744073709551616"), "-18446744073709551616");
         assert_eq!(roundtrip("18446744073709551615"), "18446744073709551615");
-        assert_eq!(roundtrip("123456789012345678901234567890"), "123456789012345678901234567890");
-        assert_eq!(roundtrip("-123456789012345678901234567890"), "-123456789012345678901234567890");
+        assert_eq!(
+            roundtrip("123456789012345678901234567890"),
+            "123456789012345678901234567890"
+        );
+        assert_eq!(
+            roundtrip("-123456789012345678901234567890"),
+            "-123456789012345678901234567890"
+        );
     }
 
     #[test]
@@ -359,9 +371,18 @@ mod tests {
 
     #[test]
     fn malformed_input_is_refused() {
-        assert!(matches!(Value::from_cbor(vec![0x82, 0x01]), Err(ValueError::InvalidCbor(_))));
-        assert!(matches!(Value::from_cbor(vec![0x01, 0x02]), Err(ValueError::InvalidCbor(_))));
-        assert!(matches!(Value::from_json_str("[1,"), Err(ValueError::InvalidJson(_))));
+        assert!(matches!(
+            Value::from_cbor(vec![0x82, 0x01]),
+            Err(ValueError::InvalidCbor(_))
+        ));
+        assert!(matches!(
+            Value::from_cbor(vec![0x01, 0x02]),
+            Err(ValueError::InvalidCbor(_))
+        ));
+        assert!(matches!(
+            Value::from_json_str("[1,"),
+            Err(ValueError::InvalidJson(_))
+        ));
         let deep = "[".repeat(1000) + &"]".repeat(1000);
         assert!(Value::from_json_str(&deep).is_err());
     }

@@ -12,7 +12,10 @@ async fn call_with_positional_args_returns_the_result() {
     let mut sb = sandbox().await;
     eval(&mut sb, "def add(a, b):\n    return a + b\n").await;
     let out = sb
-        .call("add", [Arg::Positional(json("1")), Arg::Positional(json("2"))])
+        .call(
+            "add",
+            [Arg::Positional(json("1")), Arg::Positional(json("2"))],
+        )
         .await
         .unwrap();
     assert_eq!(text(out.result.as_ref().unwrap()), "3");
@@ -22,11 +25,18 @@ async fn call_with_positional_args_returns_the_result() {
 #[tokio::test(flavor = "multi_thread")]
 async fn call_with_named_args() {
     let mut sb = sandbox().await;
-    eval(&mut sb, "def greet(name, punct='!'):\n    return f'hi {name}{punct}'\n").await;
+    eval(
+        &mut sb,
+        "def greet(name, punct='!'):\n    return f'hi {name}{punct}'\n",
+    )
+    .await;
     let out = sb
         .call(
             "greet",
-            [Arg::Positional(json("\"bob\"")), Arg::Named("punct".into(), json("\"?\""))],
+            [
+                Arg::Positional(json("\"bob\"")),
+                Arg::Named("punct".into(), json("\"?\"")),
+            ],
         )
         .await
         .unwrap();
@@ -46,9 +56,14 @@ async fn definitions_persist_between_evals() {
 async fn exception_carries_type_and_traceback() {
     let mut sb = sandbox().await;
     eval(&mut sb, "def boom(n):\n    raise ValueError(f'bad {n}')\n").await;
-    let err = sb.call("boom", [Arg::Positional(json("7"))]).await.unwrap_err();
+    let err = sb
+        .call("boom", [Arg::Positional(json("7"))])
+        .await
+        .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::GuestException);
-    let isola::Error::UserCode { kind, message } = &err else { panic!("{err:?}") };
+    let isola::Error::UserCode { kind, message } = &err else {
+        panic!("{err:?}")
+    };
     assert_eq!(kind, "ValueError");
     assert!(message.contains("Traceback"), "{message}");
     assert!(message.contains("ValueError: bad 7"), "{message}");
@@ -60,7 +75,10 @@ async fn exception_carries_type_and_traceback() {
 #[tokio::test(flavor = "multi_thread")]
 async fn syntax_error_is_a_guest_exception() {
     let mut sb = sandbox().await;
-    let err = sb.eval_script("def (:", Arc::new(Recorder::default())).await.unwrap_err();
+    let err = sb
+        .eval_script("def (:", Arc::new(Recorder::default()))
+        .await
+        .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::GuestException);
     assert!(err.to_string().contains("SyntaxError"), "{err}");
 }
@@ -76,7 +94,11 @@ async fn unknown_function_is_an_invalid_argument() {
 #[tokio::test(flavor = "multi_thread")]
 async fn print_reaches_the_sink_as_stdout() {
     let mut sb = sandbox().await;
-    let out = eval(&mut sb, "import sys\nprint('hello')\nprint('oops', file=sys.stderr)").await;
+    let out = eval(
+        &mut sb,
+        "import sys\nprint('hello')\nprint('oops', file=sys.stderr)",
+    )
+    .await;
     assert_eq!(out.stdout, "hello\n");
     assert_eq!(out.stderr, "oops\n");
 }
@@ -102,7 +124,10 @@ async fn sandboxes_are_isolated() {
     let mut a = sandbox().await;
     let mut b = sandbox().await;
     eval(&mut a, "secret = 1").await;
-    let err = b.eval_script("secret", Arc::new(Recorder::default())).await.unwrap_err();
+    let err = b
+        .eval_script("secret", Arc::new(Recorder::default()))
+        .await
+        .unwrap_err();
     assert!(err.to_string().contains("NameError"), "{err}");
     let events = {
         let r = Arc::new(Recorder::default());

@@ -41,7 +41,11 @@ pub(crate) fn sha256(bytes: &[u8]) -> [u8; DIGEST_LEN] {
 /// The default cache directory: `$ISOLA_CACHE_DIR`, else
 /// `$XDG_CACHE_HOME/isola`, else `$HOME/.cache/isola`.
 pub(crate) fn default_dir() -> Option<PathBuf> {
-    let from_env = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty()).map(PathBuf::from);
+    let from_env = |name: &str| {
+        std::env::var_os(name)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
     from_env("ISOLA_CACHE_DIR")
         .or_else(|| from_env("XDG_CACHE_HOME").map(|p| p.join("isola")))
         .or_else(|| from_env("HOME").map(|p| p.join(".cache").join("isola")))

@@ -5,7 +5,10 @@ use wasmtime_wasi::p2::{DynPollable, subscribe};
 
 use super::{
     bindings::isola::sandbox::{
-        host::{self, EmitKind, HttpRequest as WitHttpRequest, HttpResponse as WitHttpResponse, OutputChannel},
+        host::{
+            self, EmitKind, HttpRequest as WitHttpRequest, HttpResponse as WitHttpResponse,
+            OutputChannel,
+        },
         types::{self, StreamNext},
     },
     state::InstanceState,
@@ -19,7 +22,11 @@ use crate::{
 impl types::Host for InstanceState {}
 
 impl host::Host for InstanceState {
-    async fn emit(&mut self, kind: EmitKind, value: Vec<u8>) -> wasmtime::Result<Result<(), String>> {
+    async fn emit(
+        &mut self,
+        kind: EmitKind,
+        value: Vec<u8>,
+    ) -> wasmtime::Result<Result<(), String>> {
         if let Err(message) = self.charge_output(value.len(), true) {
             return Ok(Err(message));
         }
@@ -31,7 +38,11 @@ impl host::Host for InstanceState {
         Ok(Ok(()))
     }
 
-    async fn emit_output(&mut self, channel: OutputChannel, text: String) -> wasmtime::Result<Result<(), String>> {
+    async fn emit_output(
+        &mut self,
+        channel: OutputChannel,
+        text: String,
+    ) -> wasmtime::Result<Result<(), String>> {
         if let Err(message) = self.charge_output(text.len(), false) {
             return Ok(Err(message));
         }
@@ -42,7 +53,12 @@ impl host::Host for InstanceState {
         Ok(Ok(()))
     }
 
-    async fn emit_log(&mut self, level: u32, logger: String, message: String) -> wasmtime::Result<Result<(), String>> {
+    async fn emit_log(
+        &mut self,
+        level: u32,
+        logger: String,
+        message: String,
+    ) -> wasmtime::Result<Result<(), String>> {
         if let Err(limit) = self.charge_output(logger.len() + message.len(), false) {
             return Ok(Err(limit));
         }
@@ -50,7 +66,11 @@ impl host::Host for InstanceState {
         Ok(Ok(()))
     }
 
-    async fn hostcall(&mut self, name: String, payload: Vec<u8>) -> wasmtime::Result<Resource<HostcallFuture>> {
+    async fn hostcall(
+        &mut self,
+        name: String,
+        payload: Vec<u8>,
+    ) -> wasmtime::Result<Resource<HostcallFuture>> {
         let host = self.host.clone();
         let answer = HostcallFuture::new(async move {
             let payload = Value::from_cbor(payload).map_err(|e| e.to_string())?;
@@ -62,7 +82,10 @@ impl host::Host for InstanceState {
         Ok(self.table.push(answer)?)
     }
 
-    async fn http_fetch(&mut self, request: WitHttpRequest) -> wasmtime::Result<Resource<HttpFuture>> {
+    async fn http_fetch(
+        &mut self,
+        request: WitHttpRequest,
+    ) -> wasmtime::Result<Resource<HttpFuture>> {
         let host = self.host.clone();
         let request = HttpRequest {
             method: request.method,
@@ -70,13 +93,19 @@ impl host::Host for InstanceState {
             headers: request.headers,
             body: request.body,
         };
-        let answer = HttpFuture::new(async move { host.http_request(request).await.map_err(|e| e.to_string()) });
+        let answer =
+            HttpFuture::new(
+                async move { host.http_request(request).await.map_err(|e| e.to_string()) },
+            );
         Ok(self.table.push(answer)?)
     }
 }
 
 impl host::HostValueIterator for InstanceState {
-    async fn subscribe(&mut self, this: Resource<ChunkStream>) -> wasmtime::Result<Resource<DynPollable>> {
+    async fn subscribe(
+        &mut self,
+        this: Resource<ChunkStream>,
+    ) -> wasmtime::Result<Resource<DynPollable>> {
         subscribe(&mut self.table, this)
     }
 
@@ -91,11 +120,17 @@ impl host::HostValueIterator for InstanceState {
 }
 
 impl host::HostHostcallFuture for InstanceState {
-    async fn subscribe(&mut self, this: Resource<HostcallFuture>) -> wasmtime::Result<Resource<DynPollable>> {
+    async fn subscribe(
+        &mut self,
+        this: Resource<HostcallFuture>,
+    ) -> wasmtime::Result<Resource<DynPollable>> {
         subscribe(&mut self.table, this)
     }
 
-    async fn get(&mut self, this: Resource<HostcallFuture>) -> wasmtime::Result<Option<Result<Vec<u8>, String>>> {
+    async fn get(
+        &mut self,
+        this: Resource<HostcallFuture>,
+    ) -> wasmtime::Result<Option<Result<Vec<u8>, String>>> {
         Ok(self.table.get_mut(&this)?.take())
     }
 
@@ -106,11 +141,17 @@ impl host::HostHostcallFuture for InstanceState {
 }
 
 impl host::HostHttpFuture for InstanceState {
-    async fn subscribe(&mut self, this: Resource<HttpFuture>) -> wasmtime::Result<Resource<DynPollable>> {
+    async fn subscribe(
+        &mut self,
+        this: Resource<HttpFuture>,
+    ) -> wasmtime::Result<Resource<DynPollable>> {
         subscribe(&mut self.table, this)
     }
 
-    async fn get(&mut self, this: Resource<HttpFuture>) -> wasmtime::Result<Option<Result<WitHttpResponse, String>>> {
+    async fn get(
+        &mut self,
+        this: Resource<HttpFuture>,
+    ) -> wasmtime::Result<Option<Result<WitHttpResponse, String>>> {
         let Some(answer) = self.table.get_mut(&this)?.take() else {
             return Ok(None);
         };
@@ -118,10 +159,20 @@ impl host::HostHttpFuture for InstanceState {
             Ok(response) => response,
             Err(message) => return Ok(Some(Err(message))),
         };
-        let HttpResponse { status, headers, body } = response;
+        let HttpResponse {
+            status,
+            headers,
+            body,
+        } = response;
         let max_body = self.output_limits.max_value_bytes;
-        let body = self.table.push(ChunkStream::new(capped_body(body, max_body)))?;
-        Ok(Some(Ok(WitHttpResponse { status, headers, body })))
+        let body = self
+            .table
+            .push(ChunkStream::new(capped_body(body, max_body)))?;
+        Ok(Some(Ok(WitHttpResponse {
+            status,
+            headers,
+            body,
+        })))
     }
 
     async fn drop(&mut self, this: Resource<HttpFuture>) -> wasmtime::Result<()> {
@@ -143,7 +194,9 @@ fn capped_body(
         Ok(bytes) => {
             seen = seen.saturating_add(bytes.len());
             if seen > max_bytes {
-                Err(format!("HTTP response body exceeds the limit of {max_bytes} bytes"))
+                Err(format!(
+                    "HTTP response body exceeds the limit of {max_bytes} bytes"
+                ))
             } else {
                 Ok(bytes)
             }

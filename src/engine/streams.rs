@@ -19,7 +19,9 @@ pub struct ChunkStream {
 
 impl ChunkStream {
     /// Wrap a stream of chunks; an `Err` item ends the stream as `failed`.
-    pub(crate) fn new(source: impl Stream<Item = Result<Vec<u8>, String>> + Send + 'static) -> Self {
+    pub(crate) fn new(
+        source: impl Stream<Item = Result<Vec<u8>, String>> + Send + 'static,
+    ) -> Self {
         Self {
             source: source.boxed(),
             ready: None,

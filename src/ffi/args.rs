@@ -27,12 +27,17 @@ pub(crate) fn c_str<'a>(ptr: *const c_char, what: &str) -> Result<&'a str, FfiEr
     // SAFETY: non-NULL; the caller promises a NUL-terminated string that
     // stays valid for the duration of the call.
     let bytes = unsafe { CStr::from_ptr(ptr) }.to_bytes();
-    std::str::from_utf8(bytes).map_err(|e| FfiError::invalid_argument(format!("{what} is not valid UTF-8: {e}")))
+    std::str::from_utf8(bytes)
+        .map_err(|e| FfiError::invalid_argument(format!("{what} is not valid UTF-8: {e}")))
 }
 
 /// Like [`c_str`], but NULL means "absent".
 pub(crate) fn opt_c_str<'a>(ptr: *const c_char, what: &str) -> Result<Option<&'a str>, FfiError> {
-    if ptr.is_null() { Ok(None) } else { c_str(ptr, what).map(Some) }
+    if ptr.is_null() {
+        Ok(None)
+    } else {
+        c_str(ptr, what).map(Some)
+    }
 }
 
 /// A `(ptr, len)` byte buffer; NULL is allowed only when `len` is 0.
@@ -41,7 +46,9 @@ pub(crate) fn bytes<'a>(ptr: *const u8, len: usize, what: &str) -> Result<&'a [u
         return Ok(&[]);
     }
     if ptr.is_null() {
-        return Err(FfiError::invalid_argument(format!("{what} is NULL with length {len}")));
+        return Err(FfiError::invalid_argument(format!(
+            "{what} is NULL with length {len}"
+        )));
     }
     // SAFETY: non-NULL; the caller promises `len` readable bytes that stay
     // valid for the duration of the call.

@@ -135,9 +135,11 @@ pub extern "C" fn isola_error_code(error: *const isola_error_t) -> isola_error_c
 /// traceback. Never NULL (a NULL `error` yields a static text).
 #[unsafe(no_mangle)]
 pub extern "C" fn isola_error_message(error: *const isola_error_t) -> *const c_char {
-    guard_value(c"internal error".as_ptr(), || match handle(error, "error") {
-        Ok(e) => e.message.as_ptr(),
-        Err(_) => c"error is NULL".as_ptr(),
+    guard_value(c"internal error".as_ptr(), || {
+        match handle(error, "error") {
+            Ok(e) => e.message.as_ptr(),
+            Err(_) => c"error is NULL".as_ptr(),
+        }
     })
 }
 

@@ -30,7 +30,9 @@ pub(crate) fn guard(body: impl FnOnce() -> Result<(), FfiError>) -> *mut isola_e
     match catch_unwind(AssertUnwindSafe(body)) {
         Ok(Ok(())) => std::ptr::null_mut(),
         Ok(Err(e)) => e.into_raw(),
-        Err(panic) => FfiError::internal(format!("isola panicked: {}", panic_message(&panic))).into_raw(),
+        Err(panic) => {
+            FfiError::internal(format!("isola panicked: {}", panic_message(&panic))).into_raw()
+        }
     }
 }
 

@@ -42,7 +42,9 @@ impl BoxedHandle for isola_template_options_t {}
 /// fails.
 #[unsafe(no_mangle)]
 pub extern "C" fn isola_sandbox_options_new() -> *mut isola_sandbox_options_t {
-    guard_value(std::ptr::null_mut(), || isola_sandbox_options_t::default().into_raw())
+    guard_value(std::ptr::null_mut(), || {
+        isola_sandbox_options_t::default().into_raw()
+    })
 }
 
 /// Free sandbox options. NULL is ignored.
@@ -90,7 +92,9 @@ pub extern "C" fn isola_sandbox_options_set_max_value_bytes(
 ) -> *mut isola_error_t {
     guard(|| {
         let options = handle_mut(options, "options")?;
-        options.inner.max_value_bytes(positive_usize(bytes, "max value bytes")?);
+        options
+            .inner
+            .max_value_bytes(positive_usize(bytes, "max value bytes")?);
         Ok(())
     })
 }
@@ -104,7 +108,9 @@ pub extern "C" fn isola_sandbox_options_set_max_output_bytes(
 ) -> *mut isola_error_t {
     guard(|| {
         let options = handle_mut(options, "options")?;
-        options.inner.max_output_bytes(positive_usize(bytes, "max output bytes")?);
+        options
+            .inner
+            .max_output_bytes(positive_usize(bytes, "max output bytes")?);
         Ok(())
     })
 }
@@ -132,7 +138,11 @@ pub extern "C" fn isola_sandbox_options_add_mount(
         let perms = match mode {
             ISOLA_MOUNT_READ_ONLY => FsPerms::ReadOnly,
             ISOLA_MOUNT_READ_WRITE => FsPerms::ReadWrite,
-            other => return Err(FfiError::invalid_argument(format!("unknown mount mode {other}"))),
+            other => {
+                return Err(FfiError::invalid_argument(format!(
+                    "unknown mount mode {other}"
+                )));
+            }
         };
         options.inner.mount(host_path, guest_path, perms);
         Ok(())
@@ -165,7 +175,9 @@ pub extern "C" fn isola_sandbox_options_set_env(
 /// prelude. Free with `isola_template_options_free`.
 #[unsafe(no_mangle)]
 pub extern "C" fn isola_template_options_new() -> *mut isola_template_options_t {
-    guard_value(std::ptr::null_mut(), || isola_template_options_t::default().into_raw())
+    guard_value(std::ptr::null_mut(), || {
+        isola_template_options_t::default().into_raw()
+    })
 }
 
 /// Free template options. NULL is ignored.
@@ -231,9 +243,13 @@ pub extern "C" fn isola_template_options_defaults(
 
 fn positive_usize(value: u64, what: &str) -> Result<usize, FfiError> {
     match usize::try_from(value) {
-        Ok(0) => Err(FfiError::invalid_argument(format!("{what} must be greater than 0"))),
+        Ok(0) => Err(FfiError::invalid_argument(format!(
+            "{what} must be greater than 0"
+        ))),
         Ok(v) => Ok(v),
-        Err(_) => Err(FfiError::invalid_argument(format!("{what} {value} is too large"))),
+        Err(_) => Err(FfiError::invalid_argument(format!(
+            "{what} {value} is too large"
+        ))),
     }
 }
 

@@ -31,7 +31,10 @@ pub struct isola_sandbox_t {
 impl BoxedHandle for isola_sandbox_t {}
 
 impl isola_sandbox_t {
-    fn with<T>(&self, body: impl FnOnce(&mut Sandbox) -> Result<T, FfiError>) -> Result<T, FfiError> {
+    fn with<T>(
+        &self,
+        body: impl FnOnce(&mut Sandbox) -> Result<T, FfiError>,
+    ) -> Result<T, FfiError> {
         let mut sandbox = self.sandbox.try_lock().ok_or_else(|| {
             FfiError::invalid_state("the sandbox is already running a call on another thread")
         })?;
@@ -218,7 +221,9 @@ fn positional_from_json(text: &str) -> Result<Vec<Arg>, FfiError> {
             .map(|item| Ok(Arg::Positional(Value::from_json(item)?)))
             .collect(),
         Ok(_) => Err(FfiError::invalid_argument("args must be a JSON array")),
-        Err(e) => Err(FfiError::invalid_argument(format!("args are not valid JSON: {e}"))),
+        Err(e) => Err(FfiError::invalid_argument(format!(
+            "args are not valid JSON: {e}"
+        ))),
     }
 }
 
@@ -229,7 +234,9 @@ fn named_from_json(text: &str) -> Result<Vec<Arg>, FfiError> {
             .map(|(name, value)| Ok(Arg::Named(name.clone(), Value::from_json(value)?)))
             .collect(),
         Ok(_) => Err(FfiError::invalid_argument("kwargs must be a JSON object")),
-        Err(e) => Err(FfiError::invalid_argument(format!("kwargs are not valid JSON: {e}"))),
+        Err(e) => Err(FfiError::invalid_argument(format!(
+            "kwargs are not valid JSON: {e}"
+        ))),
     }
 }
 
@@ -248,8 +255,12 @@ fn named_from_cbor(value: Value) -> Result<Vec<Arg>, FfiError> {
         ciborium::Value::Map(entries) => entries
             .iter()
             .map(|(key, item)| match key {
-                ciborium::Value::Text(name) => Ok(Arg::Named(name.clone(), Value::from_cbor_value(item))),
-                _ => Err(FfiError::invalid_argument("kwargs keys must be CBOR text strings")),
+                ciborium::Value::Text(name) => {
+                    Ok(Arg::Named(name.clone(), Value::from_cbor_value(item)))
+                }
+                _ => Err(FfiError::invalid_argument(
+                    "kwargs keys must be CBOR text strings",
+                )),
             })
             .collect(),
         _ => Err(FfiError::invalid_argument("kwargs must be a CBOR map")),

@@ -16,11 +16,13 @@ pub const ISOLA_FORMAT_CBOR: u32 = 1;
 
 /// Receives a value: `data[0..len]` in the sink's format, valid only during
 /// the callback.
-pub type isola_value_fn = Option<extern "C" fn(user_data: *mut c_void, data: *const u8, len: usize)>;
+pub type isola_value_fn =
+    Option<extern "C" fn(user_data: *mut c_void, data: *const u8, len: usize)>;
 
 /// Receives guest text (UTF-8, NUL-terminated, `len` excludes the NUL),
 /// valid only during the callback.
-pub type isola_text_fn = Option<extern "C" fn(user_data: *mut c_void, text: *const c_char, len: usize)>;
+pub type isola_text_fn =
+    Option<extern "C" fn(user_data: *mut c_void, text: *const c_char, len: usize)>;
 
 /// Receives a Python `logging` record: numeric level (10 DEBUG, 20 INFO,
 /// 30 WARNING, 40 ERROR, 50 CRITICAL), logger name and formatted message,
@@ -88,7 +90,10 @@ impl CSink {
             let bytes = value.as_cbor();
             callback(self.table.user_data, bytes.as_ptr(), bytes.len());
         } else {
-            let mut json = value.to_json_string().unwrap_or_else(|_| "null".into()).into_bytes();
+            let mut json = value
+                .to_json_string()
+                .unwrap_or_else(|_| "null".into())
+                .into_bytes();
             let len = json.len();
             json.push(0);
             callback(self.table.user_data, json.as_ptr(), len);
@@ -123,7 +128,9 @@ impl OutputSink for CSink {
         self.deliver_text(self.table.on_stderr, text);
     }
     fn on_log(&self, level: LogLevel, logger: &str, message: &str) {
-        let Some(callback) = self.table.on_log else { return };
+        let Some(callback) = self.table.on_log else {
+            return;
+        };
         let logger_c = nul_terminated(logger);
         let message_c = nul_terminated(message);
         callback(

@@ -30,7 +30,11 @@ pub extern "C" fn isola_template_new(
     guard(|| {
         super::args::check_out(out, "out")?;
         let default_options = isola_template_options_t::default();
-        let options = if options.is_null() { &default_options } else { handle(options, "options")? };
+        let options = if options.is_null() {
+            &default_options
+        } else {
+            handle(options, "options")?
+        };
         let mut builder = SandboxTemplate::builder()
             .options(options.defaults.inner.clone())
             .prelude(options.prelude.clone());

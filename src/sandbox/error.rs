@@ -101,9 +101,10 @@ impl From<ValueError> for Error {
 impl From<EngineError> for Error {
     fn from(e: EngineError) -> Self {
         match e {
-            EngineError::Io { context, source } => {
-                Self::Io(std::io::Error::new(source.kind(), format!("{context}: {source}")))
-            }
+            EngineError::Io { context, source } => Self::Io(std::io::Error::new(
+                source.kind(),
+                format!("{context}: {source}"),
+            )),
             EngineError::Wasm(e) => Self::Internal(format!("{e:#}")),
         }
     }

@@ -168,7 +168,11 @@ impl Sandbox {
     ///
     /// # Errors
     /// [`Error::UserCode`] when the code raises; limits as their variants.
-    pub async fn eval_script(&mut self, code: impl AsRef<str>, sink: Arc<dyn OutputSink>) -> Result<()> {
+    pub async fn eval_script(
+        &mut self,
+        code: impl AsRef<str>,
+        sink: Arc<dyn OutputSink>,
+    ) -> Result<()> {
         self.run(Operation::EvalScript(code.as_ref()), sink).await
     }
 
@@ -186,7 +190,12 @@ impl Sandbox {
     /// # Errors
     /// As [`Sandbox::eval_script`]; [`Error::InvalidArgument`] for an
     /// unknown function or undecodable argument.
-    pub async fn call_with_sink<I>(&mut self, function: &str, args: I, sink: Arc<dyn OutputSink>) -> Result<()>
+    pub async fn call_with_sink<I>(
+        &mut self,
+        function: &str,
+        args: I,
+        sink: Arc<dyn OutputSink>,
+    ) -> Result<()>
     where
         I: IntoIterator<Item = Arg>,
     {
@@ -222,13 +231,21 @@ impl Sandbox {
         let (name, value) = match arg {
             Arg::Positional(value) => (None, WitValue::Cbor(value.into_cbor())),
             Arg::Named(name, value) => (Some(name), WitValue::Cbor(value.into_cbor())),
-            Arg::PositionalStream(stream) => (None, WitValue::CborIterator(self.push_stream(stream)?)),
-            Arg::NamedStream(name, stream) => (Some(name), WitValue::CborIterator(self.push_stream(stream)?)),
+            Arg::PositionalStream(stream) => {
+                (None, WitValue::CborIterator(self.push_stream(stream)?))
+            }
+            Arg::NamedStream(name, stream) => (
+                Some(name),
+                WitValue::CborIterator(self.push_stream(stream)?),
+            ),
         };
         Ok(Argument { name, value })
     }
 
-    fn push_stream(&mut self, stream: super::ValueStream) -> Result<wasmtime::component::Resource<ChunkStream>> {
+    fn push_stream(
+        &mut self,
+        stream: super::ValueStream,
+    ) -> Result<wasmtime::component::Resource<ChunkStream>> {
         let chunks = ChunkStream::new(stream.map(|value| Ok(value.into_cbor())));
         self.store
             .data_mut()
@@ -284,14 +301,18 @@ impl Sandbox {
 
         let result = match outcome {
             Some(Ok(Ok(()))) => Ok(()),
-            Some(Ok(Err(guest_error))) => Err(guest_failure(guest_error, interruption, memory_denied)),
+            Some(Ok(Err(guest_error))) => {
+                Err(guest_failure(guest_error, interruption, memory_denied))
+            }
             Some(Err(trap)) => Err(trap_failure(&trap, interruption, timeout, memory_denied)),
             None => Err(interrupted(interruption, timeout)),
         };
         if let Err(e) = &result
             && matches!(e, Error::Timeout(_) | Error::Cancelled | Error::Trap(_))
         {
-            self.unusable = Some(format!("an earlier call failed ({e}); create a new sandbox"));
+            self.unusable = Some(format!(
+                "an earlier call failed ({e}); create a new sandbox"
+            ));
         }
         result
     }
@@ -305,7 +326,9 @@ async fn sleep_until(deadline: Option<Instant>) {
 }
 
 /// Epoch callback: stop guest code when the call is cancelled or late.
-fn check_interruption(mut ctx: wasmtime::StoreContextMut<'_, InstanceState>) -> wasmtime::Result<UpdateDeadline> {
+fn check_interruption(
+    mut ctx: wasmtime::StoreContextMut<'_, InstanceState>,
+) -> wasmtime::Result<UpdateDeadline> {
     let state = ctx.data_mut();
     let reason = if state.cancel.is_requested() {
         Some(Interruption::Cancelled)
@@ -326,18 +349,30 @@ fn check_interruption(mut ctx: wasmtime::StoreContextMut<'_, InstanceState>) -> 
 fn interrupted(interruption: Option<Interruption>, timeout: Option<Duration>) -> Error {
     match interruption {
         Some(Interruption::Cancelled) => Error::Cancelled,
-        Some(Interruption::OutputLimit) => Error::OutputLimit("call output exceeded its limit".into()),
+        Some(Interruption::OutputLimit) => {
+            Error::OutputLimit("call output exceeded its limit".into())
+        }
         Some(Interruption::Timeout) | None => Error::Timeout(timeout.unwrap_or_default()),
     }
 }
 
-fn guest_failure(error: WitError, interruption: Option<Interruption>, memory_denied: bool) -> Error {
-    let WitError { code, kind, message } = error;
+fn guest_failure(
+    error: WitError,
+    interruption: Option<Interruption>,
+    memory_denied: bool,
+) -> Error {
+    let WitError {
+        code,
+        kind,
+        message,
+    } = error;
     if interruption == Some(Interruption::OutputLimit) || code == ErrorCode::OutputLimit {
         return Error::OutputLimit(message);
     }
     match code {
-        ErrorCode::Exception if kind == "MemoryError" && memory_denied => Error::MemoryLimit(message),
+        ErrorCode::Exception if kind == "MemoryError" && memory_denied => {
+            Error::MemoryLimit(message)
+        }
         ErrorCode::Exception => Error::UserCode { kind, message },
         ErrorCode::InvalidArgument => Error::InvalidArgument(message),
         ErrorCode::OutputLimit => Error::OutputLimit(message),
@@ -355,10 +390,14 @@ fn trap_failure(
         return interrupted(interruption, timeout);
     }
     if memory_denied {
-        return Error::MemoryLimit(format!("guest aborted after a refused allocation: {trap:#}"));
+        return Error::MemoryLimit(format!(
+            "guest aborted after a refused allocation: {trap:#}"
+        ));
     }
     match trap.downcast_ref::<wasmtime::Trap>() {
-        Some(wasmtime::Trap::StackOverflow) => Error::Trap("stack overflow (recursion too deep)".into()),
+        Some(wasmtime::Trap::StackOverflow) => {
+            Error::Trap("stack overflow (recursion too deep)".into())
+        }
         Some(other) => Error::Trap(other.to_string()),
         None => Error::Trap(format!("{trap:#}")),
     }

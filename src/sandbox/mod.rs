@@ -48,7 +48,10 @@ impl std::fmt::Debug for Arg {
             Self::Positional(v) => f.debug_tuple("Positional").field(v).finish(),
             Self::Named(n, v) => f.debug_tuple("Named").field(n).field(v).finish(),
             Self::PositionalStream(_) => f.write_str("PositionalStream(..)"),
-            Self::NamedStream(n, _) => f.debug_tuple("NamedStream").field(n).finish_non_exhaustive(),
+            Self::NamedStream(n, _) => f
+                .debug_tuple("NamedStream")
+                .field(n)
+                .finish_non_exhaustive(),
         }
     }
 }

@@ -132,7 +132,14 @@ mod tests {
         over.env("B", "3").env("C", "4");
         over.mount("/var", "/data", FsPerms::ReadWrite);
         let merged = base.merged_with(&over);
-        assert_eq!(merged.env, vec![("A".into(), "1".into()), ("B".into(), "3".into()), ("C".into(), "4".into())]);
+        assert_eq!(
+            merged.env,
+            vec![
+                ("A".into(), "1".into()),
+                ("B".into(), "3".into()),
+                ("C".into(), "4".into())
+            ]
+        );
         assert_eq!(merged.directory_mappings.len(), 1);
         assert_eq!(merged.directory_mappings[0].host, PathBuf::from("/var"));
         assert_eq!(merged.max_memory, Some(10));

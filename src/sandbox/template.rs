@@ -104,7 +104,10 @@ impl SandboxTemplateBuilder {
     pub async fn build(self, wasm: impl AsRef<std::path::Path>) -> Result<SandboxTemplate> {
         let path = wasm.as_ref();
         let bytes = std::fs::read(path).map_err(|e| {
-            Error::Io(std::io::Error::new(e.kind(), format!("reading runtime {}: {e}", path.display())))
+            Error::Io(std::io::Error::new(
+                e.kind(),
+                format!("reading runtime {}: {e}", path.display()),
+            ))
         })?;
         let digest = cache::sha256(&bytes);
         self.build_from_bytes(&bytes, &digest)
@@ -201,7 +204,11 @@ impl SandboxTemplate {
     ///
     /// # Errors
     /// As [`SandboxTemplate::instantiate`].
-    pub async fn instantiate_shared(&self, host: Arc<dyn Host>, options: &SandboxOptions) -> Result<Sandbox> {
+    pub async fn instantiate_shared(
+        &self,
+        host: Arc<dyn Host>,
+        options: &SandboxOptions,
+    ) -> Result<Sandbox> {
         Sandbox::new(Arc::clone(&self.inner), host, options).await
     }
 }

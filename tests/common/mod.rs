@@ -34,13 +34,20 @@ pub async fn sandbox() -> Sandbox {
 
 /// A sandbox with a host and options.
 pub async fn sandbox_with(host: impl Host, options: &SandboxOptions) -> Sandbox {
-    template().await.instantiate(host, options).await.expect("instantiating")
+    template()
+        .await
+        .instantiate(host, options)
+        .await
+        .expect("instantiating")
 }
 
 /// Evaluate `code`, panicking with the guest error on failure.
 pub async fn eval(sandbox: &mut Sandbox, code: &str) -> CallOutput {
     let sink = Arc::new(Recorder::default());
-    sandbox.eval_script(code, sink.clone()).await.expect("eval failed");
+    sandbox
+        .eval_script(code, sink.clone())
+        .await
+        .expect("eval failed");
     sink.output()
 }
 

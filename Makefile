@@ -1,0 +1,70 @@
+# isola build entry point. Two commands matter:
+#   make demo   install pinned tools, build runtime + library + C examples, run hello
+#   make test   run every test (Rust, Python guest units, C via CTest, header drift)
+# Everything goes into .venv/, target/ and build/; nothing is installed system-wide
+# except the C/C++ compilers, which `make setup` checks for.
+
+SHELL        := /bin/bash
+VENV         := .venv
+PYTHON       ?= python3
+RUNTIME_WASM := runtime/python/out/isola-python.wasm
+LIB_DIR      := $(CURDIR)/target/debug
+BUILD_DIR    := build
+# One compile cache for every test process and the examples.
+export ISOLA_CACHE_DIR ?= $(CURDIR)/target/isola-cache
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+
+RUNTIME_SOURCES := $(shell find runtime/python/src wit -type f -not -path '*/__pycache__/*' 2>/dev/null)
+
+.PHONY: demo test setup runtime lib c clean check-header lint bench
+
+demo: c
+	./$(BUILD_DIR)/examples-c/hello
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: requirements-dev.txt
+	@command -v cc >/dev/null && command -v c++ >/dev/null || { \
+	  echo "installing C/C++ compilers with apt"; sudo -n true 2>/dev/null && S=sudo; \
+	  $$S apt-get update -qq && $$S apt-get install -y -qq build-essential; }
+	@command -v cargo >/dev/null || { echo "cargo (Rust 1.95) is required: https://rustup.rs"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+runtime: $(RUNTIME_WASM)
+
+$(RUNTIME_WASM): $(VENV)/.installed $(RUNTIME_SOURCES)
+	bash runtime/python/build.sh $(RUNTIME_WASM)
+
+lib: runtime
+	cargo build --lib
+
+c: lib
+	cmake -S . -B $(BUILD_DIR) -G Ninja -DISOLA_LIB_DIR=$(LIB_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	cmake --build $(BUILD_DIR)
+
+test: c
+	cargo test
+	$(PYTHON) -m unittest discover -s runtime/python/tests -t runtime/python/tests
+	ctest --test-dir $(BUILD_DIR) --output-on-failure
+	$(MAKE) --no-print-directory check-header
+
+# The committed header must equal a fresh cbindgen generation (build.rs
+# rewrites include/isola.h on every library build).
+check-header:
+	@git diff --quiet -- include/isola.h || { \
+	  echo "include/isola.h differs from the generated header; commit the regenerated file"; \
+	  git --no-pager diff --stat -- include/isola.h; exit 1; }
+	@echo "header up to date"
+
+lint:
+	cargo fmt --check
+	cargo clippy --all-targets -- -D warnings
+
+bench: lib
+	cargo bench --bench sandbox --profile dev
+
+clean:
+	rm -rf $(BUILD_DIR) runtime/python/out
+	cargo clean

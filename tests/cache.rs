@@ -1,0 +1,90 @@
+//! The on-disk cache of compiled runtimes.
+
+mod common;
+
+use isola::SandboxTemplate;
+
+fn cwasm_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "cwasm"))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn second_build_loads_the_cached_artifact_and_corruption_is_recompiled() {
+    let dir = tempfile::tempdir().unwrap();
+    let build = || {
+        SandboxTemplate::builder()
+            .cache(Some(dir.path().to_path_buf()))
+            .build_embedded()
+    };
+
+    let started = std::time::Instant::now();
+    drop(build().await.unwrap());
+    let compile_time = started.elapsed();
+    let files = cwasm_files(dir.path());
+    assert_eq!(files.len(), 1, "{files:?}");
+    let stored = std::fs::read(&files[0]).unwrap();
+
+    let started = std::time::Instant::now();
+    let cached = build().await.unwrap();
+    let load_time = started.elapsed();
+    let mut sb = cached
+        .instantiate(isola::NoHost, &Default::default())
+        .await
+        .unwrap();
+    common::eval(&mut sb, "x = 1").await;
+    assert!(
+        load_time * 4 < compile_time,
+        "cached load {load_time:?} vs compile {compile_time:?}"
+    );
+
+    // A corrupt entry is detected, recompiled and replaced.
+    let mut corrupt = stored.clone();
+    let middle = corrupt.len() / 2;
+    corrupt[middle] ^= 0xff;
+    std::fs::write(&files[0], &corrupt).unwrap();
+    let rebuilt = build().await.unwrap();
+    let mut sb = rebuilt
+        .instantiate(isola::NoHost, &Default::default())
+        .await
+        .unwrap();
+    common::eval(&mut sb, "x = 1").await;
+    assert_eq!(
+        std::fs::read(&files[0]).unwrap(),
+        stored,
+        "the corrupt entry must be rewritten"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn missing_runtime_file_is_an_io_error() {
+    let err = SandboxTemplate::builder()
+        .cache(None)
+        .build("/nonexistent/runtime.wasm")
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), isola::ErrorKind::Io, "{err}");
+    assert!(
+        err.to_string().contains("/nonexistent/runtime.wasm"),
+        "{err}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_file_that_is_not_a_runtime_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bogus.wasm");
+    std::fs::write(&path, b"\0asm\x01\0\0\0").unwrap();
+    let err = SandboxTemplate::builder()
+        .cache(None)
+        .build(&path)
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), isola::ErrorKind::Internal, "{err}");
+}

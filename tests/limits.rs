@@ -1,0 +1,175 @@
+//! Time, memory and output limits, cancellation, and the unusable state.
+
+mod common;
+
+use std::{sync::Arc, time::Duration};
+
+use common::{Recorder, eval, sandbox, sandbox_with};
+use isola::{ErrorKind, NoHost, SandboxOptions};
+
+#[tokio::test(flavor = "multi_thread")]
+async fn timeout_traps_and_sandbox_refuses_reuse() {
+    let mut sb = sandbox().await;
+    sb.set_timeout(Some(Duration::from_millis(200)));
+    let started = std::time::Instant::now();
+    let err = sb
+        .eval_script("while True:\n    pass\n", Arc::new(Recorder::default()))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert!(!sb.is_usable());
+    let again = sb
+        .eval_script("1", Arc::new(Recorder::default()))
+        .await
+        .unwrap_err();
+    assert_eq!(again.kind(), ErrorKind::InvalidState, "{again}");
+    assert!(again.to_string().contains("timed out"), "{again}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn timeout_from_options_applies_to_every_call() {
+    let mut options = SandboxOptions::default();
+    options.timeout(Some(Duration::from_millis(100)));
+    let mut sb = sandbox_with(NoHost, &options).await;
+    eval(&mut sb, "def spin():\n    while True:\n        pass\n").await;
+    let err = sb.call("spin", []).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn timeout_also_stops_a_guest_sleeping_on_the_host() {
+    let mut sb = sandbox().await;
+    sb.set_timeout(Some(Duration::from_millis(200)));
+    let err = sb
+        .eval_script(
+            "import asyncio\nawait asyncio.sleep(30)\n",
+            Arc::new(Recorder::default()),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn cancel_from_another_thread_stops_the_call() {
+    let mut sb = sandbox().await;
+    let handle = sb.cancel_handle();
+    let canceller = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(200));
+        handle.cancel();
+    });
+    let err = sb
+        .eval_script("while True:\n    pass\n", Arc::new(Recorder::default()))
+        .await
+        .unwrap_err();
+    canceller.join().unwrap();
+    assert_eq!(err.kind(), ErrorKind::Cancelled, "{err}");
+    assert!(!sb.is_usable());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn memory_bomb_gets_memory_error_and_sandbox_survives() {
+    let mut options = SandboxOptions::default();
+    options.max_memory(96 << 20);
+    let mut sb = sandbox_with(NoHost, &options).await;
+    let err = sb
+        .eval_script(
+            "x = bytearray(512 * 1024 * 1024)",
+            Arc::new(Recorder::default()),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::MemoryLimit, "{err}");
+    assert!(err.to_string().contains("MemoryError"), "{err}");
+    assert!(sb.is_usable());
+    let out = eval(&mut sb, "print(sum(range(10)))").await;
+    assert_eq!(out.stdout, "45\n");
+    assert!(sb.memory_usage() <= 96 << 20);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn python_can_catch_memory_error() {
+    let mut options = SandboxOptions::default();
+    options.max_memory(96 << 20);
+    let mut sb = sandbox_with(NoHost, &options).await;
+    let out = eval(
+        &mut sb,
+        "try:\n    x = bytearray(512 * 1024 * 1024)\nexcept MemoryError:\n    print('caught')\n",
+    )
+    .await;
+    assert_eq!(out.stdout, "caught\n");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn memory_usage_grows_with_allocation() {
+    let mut sb = sandbox().await;
+    let before = sb.memory_usage();
+    assert!(before > 0);
+    eval(&mut sb, "big = bytearray(64 * 1024 * 1024)").await;
+    assert!(
+        sb.memory_usage() >= before + (60 << 20),
+        "{before} -> {}",
+        sb.memory_usage()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn too_small_memory_limit_fails_creation_clearly() {
+    let mut options = SandboxOptions::default();
+    options.max_memory(1 << 20);
+    let err = common::template()
+        .await
+        .instantiate(NoHost, &options)
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::MemoryLimit, "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn value_larger_than_cap_is_an_output_limit() {
+    let mut options = SandboxOptions::default();
+    options.max_value_bytes(1024);
+    let mut sb = sandbox_with(NoHost, &options).await;
+    eval(&mut sb, "def big():\n    return 'x' * 5000\n").await;
+    let err = sb.call("big", []).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::OutputLimit, "{err}");
+    assert!(sb.is_usable());
+    eval(&mut sb, "def small():\n    return 'ok'\n").await;
+    assert!(sb.call("small", []).await.is_ok());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn total_output_cap_stops_a_chatty_call() {
+    let mut options = SandboxOptions::default();
+    options.max_output_bytes(10_000);
+    let mut sb = sandbox_with(NoHost, &options).await;
+    let err = sb
+        .eval_script(
+            "while True:\n    print('spam' * 100)\n",
+            Arc::new(Recorder::default()),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::OutputLimit, "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn deep_recursion_is_contained() {
+    let mut sb = sandbox().await;
+    let err = sb
+        .eval_script(
+            "def f(n):\n    return f(n + 1)\nf(0)\n",
+            Arc::new(Recorder::default()),
+        )
+        .await
+        .unwrap_err();
+    // Either Python's RecursionError or a contained stack-overflow trap.
+    assert!(
+        matches!(err.kind(), ErrorKind::GuestException | ErrorKind::Trap),
+        "{err:?}"
+    );
+    if err.kind() == ErrorKind::GuestException {
+        assert!(err.to_string().contains("RecursionError"), "{err}");
+    }
+}

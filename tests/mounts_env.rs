@@ -1,0 +1,158 @@
+//! Mounts (read-only, read-write, no escape), env vars, eval_file, options merge.
+
+mod common;
+
+use std::sync::Arc;
+
+use common::{Recorder, eval, sandbox_with};
+use isola::{FsPerms, NoHost, SandboxOptions};
+
+fn fixture() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("data.txt"), "hello from host").unwrap();
+    std::fs::write(
+        dir.path().join("script.py"),
+        "import os\nfrom_file = os.environ.get('GREETING')\nprint('script ran')\n",
+    )
+    .unwrap();
+    std::fs::create_dir(dir.path().join("pkgs")).unwrap();
+    std::fs::create_dir(dir.path().join("pkgs/mylib")).unwrap();
+    std::fs::write(
+        dir.path().join("pkgs/mylib/__init__.py"),
+        "def shout(s):\n    return s.upper() + '!'\n",
+    )
+    .unwrap();
+    dir
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn read_only_mount_is_readable_but_not_writable() {
+    let dir = fixture();
+    let mut options = SandboxOptions::default();
+    options.mount(dir.path(), "/data", FsPerms::ReadOnly);
+    let mut sb = sandbox_with(NoHost, &options).await;
+    let out = eval(
+        &mut sb,
+        "print(open('/data/data.txt').read())\n\
+         try:\n    open('/data/new.txt', 'w').write('x')\n    print('wrote')\n\
+         except PermissionError:\n    print('PermissionError')\n\
+         except OSError as e:\n    print('OSError', e.errno)\n",
+    )
+    .await;
+    assert_eq!(out.stdout.lines().next(), Some("hello from host"));
+    assert!(
+        !dir.path().join("new.txt").exists(),
+        "read-only mount was written"
+    );
+    assert!(out.stdout.contains("Error"), "{}", out.stdout);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn read_write_mount_writes_reach_the_host() {
+    let dir = fixture();
+    let mut options = SandboxOptions::default();
+    options.mount(dir.path(), "/work", FsPerms::ReadWrite);
+    let mut sb = sandbox_with(NoHost, &options).await;
+    eval(
+        &mut sb,
+        "with open('/work/out.txt', 'w') as f:\n    f.write('written by guest')\n",
+    )
+    .await;
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("out.txt")).unwrap(),
+        "written by guest"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn nothing_outside_the_mounts_is_reachable() {
+    let dir = fixture();
+    std::os::unix::fs::symlink("/etc", dir.path().join("etc-link")).unwrap();
+    let mut options = SandboxOptions::default();
+    options.mount(dir.path(), "/data", FsPerms::ReadOnly);
+    let mut sb = sandbox_with(NoHost, &options).await;
+    let out = eval(
+        &mut sb,
+        "import os\n\
+         for p in ['/etc/passwd', '/data/../etc/passwd', '/data/etc-link/passwd', '../../etc/passwd', '/proc/self/environ']:\n\
+         \x20   try:\n        open(p).read()\n        print('LEAK', p)\n\
+         \x20   except OSError:\n        print('blocked')\n",
+    )
+    .await;
+    assert!(!out.stdout.contains("LEAK"), "{}", out.stdout);
+    assert_eq!(out.stdout.matches("blocked").count(), 5, "{}", out.stdout);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn env_comes_only_from_options_and_overrides_win() {
+    let template = isola::SandboxTemplate::builder()
+        .cache(Some(common::cache_dir()))
+        .env("GREETING", "hello")
+        .env("MODE", "template")
+        .build_embedded()
+        .await
+        .unwrap();
+    let mut overrides = SandboxOptions::default();
+    overrides.env("MODE", "sandbox");
+    let mut sb = template.instantiate(NoHost, &overrides).await.unwrap();
+    let out = eval(
+        &mut sb,
+        "import os\nprint(os.environ.get('GREETING'), os.environ.get('MODE'), 'HOME' in os.environ, 'PATH' in os.environ)",
+    )
+    .await;
+    assert_eq!(out.stdout, "hello sandbox False False\n");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn eval_file_runs_a_mounted_script() {
+    let dir = fixture();
+    let mut options = SandboxOptions::default();
+    options
+        .mount(dir.path(), "/code", FsPerms::ReadOnly)
+        .env("GREETING", "hi");
+    let mut sb = sandbox_with(NoHost, &options).await;
+    let sink = Arc::new(Recorder::default());
+    sb.eval_file("/code/script.py", sink.clone()).await.unwrap();
+    assert_eq!(sink.output().stdout, "script ran\n");
+    let out = eval(&mut sb, "print(from_file)").await;
+    assert_eq!(out.stdout, "hi\n");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn packages_in_a_mounted_directory_import() {
+    let dir = fixture();
+    let mut options = SandboxOptions::default();
+    options.mount(dir.path().join("pkgs"), "/pkgs", FsPerms::ReadOnly);
+    let mut sb = sandbox_with(NoHost, &options).await;
+    let out = eval(
+        &mut sb,
+        "import sys\nsys.path.append('/pkgs')\nimport mylib\nprint(mylib.shout('hi'))",
+    )
+    .await;
+    assert_eq!(out.stdout, "HI!\n");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn pythonpath_env_adds_package_directories() {
+    let dir = fixture();
+    let mut options = SandboxOptions::default();
+    options
+        .mount(dir.path().join("pkgs"), "/pkgs", FsPerms::ReadOnly)
+        .env("PYTHONPATH", "/pkgs");
+    let mut sb = sandbox_with(NoHost, &options).await;
+    let out = eval(&mut sb, "import mylib\nprint(mylib.shout('ok'))").await;
+    assert_eq!(out.stdout, "OK!\n");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn missing_mount_directory_fails_sandbox_creation() {
+    let mut options = SandboxOptions::default();
+    options.mount("/definitely/not/here", "/data", FsPerms::ReadOnly);
+    let err = common::template()
+        .await
+        .instantiate(NoHost, &options)
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), isola::ErrorKind::Io, "{err}");
+    assert!(err.to_string().contains("/definitely/not/here"), "{err}");
+}

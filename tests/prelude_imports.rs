@@ -1,0 +1,119 @@
+//! Prelude, stdlib import policy, async runtime, per-instance randomness.
+
+mod common;
+
+use std::sync::Arc;
+
+use common::{Recorder, eval, sandbox};
+use isola::{NoHost, SandboxTemplate};
+
+#[tokio::test(flavor = "multi_thread")]
+async fn prelude_names_are_visible_in_every_sandbox() {
+    let template = SandboxTemplate::builder()
+        .cache(Some(common::cache_dir()))
+        .prelude(Some(
+            "import math\nGREETING = 'hi'\ndef helper(x):\n    return math.sqrt(x)\n".into(),
+        ))
+        .build_embedded()
+        .await
+        .unwrap();
+    for _ in 0..2 {
+        let mut sb = template
+            .instantiate(NoHost, &Default::default())
+            .await
+            .unwrap();
+        let out = eval(&mut sb, "print(GREETING, helper(16))").await;
+        assert_eq!(out.stdout, "hi 4.0\n");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn failing_prelude_fails_sandbox_creation() {
+    let template = SandboxTemplate::builder()
+        .cache(Some(common::cache_dir()))
+        .prelude(Some("raise RuntimeError('bad prelude')".into()))
+        .build_embedded()
+        .await
+        .unwrap();
+    let err = template
+        .instantiate(NoHost, &Default::default())
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("bad prelude"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn common_stdlib_modules_import() {
+    let mut sb = sandbox().await;
+    let out = eval(
+        &mut sb,
+        "import json, re, math, datetime, collections, itertools, functools, dataclasses, typing\n\
+         import decimal, fractions, statistics, random, string, textwrap, base64, hashlib, uuid, enum, csv\n\
+         print(json.dumps({'a': statistics.mean([1, 2, 3])}), hashlib.sha256(b'x').hexdigest()[:8])\n",
+    )
+    .await;
+    assert_eq!(out.stdout, "{\"a\": 2} 2d711642\n");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn denied_modules_name_the_policy() {
+    let mut sb = sandbox().await;
+    for module in ["subprocess", "ctypes", "ssl"] {
+        let err = sb
+            .eval_script(format!("import {module}"), Arc::new(Recorder::default()))
+            .await
+            .unwrap_err();
+        let message = err.to_string();
+        assert!(
+            message.contains("ImportError") || message.contains("ModuleNotFoundError"),
+            "{message}"
+        );
+        assert!(message.contains("sandbox"), "{module}: {message}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn asyncio_gather_sleep_and_tasks_work() {
+    let mut sb = sandbox().await;
+    let out = eval(
+        &mut sb,
+        "import asyncio\n\
+         async def work(i):\n    await asyncio.sleep(0.01 * (3 - i))\n    return i\n\
+         t = asyncio.create_task(work(0))\n\
+         print(await asyncio.gather(work(1), work(2)), await t)\n",
+    )
+    .await;
+    assert_eq!(out.stdout, "[1, 2] 0\n");
+    // The usual entry point of asyncio programs, in a script without top-level await.
+    let out = eval(
+        &mut sb,
+        "async def main():\n    return await work(2)\nprint(asyncio.run(main()))\n",
+    )
+    .await;
+    assert_eq!(out.stdout, "2\n");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn async_def_function_is_awaited_by_call() {
+    let mut sb = sandbox().await;
+    eval(
+        &mut sb,
+        "import asyncio\nasync def f(x):\n    await asyncio.sleep(0)\n    return x + 1\n",
+    )
+    .await;
+    let out = sb
+        .call("f", [isola::Arg::Positional(common::json("1"))])
+        .await
+        .unwrap();
+    assert_eq!(common::text(out.result.as_ref().unwrap()), "2");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn random_differs_between_sandboxes() {
+    let mut a = sandbox().await;
+    let mut b = sandbox().await;
+    let code = "import random\nprint(random.getrandbits(64))";
+    let ra = eval(&mut a, code).await.stdout;
+    let rb = eval(&mut b, code).await.stdout;
+    assert_ne!(ra, rb);
+}
