@@ -98,10 +98,26 @@ typedef enum {
 } isola_error_code_t;
 
 /**
+ * An ordered list of call arguments. Positional arguments must come before
+ * keyword arguments (as in Python). Use from one thread at a time.
+ */
+typedef struct isola_args_t isola_args_t;
+
+/**
  * An error returned by an isola function. Owned by the caller, who frees
  * it with `isola_error_free`. Safe to read from any thread.
  */
 typedef struct isola_error_t isola_error_t;
+
+/**
+ * The pending answer of one HTTP request; completing it frees it.
+ */
+typedef struct isola_http_reply_t isola_http_reply_t;
+
+/**
+ * The pending answer of one host call; completing it frees it.
+ */
+typedef struct isola_reply_t isola_reply_t;
 
 /**
  * Per-sandbox settings (memory, time, output caps, mounts, env). Not
@@ -118,6 +134,12 @@ typedef struct isola_sandbox_options_t isola_sandbox_options_t;
 typedef struct isola_sandbox_t isola_sandbox_t;
 
 /**
+ * A bounded queue of values feeding one guest iterator argument.
+ * Thread-safe: push and close from any thread while a call consumes it.
+ */
+typedef struct isola_stream_t isola_stream_t;
+
+/**
  * Template settings: which runtime, the compile cache, the prelude, and
  * the default sandbox options.
  */
@@ -128,6 +150,112 @@ typedef struct isola_template_options_t isola_template_options_t;
  * template between all threads and create sandboxes from it concurrently.
  */
 typedef struct isola_template_t isola_template_t;
+
+/**
+ * One HTTP header, NUL-terminated UTF-8 strings.
+ */
+typedef struct {
+  /**
+   * Header name.
+   */
+  const char *name;
+  /**
+   * Header value.
+   */
+  const char *value;
+} isola_header_t;
+
+/**
+ * Frees `user_data` once nothing refers to the host any more.
+ */
+typedef void (*isola_free_fn)(void *user_data);
+
+/**
+ * Receives a guest host call: `name` (UTF-8, NUL-terminated, `name_len`
+ * bytes) and the payload in the host's format (`payload_len` bytes), both
+ * valid only during the callback. The callback takes ownership of `reply`
+ * and must complete it exactly once, now or later from any thread, with
+ * `isola_reply_ok_json`, `isola_reply_ok_cbor` or `isola_reply_error`.
+ */
+typedef void (*isola_hostcall_fn)(void *user_data,
+                                  const char *name,
+                                  size_t name_len,
+                                  const uint8_t *payload,
+                                  size_t payload_len,
+                                  isola_reply_t *reply);
+
+/**
+ * A guest HTTP request, borrowed for the duration of the callback.
+ */
+typedef struct {
+  /**
+   * Method, e.g. `"GET"`.
+   */
+  const char *method;
+  /**
+   * Absolute URL.
+   */
+  const char *url;
+  /**
+   * `header_count` headers.
+   */
+  const isola_header_t *headers;
+  /**
+   * Number of headers.
+   */
+  size_t header_count;
+  /**
+   * Request body (`body_len` bytes); NULL when the request has none.
+   */
+  const uint8_t *body;
+  /**
+   * Length of `body`.
+   */
+  size_t body_len;
+} isola_http_request_t;
+
+/**
+ * Receives a guest HTTP request (valid only during the callback). The
+ * callback takes ownership of `reply` and must complete it exactly once,
+ * now or later from any thread, with `isola_http_reply_ok` or
+ * `isola_http_reply_error`.
+ */
+typedef void (*isola_http_fn)(void *user_data,
+                              const isola_http_request_t *request,
+                              isola_http_reply_t *reply);
+
+/**
+ * The host side of privileged guest operations. Pass it to
+ * `isola_sandbox_options_set_host`. Callbacks run on the thread that made
+ * the eval/call, never concurrently for one sandbox; with several
+ * sandboxes on several threads they may run concurrently, so `user_data`
+ * must tolerate that. Any callback may be NULL: that operation is refused
+ * with a clear guest exception.
+ */
+typedef struct {
+  /**
+   * Passed unchanged to every callback.
+   */
+  void *user_data;
+  /**
+   * Called once with `user_data` when the last options object or sandbox
+   * using this host is freed. May be NULL.
+   */
+  isola_free_fn user_data_free;
+  /**
+   * `ISOLA_FORMAT_JSON` or `ISOLA_FORMAT_CBOR`: how host call payloads
+   * are delivered to `on_hostcall`.
+   */
+  uint32_t format;
+  /**
+   * Answers `await sandbox.hostcall(name, payload)`.
+   */
+  isola_hostcall_fn on_hostcall;
+  /**
+   * Answers `sandbox.http` requests and `urllib.request.urlopen`.
+   */
+  isola_http_fn on_http_request;
+} isola_host_t;
 
 /**
  * Receives a value: `data[0..len]` in the sink's format, valid only during
@@ -201,6 +329,43 @@ extern "C" {
 #endif // __cplusplus
 
 /**
+ * Create an empty argument list; free it with `isola_args_free`. Returns
+ * NULL only if allocation fails.
+ */
+isola_args_t *isola_args_new(void);
+
+/**
+ * Free an argument list. NULL is ignored.
+ */
+void isola_args_free(isola_args_t *args);
+
+/**
+ * Append a JSON value (NUL-terminated); `name` NULL for a positional
+ * argument, else the keyword.
+ */
+isola_error_t *isola_args_add_json(isola_args_t *args,
+                                   const char *name,
+                                   const char *json);
+
+/**
+ * Append a CBOR value of `len` bytes; `name` as in `isola_args_add_json`.
+ */
+isola_error_t *isola_args_add_cbor(isola_args_t *args,
+                                   const char *name,
+                                   const uint8_t *cbor,
+                                   size_t len);
+
+/**
+ * Append a stream as an iterator argument (sync `for` and `async for`
+ * both work in the guest). The stream's reading end moves into the
+ * argument list: a stream feeds exactly one call. The stream handle stays
+ * yours to push into, close and free.
+ */
+isola_error_t *isola_args_add_stream(isola_args_t *args,
+                                     const char *name,
+                                     const isola_stream_t *stream);
+
+/**
  * The code of `error`. A NULL `error` yields `ISOLA_ERROR_INVALID_ARGUMENT`.
  */
 isola_error_code_t isola_error_code(const isola_error_t *error);
@@ -228,6 +393,59 @@ const char *isola_error_code_name(uint32_t code);
  * Free an error. NULL is ignored.
  */
 void isola_error_free(isola_error_t *error);
+
+/**
+ * Answer a host call with a JSON value (NUL-terminated). Consumes `reply`,
+ * also when the JSON is invalid (the guest then gets the parse error).
+ * Callable from any thread. A reply whose call has already ended is
+ * accepted and dropped.
+ */
+isola_error_t *isola_reply_ok_json(isola_reply_t *reply,
+                                   const char *json);
+
+/**
+ * Answer a host call with a CBOR value (`len` bytes). Consumes `reply` as
+ * `isola_reply_ok_json` does.
+ */
+isola_error_t *isola_reply_ok_cbor(isola_reply_t *reply,
+                                   const uint8_t *cbor,
+                                   size_t len);
+
+/**
+ * Fail a host call: the guest's `await sandbox.hostcall(...)` raises
+ * `sandbox.HostError(message)`. Consumes `reply`; `message` may be NULL.
+ */
+isola_error_t *isola_reply_error(isola_reply_t *reply,
+                                 const char *message);
+
+/**
+ * Answer an HTTP request with a status, `header_count` headers and a body
+ * of `body_len` bytes (NULL allowed when 0). Copies everything; consumes
+ * `reply`. Callable from any thread.
+ */
+isola_error_t *isola_http_reply_ok(isola_http_reply_t *reply,
+                                   uint16_t status,
+                                   const isola_header_t *headers,
+                                   size_t header_count,
+                                   const uint8_t *body,
+                                   size_t body_len);
+
+/**
+ * Fail an HTTP request: the guest gets `sandbox.http.HTTPError(message)`.
+ * Consumes `reply`; `message` may be NULL.
+ */
+isola_error_t *isola_http_reply_error(isola_http_reply_t *reply,
+                                      const char *message);
+
+/**
+ * Attach host callbacks to sandbox options (and so to every sandbox
+ * created with them; on template defaults, to every sandbox of the
+ * template unless its own options set another host). The table is copied;
+ * `user_data_free` runs when the last user of the host is gone. Setting a
+ * host again replaces the previous one.
+ */
+isola_error_t *isola_sandbox_options_set_host(isola_sandbox_options_t *options,
+                                              const isola_host_t *host);
 
 /**
  * Create empty sandbox options (every setting inherits the template's).
@@ -389,6 +607,17 @@ isola_error_t *isola_sandbox_call_cbor(const isola_sandbox_t *sandbox,
                                        const isola_sink_t *sink);
 
 /**
+ * Call the global function `function` with the arguments in `args`
+ * (NULL for none), which the call empties: free `args` afterwards.
+ * Stream arguments are read while the call runs; push into them from
+ * other threads. Items and the result go to `sink` as they are produced.
+ */
+isola_error_t *isola_sandbox_call(const isola_sandbox_t *sandbox,
+                                  const char *function,
+                                  isola_args_t *args,
+                                  const isola_sink_t *sink);
+
+/**
  * Stop the sandbox's running call from any thread. The call returns
  * `ISOLA_ERROR_CANCELLED` and the sandbox must then be freed. A cancel
  * requested while no call runs stops the next call.
@@ -407,6 +636,42 @@ isola_error_t *isola_sandbox_set_timeout_ms(const isola_sandbox_t *sandbox,
  */
 isola_error_t *isola_sandbox_memory_usage(const isola_sandbox_t *sandbox,
                                           uint64_t *out);
+
+/**
+ * Create a stream holding at most `capacity` (> 0) unread values; a push
+ * beyond that blocks until the guest reads (back-pressure). On success
+ * `*out` receives a stream to free with `isola_stream_free`.
+ */
+isola_error_t *isola_stream_new(size_t capacity,
+                                isola_stream_t **out);
+
+/**
+ * Push a JSON value (NUL-terminated). Blocks while the stream is full;
+ * call it from a thread other than the one running the call (or fill at
+ * most `capacity` values before the call). Fails with
+ * `ISOLA_ERROR_INVALID_STATE` once the stream is closed or its call ended.
+ */
+isola_error_t *isola_stream_push_json(const isola_stream_t *stream,
+                                      const char *json);
+
+/**
+ * Push a CBOR value of `len` bytes, like `isola_stream_push_json`.
+ */
+isola_error_t *isola_stream_push_cbor(const isola_stream_t *stream,
+                                      const uint8_t *cbor,
+                                      size_t len);
+
+/**
+ * End the input: the guest's iterator finishes after the values already
+ * pushed. Further pushes fail. Closing twice is allowed.
+ */
+isola_error_t *isola_stream_close(const isola_stream_t *stream);
+
+/**
+ * Free a stream. NULL is ignored. A call still reading it keeps its own
+ * reference and sees the end of the stream.
+ */
+void isola_stream_free(isola_stream_t *stream);
 
 /**
  * Build a template. `options` may be NULL (embedded default Python runtime,

@@ -11,10 +11,13 @@
 
 #![allow(non_camel_case_types)]
 
+pub mod call_args;
 pub mod error;
+pub mod host;
 pub mod options;
 pub mod sandbox;
 pub mod sink;
+pub mod stream;
 pub mod template;
 pub mod version;
 

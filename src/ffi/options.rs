@@ -18,16 +18,17 @@ pub const ISOLA_MOUNT_READ_WRITE: u32 = 1;
 
 /// Per-sandbox settings (memory, time, output caps, mounts, env). Not
 /// thread-safe: fill it from one thread.
-#[derive(Debug, Default, Clone)]
+#[derive(Default, Clone)]
 pub struct isola_sandbox_options_t {
     pub(crate) inner: SandboxOptions,
+    pub(crate) host: Option<std::sync::Arc<super::host::CHost>>,
 }
 
 impl BoxedHandle for isola_sandbox_options_t {}
 
 /// Template settings: which runtime, the compile cache, the prelude, and
 /// the default sandbox options.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct isola_template_options_t {
     pub(crate) runtime_path: Option<PathBuf>,
     pub(crate) cache_dir: Option<Option<PathBuf>>,

@@ -14,7 +14,7 @@ use super::{
     template::isola_template_t,
 };
 use crate::{
-    host::{DiscardSink, NoHost, OutputSink},
+    host::{DiscardSink, Host, NoHost, OutputSink},
     sandbox::{Arg, CancelHandle, Sandbox, SandboxOptions},
     value::Value,
 };
@@ -56,12 +56,17 @@ pub extern "C" fn isola_sandbox_new(
     guard(|| {
         check_out(out, "out")?;
         let template = handle(template, "template")?;
-        let overrides = if options.is_null() {
-            SandboxOptions::default()
+        let (overrides, host) = if options.is_null() {
+            (SandboxOptions::default(), None)
         } else {
-            handle(options, "options")?.inner.clone()
+            let options = handle(options, "options")?;
+            (options.inner.clone(), options.host.clone())
         };
-        let sandbox = block_on(template.inner.instantiate(NoHost, &overrides))??;
+        let host: Arc<dyn Host> = match host.or_else(|| template.default_host.clone()) {
+            Some(host) => host,
+            None => Arc::new(NoHost),
+        };
+        let sandbox = block_on(template.inner.instantiate_shared(host, &overrides))??;
         let cancel = sandbox.cancel_handle();
         let raw = isola_sandbox_t {
             sandbox: Mutex::new(sandbox),
@@ -172,6 +177,30 @@ pub extern "C" fn isola_sandbox_call_cbor(
             call_args.extend(named_from_cbor(Value::from_cbor(kwargs)?)?);
         }
         let sink = sink_from(sink)?;
+        sandbox.with(|sb| Ok(block_on(sb.call_with_sink(function, call_args, sink))??))
+    })
+}
+
+/// Call the global function `function` with the arguments in `args`
+/// (NULL for none), which the call empties: free `args` afterwards.
+/// Stream arguments are read while the call runs; push into them from
+/// other threads. Items and the result go to `sink` as they are produced.
+#[unsafe(no_mangle)]
+pub extern "C" fn isola_sandbox_call(
+    sandbox: *const isola_sandbox_t,
+    function: *const c_char,
+    args: *mut super::call_args::isola_args_t,
+    sink: *const isola_sink_t,
+) -> *mut isola_error_t {
+    guard(|| {
+        let sandbox = handle(sandbox, "sandbox")?;
+        let function = c_str(function, "function")?;
+        let sink = sink_from(sink)?;
+        let call_args = if args.is_null() {
+            Vec::new()
+        } else {
+            std::mem::take(&mut super::args::handle_mut(args, "args")?.items)
+        };
         sandbox.with(|sb| Ok(block_on(sb.call_with_sink(function, call_args, sink))??))
     })
 }

@@ -13,6 +13,8 @@ use crate::sandbox::SandboxTemplate;
 /// template between all threads and create sandboxes from it concurrently.
 pub struct isola_template_t {
     pub(crate) inner: SandboxTemplate,
+    /// Host callbacks of sandboxes whose own options set none.
+    pub(crate) default_host: Option<std::sync::Arc<super::host::CHost>>,
 }
 
 impl BoxedHandle for isola_template_t {}
@@ -46,7 +48,16 @@ pub extern "C" fn isola_template_new(
             None => build_embedded(builder)?,
         }
         .map_err(FfiError::from)?;
-        write_out(out, isola_template_t { inner: template }.into_raw(), "out")
+        let default_host = options.defaults.host.clone();
+        write_out(
+            out,
+            isola_template_t {
+                inner: template,
+                default_host,
+            }
+            .into_raw(),
+            "out",
+        )
     })
 }
 

@@ -1,0 +1,398 @@
+//! `isola_host_t`: C callbacks answering guest host calls and HTTP
+//! requests, and the reply objects that deliver their answers.
+
+use std::ffi::{c_char, c_void};
+
+use tokio::sync::oneshot;
+
+use super::{
+    args::{BoxedHandle, bytes, c_str, handle},
+    error::{FfiError, isola_error_t},
+    guard,
+    sink::{ISOLA_FORMAT_CBOR, ISOLA_FORMAT_JSON},
+};
+use crate::{
+    host::{BoxError, Host, HttpRequest, HttpResponse},
+    value::Value,
+};
+
+/// Receives a guest host call: `name` (UTF-8, NUL-terminated, `name_len`
+/// bytes) and the payload in the host's format (`payload_len` bytes), both
+/// valid only during the callback. The callback takes ownership of `reply`
+/// and must complete it exactly once, now or later from any thread, with
+/// `isola_reply_ok_json`, `isola_reply_ok_cbor` or `isola_reply_error`.
+pub type isola_hostcall_fn = Option<
+    extern "C" fn(
+        user_data: *mut c_void,
+        name: *const c_char,
+        name_len: usize,
+        payload: *const u8,
+        payload_len: usize,
+        reply: *mut isola_reply_t,
+    ),
+>;
+
+/// Receives a guest HTTP request (valid only during the callback). The
+/// callback takes ownership of `reply` and must complete it exactly once,
+/// now or later from any thread, with `isola_http_reply_ok` or
+/// `isola_http_reply_error`.
+pub type isola_http_fn = Option<
+    extern "C" fn(
+        user_data: *mut c_void,
+        request: *const isola_http_request_t,
+        reply: *mut isola_http_reply_t,
+    ),
+>;
+
+/// Frees `user_data` once nothing refers to the host any more.
+pub type isola_free_fn = Option<extern "C" fn(user_data: *mut c_void)>;
+
+/// The host side of privileged guest operations. Pass it to
+/// `isola_sandbox_options_set_host`. Callbacks run on the thread that made
+/// the eval/call, never concurrently for one sandbox; with several
+/// sandboxes on several threads they may run concurrently, so `user_data`
+/// must tolerate that. Any callback may be NULL: that operation is refused
+/// with a clear guest exception.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct isola_host_t {
+    /// Passed unchanged to every callback.
+    pub user_data: *mut c_void,
+    /// Called once with `user_data` when the last options object or sandbox
+    /// using this host is freed. May be NULL.
+    pub user_data_free: isola_free_fn,
+    /// `ISOLA_FORMAT_JSON` or `ISOLA_FORMAT_CBOR`: how host call payloads
+    /// are delivered to `on_hostcall`.
+    pub format: u32,
+    /// Answers `await sandbox.hostcall(name, payload)`.
+    pub on_hostcall: isola_hostcall_fn,
+    /// Answers `sandbox.http` requests and `urllib.request.urlopen`.
+    pub on_http_request: isola_http_fn,
+}
+
+/// One HTTP header, NUL-terminated UTF-8 strings.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct isola_header_t {
+    /// Header name.
+    pub name: *const c_char,
+    /// Header value.
+    pub value: *const c_char,
+}
+
+/// A guest HTTP request, borrowed for the duration of the callback.
+#[repr(C)]
+#[derive(Debug)]
+pub struct isola_http_request_t {
+    /// Method, e.g. `"GET"`.
+    pub method: *const c_char,
+    /// Absolute URL.
+    pub url: *const c_char,
+    /// `header_count` headers.
+    pub headers: *const isola_header_t,
+    /// Number of headers.
+    pub header_count: usize,
+    /// Request body (`body_len` bytes); NULL when the request has none.
+    pub body: *const u8,
+    /// Length of `body`.
+    pub body_len: usize,
+}
+
+/// The pending answer of one host call; completing it frees it.
+pub struct isola_reply_t {
+    sender: oneshot::Sender<Result<Value, String>>,
+}
+
+impl BoxedHandle for isola_reply_t {}
+
+/// The pending answer of one HTTP request; completing it frees it.
+pub struct isola_http_reply_t {
+    sender: oneshot::Sender<Result<HttpResponse, String>>,
+}
+
+impl BoxedHandle for isola_http_reply_t {}
+
+/// Owns the C table; calls `user_data_free` when dropped.
+pub(crate) struct CHost {
+    table: isola_host_t,
+}
+
+// SAFETY: the C API documents that callbacks may be invoked from the
+// threads that drive sandbox calls and that `user_data` must allow that.
+unsafe impl Send for CHost {}
+// SAFETY: as above.
+unsafe impl Sync for CHost {}
+
+impl CHost {
+    pub(crate) fn new(table: isola_host_t) -> Result<Self, FfiError> {
+        match table.format {
+            ISOLA_FORMAT_JSON | ISOLA_FORMAT_CBOR => Ok(Self { table }),
+            other => Err(FfiError::invalid_argument(format!(
+                "unknown host payload format {other}"
+            ))),
+        }
+    }
+}
+
+impl CHost {
+    /// Hand `request` to the C callback; the C views of it live only here.
+    fn start_http(
+        user_data: *mut c_void,
+        callback: extern "C" fn(*mut c_void, *const isola_http_request_t, *mut isola_http_reply_t),
+        request: &HttpRequest,
+    ) -> oneshot::Receiver<Result<HttpResponse, String>> {
+        let (sender, receiver) = oneshot::channel();
+        let method = c_string(&request.method);
+        let url = c_string(&request.url);
+        let header_strings: Vec<_> = request
+            .headers
+            .iter()
+            .map(|(n, v)| (c_string(n), c_string(v)))
+            .collect();
+        let headers: Vec<_> = header_strings
+            .iter()
+            .map(|(n, v)| isola_header_t {
+                name: n.as_ptr(),
+                value: v.as_ptr(),
+            })
+            .collect();
+        let body = request.body.as_deref();
+        let c_request = isola_http_request_t {
+            method: method.as_ptr(),
+            url: url.as_ptr(),
+            headers: headers.as_ptr(),
+            header_count: headers.len(),
+            body: body.map_or(std::ptr::null(), <[u8]>::as_ptr),
+            body_len: body.map_or(0, <[u8]>::len),
+        };
+        let reply = isola_http_reply_t { sender }.into_raw();
+        callback(user_data, &raw const c_request, reply);
+        receiver
+    }
+}
+
+impl Drop for CHost {
+    fn drop(&mut self) {
+        if let Some(free) = self.table.user_data_free {
+            free(self.table.user_data);
+        }
+    }
+}
+
+/// Text that must reach C as a NUL-terminated string.
+fn c_string(text: &str) -> std::ffi::CString {
+    std::ffi::CString::new(text.replace('\0', "\\0")).unwrap_or_default()
+}
+
+async fn wait<T>(
+    receiver: oneshot::Receiver<Result<T, String>>,
+    what: &str,
+) -> Result<T, BoxError> {
+    match receiver.await {
+        Ok(answer) => answer.map_err(Into::into),
+        Err(_) => Err(format!("the host dropped the {what} reply without answering").into()),
+    }
+}
+
+#[async_trait::async_trait]
+impl Host for CHost {
+    async fn hostcall(&self, name: &str, payload: Value) -> Result<Value, BoxError> {
+        let Some(callback) = self.table.on_hostcall else {
+            return Err(format!("host call '{name}' is not supported by this host").into());
+        };
+        let (sender, receiver) = oneshot::channel();
+        let name_c = c_string(name);
+        let data = if self.table.format == ISOLA_FORMAT_CBOR {
+            payload.into_cbor()
+        } else {
+            let mut json = payload.to_json_string()?.into_bytes();
+            json.push(0);
+            json
+        };
+        let len = if self.table.format == ISOLA_FORMAT_CBOR {
+            data.len()
+        } else {
+            data.len() - 1
+        };
+        let reply = isola_reply_t { sender }.into_raw();
+        callback(
+            self.table.user_data,
+            name_c.as_ptr(),
+            name.len(),
+            data.as_ptr(),
+            len,
+            reply,
+        );
+        wait(receiver, "host call").await
+    }
+
+    async fn http_request(&self, request: HttpRequest) -> Result<HttpResponse, BoxError> {
+        let Some(callback) = self.table.on_http_request else {
+            return Err(format!(
+                "HTTP requests are not allowed by this host ({})",
+                request.url
+            )
+            .into());
+        };
+        let receiver = Self::start_http(self.table.user_data, callback, &request);
+        wait(receiver, "HTTP").await
+    }
+}
+
+fn take<T: BoxedHandle>(reply: *mut T) -> Result<Box<T>, FfiError> {
+    if reply.is_null() {
+        return Err(FfiError::invalid_argument("reply is NULL"));
+    }
+    // SAFETY: non-NULL replies come from `into_raw` in this module and the
+    // C API documents that each is completed (and so consumed) once.
+    Ok(unsafe { Box::from_raw(reply) })
+}
+
+/// Answer a host call with a JSON value (NUL-terminated). Consumes `reply`,
+/// also when the JSON is invalid (the guest then gets the parse error).
+/// Callable from any thread. A reply whose call has already ended is
+/// accepted and dropped.
+#[unsafe(no_mangle)]
+pub extern "C" fn isola_reply_ok_json(
+    reply: *mut isola_reply_t,
+    json: *const c_char,
+) -> *mut isola_error_t {
+    guard(|| {
+        let reply = take(reply)?;
+        let value =
+            c_str(json, "json").and_then(|j| Value::from_json_str(j).map_err(FfiError::from));
+        let answer = value
+            .as_ref()
+            .map(Clone::clone)
+            .map_err(|e| format!("host reply: {e:?}"));
+        let _ = reply.sender.send(answer);
+        value.map(drop)
+    })
+}
+
+/// Answer a host call with a CBOR value (`len` bytes). Consumes `reply` as
+/// `isola_reply_ok_json` does.
+#[unsafe(no_mangle)]
+pub extern "C" fn isola_reply_ok_cbor(
+    reply: *mut isola_reply_t,
+    cbor: *const u8,
+    len: usize,
+) -> *mut isola_error_t {
+    guard(|| {
+        let reply = take(reply)?;
+        let value =
+            bytes(cbor, len, "cbor").and_then(|b| Value::from_cbor(b).map_err(FfiError::from));
+        let answer = value
+            .as_ref()
+            .map(Clone::clone)
+            .map_err(|e| format!("host reply: {e:?}"));
+        let _ = reply.sender.send(answer);
+        value.map(drop)
+    })
+}
+
+/// Fail a host call: the guest's `await sandbox.hostcall(...)` raises
+/// `sandbox.HostError(message)`. Consumes `reply`; `message` may be NULL.
+#[unsafe(no_mangle)]
+pub extern "C" fn isola_reply_error(
+    reply: *mut isola_reply_t,
+    message: *const c_char,
+) -> *mut isola_error_t {
+    guard(|| {
+        let reply = take(reply)?;
+        let message = super::args::opt_c_str(message, "message")?.unwrap_or("host call failed");
+        let _ = reply.sender.send(Err(message.to_string()));
+        Ok(())
+    })
+}
+
+/// Answer an HTTP request with a status, `header_count` headers and a body
+/// of `body_len` bytes (NULL allowed when 0). Copies everything; consumes
+/// `reply`. Callable from any thread.
+#[unsafe(no_mangle)]
+pub extern "C" fn isola_http_reply_ok(
+    reply: *mut isola_http_reply_t,
+    status: u16,
+    headers: *const isola_header_t,
+    header_count: usize,
+    body: *const u8,
+    body_len: usize,
+) -> *mut isola_error_t {
+    guard(|| {
+        let reply = take(reply)?;
+        let parsed = parse_headers(headers, header_count).and_then(|headers| {
+            let body = bytes(body, body_len, "body")?.to_vec();
+            Ok(HttpResponse::with_body(status, headers, body))
+        });
+        match parsed {
+            Ok(response) => {
+                let _ = reply.sender.send(Ok(response));
+                Ok(())
+            }
+            Err(e) => {
+                let _ = reply
+                    .sender
+                    .send(Err(format!("invalid HTTP reply from host: {e:?}")));
+                Err(e)
+            }
+        }
+    })
+}
+
+/// Fail an HTTP request: the guest gets `sandbox.http.HTTPError(message)`.
+/// Consumes `reply`; `message` may be NULL.
+#[unsafe(no_mangle)]
+pub extern "C" fn isola_http_reply_error(
+    reply: *mut isola_http_reply_t,
+    message: *const c_char,
+) -> *mut isola_error_t {
+    guard(|| {
+        let reply = take(reply)?;
+        let message = super::args::opt_c_str(message, "message")?.unwrap_or("HTTP request failed");
+        let _ = reply.sender.send(Err(message.to_string()));
+        Ok(())
+    })
+}
+
+fn parse_headers(
+    headers: *const isola_header_t,
+    count: usize,
+) -> Result<Vec<(String, String)>, FfiError> {
+    if count == 0 {
+        return Ok(Vec::new());
+    }
+    if headers.is_null() {
+        return Err(FfiError::invalid_argument(
+            "headers is NULL with a non-zero count",
+        ));
+    }
+    // SAFETY: non-NULL; the caller promises `count` readable headers.
+    let headers = unsafe { std::slice::from_raw_parts(headers, count) };
+    headers
+        .iter()
+        .map(|h| {
+            Ok((
+                c_str(h.name, "header name")?.to_string(),
+                c_str(h.value, "header value")?.to_string(),
+            ))
+        })
+        .collect()
+}
+
+/// Attach host callbacks to sandbox options (and so to every sandbox
+/// created with them; on template defaults, to every sandbox of the
+/// template unless its own options set another host). The table is copied;
+/// `user_data_free` runs when the last user of the host is gone. Setting a
+/// host again replaces the previous one.
+#[unsafe(no_mangle)]
+pub extern "C" fn isola_sandbox_options_set_host(
+    options: *mut super::options::isola_sandbox_options_t,
+    host: *const isola_host_t,
+) -> *mut isola_error_t {
+    guard(|| {
+        let options = super::args::handle_mut(options, "options")?;
+        let table = *handle(host, "host")?;
+        options.host = Some(std::sync::Arc::new(CHost::new(table)?));
+        Ok(())
+    })
+}

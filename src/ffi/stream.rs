@@ -1,0 +1,123 @@
+//! `isola_stream_t`: values the host pushes into a running call, which
+//! the guest consumes as an iterator argument.
+
+use std::ffi::c_char;
+
+use parking_lot::Mutex;
+use tokio::sync::mpsc;
+
+use super::{
+    args::{BoxedHandle, bytes, c_str, handle, write_out},
+    error::{FfiError, isola_error_t},
+    guard, guard_value,
+};
+use crate::{sandbox::ValueStream, value::Value};
+
+/// A bounded queue of values feeding one guest iterator argument.
+/// Thread-safe: push and close from any thread while a call consumes it.
+pub struct isola_stream_t {
+    sender: Mutex<Option<mpsc::Sender<Value>>>,
+    receiver: Mutex<Option<mpsc::Receiver<Value>>>,
+}
+
+impl BoxedHandle for isola_stream_t {}
+
+impl isola_stream_t {
+    /// Hand the consuming end to a call; a stream feeds one call only.
+    pub(crate) fn take_consumer(&self) -> Result<ValueStream, FfiError> {
+        let receiver = self.receiver.lock().take().ok_or_else(|| {
+            FfiError::invalid_state(
+                "the stream is already attached to a call; use a new stream per call",
+            )
+        })?;
+        let stream = futures::stream::unfold(receiver, |mut rx| async move {
+            rx.recv().await.map(|v| (v, rx))
+        });
+        Ok(Box::pin(stream))
+    }
+
+    fn push(&self, value: Value) -> Result<(), FfiError> {
+        let sender = self
+            .sender
+            .lock()
+            .clone()
+            .ok_or_else(|| FfiError::invalid_state("the stream is closed"))?;
+        if tokio::runtime::Handle::try_current().is_ok() {
+            return Err(FfiError::invalid_state(
+                "isola_stream_push blocks; it cannot run on a tokio thread",
+            ));
+        }
+        sender.blocking_send(value).map_err(|_| {
+            FfiError::invalid_state("the stream's consumer has finished; nothing reads it any more")
+        })
+    }
+}
+
+/// Create a stream holding at most `capacity` (> 0) unread values; a push
+/// beyond that blocks until the guest reads (back-pressure). On success
+/// `*out` receives a stream to free with `isola_stream_free`.
+#[unsafe(no_mangle)]
+pub extern "C" fn isola_stream_new(
+    capacity: usize,
+    out: *mut *mut isola_stream_t,
+) -> *mut isola_error_t {
+    guard(|| {
+        super::args::check_out(out, "out")?;
+        if capacity == 0 {
+            return Err(FfiError::invalid_argument(
+                "stream capacity must be greater than 0",
+            ));
+        }
+        let (sender, receiver) = mpsc::channel(capacity);
+        let stream = isola_stream_t {
+            sender: Mutex::new(Some(sender)),
+            receiver: Mutex::new(Some(receiver)),
+        };
+        write_out(out, stream.into_raw(), "out")
+    })
+}
+
+/// Push a JSON value (NUL-terminated). Blocks while the stream is full;
+/// call it from a thread other than the one running the call (or fill at
+/// most `capacity` values before the call). Fails with
+/// `ISOLA_ERROR_INVALID_STATE` once the stream is closed or its call ended.
+#[unsafe(no_mangle)]
+pub extern "C" fn isola_stream_push_json(
+    stream: *const isola_stream_t,
+    json: *const c_char,
+) -> *mut isola_error_t {
+    guard(|| {
+        let stream = handle(stream, "stream")?;
+        stream.push(Value::from_json_str(c_str(json, "json")?)?)
+    })
+}
+
+/// Push a CBOR value of `len` bytes, like `isola_stream_push_json`.
+#[unsafe(no_mangle)]
+pub extern "C" fn isola_stream_push_cbor(
+    stream: *const isola_stream_t,
+    cbor: *const u8,
+    len: usize,
+) -> *mut isola_error_t {
+    guard(|| {
+        let stream = handle(stream, "stream")?;
+        stream.push(Value::from_cbor(bytes(cbor, len, "cbor")?)?)
+    })
+}
+
+/// End the input: the guest's iterator finishes after the values already
+/// pushed. Further pushes fail. Closing twice is allowed.
+#[unsafe(no_mangle)]
+pub extern "C" fn isola_stream_close(stream: *const isola_stream_t) -> *mut isola_error_t {
+    guard(|| {
+        handle(stream, "stream")?.sender.lock().take();
+        Ok(())
+    })
+}
+
+/// Free a stream. NULL is ignored. A call still reading it keeps its own
+/// reference and sees the end of the stream.
+#[unsafe(no_mangle)]
+pub extern "C" fn isola_stream_free(stream: *mut isola_stream_t) {
+    guard_value((), || isola_stream_t::free_raw(stream));
+}
