@@ -1,0 +1,158 @@
+//! Hostile guest code is contained with a clear error, and the host and
+//! other sandboxes carry on.
+
+mod common;
+
+use std::{sync::Arc, time::Duration};
+
+use common::{Recorder, eval, sandbox, sandbox_with};
+use isola::{ErrorKind, NoHost, SandboxOptions};
+
+async fn failing(code: &str, options: &SandboxOptions) -> isola::Error {
+    let mut sb = sandbox_with(NoHost, options).await;
+    sb.set_timeout(Some(Duration::from_secs(5)));
+    sb.eval_script(code, Arc::new(Recorder::default()))
+        .await
+        .unwrap_err()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn process_creation_is_impossible() {
+    let mut sb = sandbox().await;
+    let out = eval(
+        &mut sb,
+        "import os\n\
+         for name, attempt in [('fork', lambda: os.fork()), ('system', lambda: os.system('ls')),\n\
+         \x20                     ('execv', lambda: os.execv('/bin/sh', ['sh'])), ('kill', lambda: os.kill(1, 9))]:\n\
+         \x20   try:\n        attempt()\n        print('ALLOWED', name)\n\
+         \x20   except (AttributeError, OSError, NotImplementedError) as e:\n        print('blocked', name)\n",
+    )
+    .await;
+    assert!(!out.stdout.contains("ALLOWED"), "{}", out.stdout);
+    assert_eq!(out.stdout.matches("blocked").count(), 4, "{}", out.stdout);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn host_environment_is_invisible() {
+    // SAFETY: set before any sandbox of this test reads the environment; tests
+    // in this binary do not depend on this variable.
+    unsafe { std::env::set_var("ISOLA_HOST_SECRET", "leaked") };
+    let mut sb = sandbox().await;
+    let out = eval(
+        &mut sb,
+        "import os\nprint(sorted(os.environ.items()), os.getcwd())",
+    )
+    .await;
+    assert!(!out.stdout.contains("leaked"), "{}", out.stdout);
+    assert!(out.stdout.starts_with("[] "), "{}", out.stdout);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn host_filesystem_is_invisible_without_mounts() {
+    let mut sb = sandbox().await;
+    let out = eval(
+        &mut sb,
+        "import os\n\
+         for p in ['/', '/etc', '/proc', '/tmp', '.']:\n\
+         \x20   try:\n        print(p, os.listdir(p))\n\
+         \x20   except OSError as e:\n        print(p, 'blocked')\n",
+    )
+    .await;
+    assert!(!out.stdout.contains("passwd"), "{}", out.stdout);
+    assert!(!out.stdout.contains("'etc'"), "{}", out.stdout);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn huge_output_hits_the_output_limit() {
+    let mut options = SandboxOptions::default();
+    options.max_output_bytes(1 << 20);
+    let err = failing(
+        "import sys\nwhile True:\n    sys.stdout.write('x' * 65536)\n",
+        &options,
+    )
+    .await;
+    assert_eq!(err.kind(), ErrorKind::OutputLimit, "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn output_limit_cannot_be_swallowed() {
+    let mut options = SandboxOptions::default();
+    options.max_output_bytes(10_000);
+    let err = failing(
+        "for _ in range(1000):\n    try:\n        print('x' * 1000)\n    except BaseException:\n        pass\n",
+        &options,
+    )
+    .await;
+    assert_eq!(err.kind(), ErrorKind::OutputLimit, "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn list_growth_bomb_is_a_memory_error() {
+    let mut options = SandboxOptions::default();
+    options.max_memory(128 << 20);
+    let err = failing("x = []\nwhile True:\n    x.append('y' * 10000)\n", &options).await;
+    assert_eq!(err.kind(), ErrorKind::MemoryLimit, "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn threads_do_not_escape() {
+    let mut sb = sandbox().await;
+    let out = eval(
+        &mut sb,
+        "try:\n    import threading\n    t = threading.Thread(target=lambda: None)\n    t.start()\n    t.join()\n    print('ran')\n\
+         except Exception as e:\n    print('blocked', type(e).__name__)\n",
+    )
+    .await;
+    assert!(
+        out.stdout.starts_with("blocked") || out.stdout == "ran\n",
+        "{}",
+        out.stdout
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_runaway_sandbox_does_not_disturb_another() {
+    let template = common::template().await;
+    let runaway = tokio::spawn({
+        let template = template.clone();
+        async move {
+            let mut sb = template
+                .instantiate(NoHost, &Default::default())
+                .await
+                .unwrap();
+            sb.set_timeout(Some(Duration::from_millis(500)));
+            sb.eval_script("while True:\n    pass\n", Arc::new(Recorder::default()))
+                .await
+                .unwrap_err()
+        }
+    });
+    let mut calm = template
+        .instantiate(NoHost, &Default::default())
+        .await
+        .unwrap();
+    for i in 0..20 {
+        let out = eval(&mut calm, &format!("print({i} * 2)")).await;
+        assert_eq!(out.stdout, format!("{}\n", i * 2));
+    }
+    assert_eq!(runaway.await.unwrap().kind(), ErrorKind::Timeout);
+    let out = eval(&mut calm, "print('still fine')").await;
+    assert_eq!(out.stdout, "still fine\n");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn many_sandboxes_live_at_once() {
+    let template = common::template().await;
+    let mut sandboxes = Vec::new();
+    for i in 0..100 {
+        let mut sb = template
+            .instantiate(NoHost, &Default::default())
+            .await
+            .unwrap();
+        eval(&mut sb, &format!("me = {i}")).await;
+        sandboxes.push(sb);
+    }
+    for (i, sb) in sandboxes.iter_mut().enumerate() {
+        let out = eval(sb, "print(me)").await;
+        assert_eq!(out.stdout, format!("{i}\n"));
+    }
+}
