@@ -33,6 +33,9 @@ def _rebuild_environ():
 
 def _apply_pythonpath():
     entries = [p for p in os.environ.get("PYTHONPATH", "").split(":") if p]
+    if not entries:
+        # invalidate_caches() costs milliseconds; skip it when nothing changed.
+        return
     for p in reversed(entries):
         if p in sys.path:
             sys.path.remove(p)
