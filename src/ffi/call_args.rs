@@ -13,9 +13,11 @@ use crate::{sandbox::Arg, value::Value};
 
 /// An ordered list of call arguments. Positional arguments must come before
 /// keyword arguments (as in Python). Use from one thread at a time.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct isola_args_t {
     pub(crate) items: Vec<Arg>,
+    /// End the streams of these arguments once the call is over.
+    pub(crate) stream_guards: Vec<super::stream::ConsumerGuard>,
 }
 
 impl BoxedHandle for isola_args_t {}
@@ -87,7 +89,8 @@ pub extern "C" fn isola_args_add_stream(
     guard(|| {
         let args = handle_mut(args, "args")?;
         let name = opt_c_str(name, "name")?;
-        let consumer = handle(stream, "stream")?.take_consumer()?;
+        let (consumer, guard) = handle(stream, "stream")?.take_consumer()?;
+        args.stream_guards.push(guard);
         args.items.push(match name {
             Some(name) => Arg::NamedStream(name.to_string(), consumer),
             None => Arg::PositionalStream(consumer),

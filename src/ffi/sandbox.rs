@@ -196,10 +196,14 @@ pub extern "C" fn isola_sandbox_call(
         let sandbox = handle(sandbox, "sandbox")?;
         let function = c_str(function, "function")?;
         let sink = sink_from(sink)?;
-        let call_args = if args.is_null() {
-            Vec::new()
+        let (call_args, _stream_guards) = if args.is_null() {
+            (Vec::new(), Vec::new())
         } else {
-            std::mem::take(&mut super::args::handle_mut(args, "args")?.items)
+            let args = super::args::handle_mut(args, "args")?;
+            (
+                std::mem::take(&mut args.items),
+                std::mem::take(&mut args.stream_guards),
+            )
         };
         sandbox.with(|sb| Ok(block_on(sb.call_with_sink(function, call_args, sink))??))
     })

@@ -1,7 +1,12 @@
 //! `isola_stream_t`: values the host pushes into a running call, which
 //! the guest consumes as an iterator argument.
 
-use std::ffi::c_char;
+use std::{
+    ffi::c_char,
+    pin::Pin,
+    sync::Arc,
+    task::{Context, Poll},
+};
 
 use parking_lot::Mutex;
 use tokio::sync::mpsc;
@@ -13,6 +18,31 @@ use super::{
 };
 use crate::{sandbox::ValueStream, value::Value};
 
+type SharedSlot = Arc<Mutex<Option<mpsc::Receiver<Value>>>>;
+
+/// The reading end as the guest sees it; ends when the guard drops it.
+struct SharedReceiver(SharedSlot);
+
+impl futures::Stream for SharedReceiver {
+    type Item = Value;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Value>> {
+        match self.0.lock().as_mut() {
+            Some(receiver) => receiver.poll_recv(cx),
+            None => Poll::Ready(None),
+        }
+    }
+}
+
+/// Drops the reading end of a stream when the call using it is over.
+pub(crate) struct ConsumerGuard(SharedSlot);
+
+impl Drop for ConsumerGuard {
+    fn drop(&mut self) {
+        self.0.lock().take();
+    }
+}
+
 /// A bounded queue of values feeding one guest iterator argument.
 /// Thread-safe: push and close from any thread while a call consumes it.
 pub struct isola_stream_t {
@@ -23,17 +53,20 @@ pub struct isola_stream_t {
 impl BoxedHandle for isola_stream_t {}
 
 impl isola_stream_t {
-    /// Hand the consuming end to a call; a stream feeds one call only.
-    pub(crate) fn take_consumer(&self) -> Result<ValueStream, FfiError> {
+    /// Hand the consuming end to a call; a stream feeds one call only. The
+    /// guard ends the stream for good when dropped (after the call), so a
+    /// guest that keeps the iterator cannot leave pushers blocked.
+    pub(crate) fn take_consumer(&self) -> Result<(ValueStream, ConsumerGuard), FfiError> {
         let receiver = self.receiver.lock().take().ok_or_else(|| {
             FfiError::invalid_state(
                 "the stream is already attached to a call; use a new stream per call",
             )
         })?;
-        let stream = futures::stream::unfold(receiver, |mut rx| async move {
-            rx.recv().await.map(|v| (v, rx))
-        });
-        Ok(Box::pin(stream))
+        let shared = Arc::new(Mutex::new(Some(receiver)));
+        Ok((
+            Box::pin(SharedReceiver(Arc::clone(&shared))),
+            ConsumerGuard(shared),
+        ))
     }
 
     fn push(&self, value: Value) -> Result<(), FfiError> {
