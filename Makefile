@@ -10,8 +10,9 @@ PYTHON       ?= python3
 RUNTIME_WASM := runtime/python/out/isola-python.wasm
 LIB_DIR      := $(CURDIR)/target/debug
 BUILD_DIR    := build
-# One compile cache for every test process and the examples.
-export ISOLA_CACHE_DIR ?= $(CURDIR)/target/isola-cache
+# Compiled runtimes go to the library's default cache (~/.cache/isola unless
+# ISOLA_CACHE_DIR or XDG_CACHE_HOME say otherwise), so `make demo` also warms
+# the cache that isola-run and your own programs use afterwards.
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
 RUNTIME_SOURCES := $(shell find runtime/python/src wit -type f -not -path '*/__pycache__/*' 2>/dev/null)

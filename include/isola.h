@@ -366,6 +366,16 @@ isola_error_t *isola_args_add_stream(isola_args_t *args,
                                      const isola_stream_t *stream);
 
 /**
+ * Append the elements of `array_json` (a JSON array, or NULL) as
+ * positional arguments and the members of `object_json` (a JSON object,
+ * or NULL) as keyword arguments. Nothing is appended when either is
+ * invalid. Useful to validate user-supplied JSON before running anything.
+ */
+isola_error_t *isola_args_add_json_lists(isola_args_t *args,
+                                         const char *array_json,
+                                         const char *object_json);
+
+/**
  * The code of `error`. A NULL `error` yields `ISOLA_ERROR_INVALID_ARGUMENT`.
  */
 isola_error_code_t isola_error_code(const isola_error_t *error);

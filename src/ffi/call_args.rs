@@ -98,3 +98,27 @@ pub extern "C" fn isola_args_add_stream(
         Ok(())
     })
 }
+
+/// Append the elements of `array_json` (a JSON array, or NULL) as
+/// positional arguments and the members of `object_json` (a JSON object,
+/// or NULL) as keyword arguments. Nothing is appended when either is
+/// invalid. Useful to validate user-supplied JSON before running anything.
+#[unsafe(no_mangle)]
+pub extern "C" fn isola_args_add_json_lists(
+    args: *mut isola_args_t,
+    array_json: *const c_char,
+    object_json: *const c_char,
+) -> *mut isola_error_t {
+    guard(|| {
+        let args = handle_mut(args, "args")?;
+        let mut parsed = Vec::new();
+        if let Some(text) = opt_c_str(array_json, "array_json")? {
+            parsed.extend(super::sandbox::positional_from_json(text)?);
+        }
+        if let Some(text) = opt_c_str(object_json, "object_json")? {
+            parsed.extend(super::sandbox::named_from_json(text)?);
+        }
+        args.items.extend(parsed);
+        Ok(())
+    })
+}

@@ -247,7 +247,7 @@ pub extern "C" fn isola_sandbox_memory_usage(
     })
 }
 
-fn positional_from_json(text: &str) -> Result<Vec<Arg>, FfiError> {
+pub(crate) fn positional_from_json(text: &str) -> Result<Vec<Arg>, FfiError> {
     match serde_json::from_str::<serde_json::Value>(text) {
         Ok(serde_json::Value::Array(items)) => items
             .iter()
@@ -260,7 +260,7 @@ fn positional_from_json(text: &str) -> Result<Vec<Arg>, FfiError> {
     }
 }
 
-fn named_from_json(text: &str) -> Result<Vec<Arg>, FfiError> {
+pub(crate) fn named_from_json(text: &str) -> Result<Vec<Arg>, FfiError> {
     match serde_json::from_str::<serde_json::Value>(text) {
         Ok(serde_json::Value::Object(map)) => map
             .iter()
