@@ -27,6 +27,14 @@ pub use template::{SandboxTemplate, SandboxTemplateBuilder};
 
 use crate::value::Value;
 
+/// The directory compiled runtimes are cached in when a builder does not
+/// say otherwise: `$ISOLA_CACHE_DIR`, else `$XDG_CACHE_HOME/isola`, else
+/// `$HOME/.cache/isola`; `None` when none of these is set.
+#[must_use]
+pub fn default_cache_dir() -> Option<std::path::PathBuf> {
+    crate::engine::cache::default_dir()
+}
+
 /// A stream of values fed to the guest as an iterator argument.
 pub type ValueStream = Pin<Box<dyn Stream<Item = Value> + Send + 'static>>;
 

@@ -10,14 +10,7 @@ use isola::{CallOutput, Host, NoHost, Sandbox, SandboxOptions, SandboxTemplate, 
 /// The cache directory shared by every test process: the library default
 /// (so tests, examples and `make demo` compile the runtime once).
 pub fn cache_dir() -> std::path::PathBuf {
-    let from_env = |name: &str| {
-        std::env::var_os(name)
-            .filter(|v| !v.is_empty())
-            .map(std::path::PathBuf::from)
-    };
-    from_env("ISOLA_CACHE_DIR")
-        .or_else(|| from_env("XDG_CACHE_HOME").map(|p| p.join("isola")))
-        .or_else(|| from_env("HOME").map(|p| p.join(".cache").join("isola")))
+    isola::sandbox::default_cache_dir()
         .unwrap_or_else(|| std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("isola-cache"))
 }
 
