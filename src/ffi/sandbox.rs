@@ -38,7 +38,16 @@ impl isola_sandbox_t {
         let mut sandbox = self.sandbox.try_lock().ok_or_else(|| {
             FfiError::invalid_state("the sandbox is already running a call on another thread")
         })?;
-        body(&mut sandbox)
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| body(&mut sandbox))) {
+            Ok(result) => result,
+            Err(_) => {
+                // The store may be half-way through a call: never run it again.
+                sandbox.mark_unusable("an internal error interrupted an earlier call");
+                Err(FfiError::internal(
+                    "isola panicked during the call; the sandbox must be discarded",
+                ))
+            }
+        }
     }
 }
 

@@ -156,6 +156,11 @@ impl Sandbox {
         self.store.data().limiter.current()
     }
 
+    /// Refuse all further calls with [`Error::Unusable`] and `reason`.
+    pub fn mark_unusable(&mut self, reason: impl Into<String>) {
+        self.unusable = Some(reason.into());
+    }
+
     /// Whether the sandbox can still run calls; after a timeout, cancel or
     /// trap it cannot and must be dropped.
     #[must_use]
