@@ -1,0 +1,614 @@
+/*
+ * isola-run: run a Python script from the host file system in a fresh
+ * isola sandbox and stream what happens as JSON lines on stdout.
+ *
+ *   isola-run [options] SCRIPT.py
+ *
+ * One JSON object per line, flushed after each line, in event order:
+ *   {"type":"stdout","data":"hi\n"}
+ *   {"type":"stderr","data":"..."}
+ *   {"type":"log","level":30,"logger":"root","message":"..."}
+ *   {"type":"item","value":1}            (values yielded by --call NAME)
+ *   {"type":"result","value":3}          (the return value of --call NAME)
+ *   {"type":"error","code":"TIMEOUT","message":"...","guest_type":"..."}
+ *
+ * Exit status: 0 success, 1 the run failed (an error line was printed),
+ * 2 usage error (message on stderr).
+ */
+#define _XOPEN_SOURCE 700
+
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <isola.h>
+
+#define EXIT_RUN_FAILED 1
+#define EXIT_USAGE 2
+
+static const char USAGE[] =
+    "usage: isola-run [options] SCRIPT.py\n"
+    "\n"
+    "Run SCRIPT.py (read from the host; - reads standard input) in a fresh\n"
+    "isola sandbox and print one JSON object per line on stdout: stdout,\n"
+    "stderr, log, item, result and error events, in the order they happen.\n"
+    "\n"
+    "options:\n"
+    "  --call NAME              after the script, call its function NAME and\n"
+    "                           print its yielded items and its result\n"
+    "  --args JSON-ARRAY        positional arguments of --call (default [])\n"
+    "  --kwargs JSON-OBJECT     keyword arguments of --call (default {})\n"
+    "                           (--args/--kwargs are checked by the library:\n"
+    "                           malformed JSON gives an INVALID_ARGUMENT error\n"
+    "                           line and exit status 1)\n"
+    "  --timeout-ms N           time limit of the script and of the call\n"
+    "  --max-memory-mib N       sandbox memory limit in MiB\n"
+    "  --mount HOST:GUEST[:rw]  mount host directory HOST at absolute guest\n"
+    "                           path GUEST, read-only (or :ro) unless :rw;\n"
+    "                           repeatable\n"
+    "  --env KEY=VALUE          set a guest environment variable; repeatable\n"
+    "  --runtime PATH           use this runtime component instead of the\n"
+    "                           embedded one\n"
+    "  --cache-dir DIR          compile cache directory (default\n"
+    "                           $ISOLA_CACHE_DIR, $XDG_CACHE_HOME/isola or\n"
+    "                           ~/.cache/isola)\n"
+    "  --help                   print this help and exit\n"
+    "  --version                print the version and exit\n"
+    "\n"
+    "Options also accept the --name=VALUE form; `--` ends the options.\n"
+    "\n"
+    "exit status: 0 success; 1 the script or call failed (after an error\n"
+    "line); 2 usage error (message on stderr).\n";
+
+/* ------------------------------------------------------------------------ */
+/* JSON output                                                              */
+/* ------------------------------------------------------------------------ */
+
+/* Write `text[0..len]` as a JSON string literal. UTF-8 passes through;
+ * quotes, backslashes and control characters (NUL included) are escaped. */
+static void put_json_string(FILE *out, const char *text, size_t len) {
+  static const char hex[] = "0123456789abcdef";
+  fputc('"', out);
+  for (size_t i = 0; i < len; i++) {
+    unsigned char c = (unsigned char)text[i];
+    switch (c) {
+    case '"': fputs("\\\"", out); break;
+    case '\\': fputs("\\\\", out); break;
+    case '\n': fputs("\\n", out); break;
+    case '\r': fputs("\\r", out); break;
+    case '\t': fputs("\\t", out); break;
+    case '\b': fputs("\\b", out); break;
+    case '\f': fputs("\\f", out); break;
+    default:
+      if (c < 0x20) {
+        fputs("\\u00", out);
+        fputc(hex[c >> 4], out);
+        fputc(hex[c & 0xf], out);
+      } else {
+        fputc(c, out);
+      }
+    }
+  }
+  fputc('"', out);
+}
+
+static void end_line(void) {
+  fputs("}\n", stdout);
+  fflush(stdout);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Sink callbacks                                                           */
+/* ------------------------------------------------------------------------ */
+
+struct run_state {
+  /* True while the --call runs: only its result is printed, not the
+   * script's (always null). */
+  bool print_result;
+};
+
+static void on_text(const char *type, const char *text, size_t len) {
+  fputs("{\"type\":\"", stdout);
+  fputs(type, stdout);
+  fputs("\",\"data\":", stdout);
+  put_json_string(stdout, text, len);
+  end_line();
+}
+
+static void on_stdout(void *user_data, const char *text, size_t len) {
+  (void)user_data;
+  on_text("stdout", text, len);
+}
+
+static void on_stderr(void *user_data, const char *text, size_t len) {
+  (void)user_data;
+  on_text("stderr", text, len);
+}
+
+static void on_log(void *user_data, uint32_t level, const char *logger, size_t logger_len,
+                   const char *message, size_t message_len) {
+  (void)user_data;
+  printf("{\"type\":\"log\",\"level\":%lu,\"logger\":", (unsigned long)level);
+  put_json_string(stdout, logger, logger_len);
+  fputs(",\"message\":", stdout);
+  put_json_string(stdout, message, message_len);
+  end_line();
+}
+
+/* Values arrive as JSON text already: embed them verbatim. */
+static void put_value(const char *type, const uint8_t *data, size_t len) {
+  fputs("{\"type\":\"", stdout);
+  fputs(type, stdout);
+  fputs("\",\"value\":", stdout);
+  fwrite(data, 1, len, stdout);
+  end_line();
+}
+
+static void on_item(void *user_data, const uint8_t *data, size_t len) {
+  (void)user_data;
+  put_value("item", data, len);
+}
+
+static void on_result(void *user_data, const uint8_t *data, size_t len) {
+  const struct run_state *state = user_data;
+  if (state->print_result) {
+    put_value("result", data, len);
+  }
+}
+
+/* Print `err` as an error line and free it. */
+static void print_error(isola_error_t *err) {
+  const char *guest_type = isola_error_guest_type(err);
+  const char *message = isola_error_message(err);
+  fputs("{\"type\":\"error\",\"code\":\"", stdout);
+  fputs(isola_error_code_name(isola_error_code(err)), stdout);
+  fputs("\",\"message\":", stdout);
+  put_json_string(stdout, message, strlen(message));
+  if (guest_type[0] != '\0') {
+    fputs(",\"guest_type\":", stdout);
+    put_json_string(stdout, guest_type, strlen(guest_type));
+  }
+  end_line();
+  isola_error_free(err);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Command line                                                             */
+/* ------------------------------------------------------------------------ */
+
+struct mount {
+  char *host; /* absolute (realpath), owned */
+  const char *guest; /* points into argv or into `spec` */
+  char *spec; /* owned copy of the argument, split in place */
+  uint32_t mode;
+};
+
+struct env_var {
+  char *spec; /* owned copy of KEY=VALUE, split in place at the '=' */
+  const char *key;
+  const char *value;
+};
+
+struct config {
+  const char *script;
+  const char *call;
+  const char *args;
+  const char *kwargs;
+  const char *runtime;
+  const char *cache_dir;
+  bool has_timeout;
+  uint64_t timeout_ms;
+  bool has_max_memory;
+  uint64_t max_memory_bytes;
+  struct mount *mounts;
+  size_t mount_count;
+  struct env_var *envs;
+  size_t env_count;
+};
+
+static void config_free(struct config *cfg) {
+  for (size_t i = 0; i < cfg->mount_count; i++) {
+    free(cfg->mounts[i].host);
+    free(cfg->mounts[i].spec);
+  }
+  free(cfg->mounts);
+  for (size_t i = 0; i < cfg->env_count; i++) {
+    free(cfg->envs[i].spec);
+  }
+  free(cfg->envs);
+}
+
+__attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...) {
+  va_list args;
+  va_start(args, fmt);
+  fputs("isola-run: ", stderr);
+  vfprintf(stderr, fmt, args);
+  va_end(args);
+  fputs("\nTry 'isola-run --help' for more information.\n", stderr);
+  return EXIT_USAGE;
+}
+
+static char *duplicate(const char *text) {
+  size_t len = strlen(text) + 1;
+  char *copy = malloc(len);
+  if (copy != NULL) {
+    memcpy(copy, text, len);
+  }
+  return copy;
+}
+
+/* A decimal number without sign, spaces or trailing characters. */
+static bool parse_u64(const char *text, uint64_t *out) {
+  if (text[0] < '0' || text[0] > '9') {
+    return false;
+  }
+  errno = 0;
+  char *end = NULL;
+  unsigned long long value = strtoull(text, &end, 10);
+  if (errno != 0 || *end != '\0') {
+    return false;
+  }
+  *out = (uint64_t)value;
+  return true;
+}
+
+/* HOST:GUEST[:rw|:ro]. The mode suffix is taken off first, then the last
+ * ':' separates HOST (which may itself contain ':') from GUEST. */
+static int add_mount_spec(struct config *cfg, const char *arg) {
+  struct mount m = {0};
+  m.mode = ISOLA_MOUNT_READ_ONLY;
+  m.spec = duplicate(arg);
+  if (m.spec == NULL) {
+    return usage_error("out of memory");
+  }
+  size_t len = strlen(m.spec);
+  if (len > 3 && strcmp(m.spec + len - 3, ":rw") == 0) {
+    m.mode = ISOLA_MOUNT_READ_WRITE;
+    m.spec[len - 3] = '\0';
+  } else if (len > 3 && strcmp(m.spec + len - 3, ":ro") == 0) {
+    m.spec[len - 3] = '\0';
+  }
+  char *colon = strrchr(m.spec, ':');
+  if (colon == NULL || colon == m.spec || colon[1] == '\0') {
+    free(m.spec);
+    return usage_error("--mount expects HOST:GUEST[:rw], got '%s'", arg);
+  }
+  *colon = '\0';
+  m.guest = colon + 1;
+  if (m.guest[0] != '/') {
+    free(m.spec);
+    return usage_error("--mount: the guest path in '%s' must be absolute", arg);
+  }
+  m.host = realpath(m.spec, NULL);
+  if (m.host == NULL) {
+    int saved = errno;
+    fprintf(stderr, "isola-run: --mount: cannot use host directory '%s': %s\n", m.spec,
+            strerror(saved));
+    free(m.spec);
+    return EXIT_USAGE;
+  }
+  struct mount *grown = realloc(cfg->mounts, (cfg->mount_count + 1) * sizeof *grown);
+  if (grown == NULL) {
+    free(m.host);
+    free(m.spec);
+    return usage_error("out of memory");
+  }
+  cfg->mounts = grown;
+  cfg->mounts[cfg->mount_count++] = m;
+  return 0;
+}
+
+static int add_env_spec(struct config *cfg, const char *arg) {
+  const char *eq = strchr(arg, '=');
+  if (eq == NULL || eq == arg) {
+    return usage_error("--env expects KEY=VALUE with a non-empty KEY, got '%s'", arg);
+  }
+  struct env_var e = {0};
+  e.spec = duplicate(arg);
+  if (e.spec == NULL) {
+    return usage_error("out of memory");
+  }
+  e.spec[eq - arg] = '\0';
+  e.key = e.spec;
+  e.value = e.spec + (eq - arg) + 1;
+  struct env_var *grown = realloc(cfg->envs, (cfg->env_count + 1) * sizeof *grown);
+  if (grown == NULL) {
+    free(e.spec);
+    return usage_error("out of memory");
+  }
+  cfg->envs = grown;
+  cfg->envs[cfg->env_count++] = e;
+  return 0;
+}
+
+enum option_id {
+  OPT_CALL,
+  OPT_ARGS,
+  OPT_KWARGS,
+  OPT_TIMEOUT_MS,
+  OPT_MAX_MEMORY_MIB,
+  OPT_MOUNT,
+  OPT_ENV,
+  OPT_RUNTIME,
+  OPT_CACHE_DIR,
+};
+
+static const struct {
+  const char *name;
+  enum option_id id;
+} OPTIONS[] = {
+    {"--call", OPT_CALL},
+    {"--args", OPT_ARGS},
+    {"--kwargs", OPT_KWARGS},
+    {"--timeout-ms", OPT_TIMEOUT_MS},
+    {"--max-memory-mib", OPT_MAX_MEMORY_MIB},
+    {"--mount", OPT_MOUNT},
+    {"--env", OPT_ENV},
+    {"--runtime", OPT_RUNTIME},
+    {"--cache-dir", OPT_CACHE_DIR},
+};
+
+static int apply_option(struct config *cfg, enum option_id id, const char *name,
+                        const char *value) {
+  uint64_t number = 0;
+  switch (id) {
+  case OPT_CALL:
+    cfg->call = value;
+    return 0;
+  case OPT_ARGS:
+    cfg->args = value;
+    return 0;
+  case OPT_KWARGS:
+    cfg->kwargs = value;
+    return 0;
+  case OPT_TIMEOUT_MS:
+    if (!parse_u64(value, &number)) {
+      return usage_error("--timeout-ms expects a number of milliseconds, got '%s'", value);
+    }
+    cfg->has_timeout = true;
+    cfg->timeout_ms = number;
+    return 0;
+  case OPT_MAX_MEMORY_MIB:
+    if (!parse_u64(value, &number) || number == 0 || number > UINT64_MAX / (1024 * 1024)) {
+      return usage_error("--max-memory-mib expects a positive number of MiB, got '%s'", value);
+    }
+    cfg->has_max_memory = true;
+    cfg->max_memory_bytes = number * 1024 * 1024;
+    return 0;
+  case OPT_MOUNT:
+    return add_mount_spec(cfg, value);
+  case OPT_ENV:
+    return add_env_spec(cfg, value);
+  case OPT_RUNTIME:
+    cfg->runtime = value;
+    return 0;
+  case OPT_CACHE_DIR:
+    cfg->cache_dir = value;
+    return 0;
+  }
+  return usage_error("internal error handling %s", name);
+}
+
+/* Returns -1 to go on, else the exit status (0 for --help/--version). */
+static int parse_args(int argc, char **argv, struct config *cfg) {
+  bool options_done = false;
+  for (int i = 1; i < argc; i++) {
+    const char *arg = argv[i];
+    if (options_done || arg[0] != '-' || strcmp(arg, "-") == 0) {
+      if (cfg->script != NULL) {
+        return usage_error("only one script may be given (extra argument '%s')", arg);
+      }
+      cfg->script = arg;
+      continue;
+    }
+    if (strcmp(arg, "--") == 0) {
+      options_done = true;
+      continue;
+    }
+    if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
+      fputs(USAGE, stdout);
+      return 0;
+    }
+    if (strcmp(arg, "--version") == 0) {
+      printf("isola-run %s (header %d.%d.%d)\n", isola_version(), ISOLA_VERSION_MAJOR,
+             ISOLA_VERSION_MINOR, ISOLA_VERSION_PATCH);
+      return 0;
+    }
+    bool known = false;
+    for (size_t k = 0; k < sizeof OPTIONS / sizeof OPTIONS[0]; k++) {
+      size_t name_len = strlen(OPTIONS[k].name);
+      if (strncmp(arg, OPTIONS[k].name, name_len) != 0) {
+        continue;
+      }
+      const char *value = NULL;
+      if (arg[name_len] == '=') {
+        value = arg + name_len + 1;
+      } else if (arg[name_len] == '\0') {
+        if (i + 1 >= argc) {
+          return usage_error("option %s needs a value", OPTIONS[k].name);
+        }
+        value = argv[++i];
+      } else {
+        continue; /* a longer option name sharing this prefix */
+      }
+      int status = apply_option(cfg, OPTIONS[k].id, OPTIONS[k].name, value);
+      if (status != 0) {
+        return status;
+      }
+      known = true;
+      break;
+    }
+    if (!known) {
+      return usage_error("unknown option '%s'", arg);
+    }
+  }
+  if (cfg->script == NULL) {
+    return usage_error("no script given");
+  }
+  if (cfg->call == NULL && (cfg->args != NULL || cfg->kwargs != NULL)) {
+    return usage_error("--args and --kwargs need --call");
+  }
+  return -1;
+}
+
+/* Read a whole file into a NUL-terminated buffer. */
+static int read_script(const char *path, char **out) {
+  FILE *file = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+  if (file == NULL) {
+    int saved = errno;
+    fprintf(stderr, "isola-run: cannot open script '%s': %s\n", path, strerror(saved));
+    return EXIT_USAGE;
+  }
+  size_t cap = 4096, len = 0;
+  char *buf = malloc(cap);
+  int status = 0;
+  while (buf != NULL) {
+    if (len + 1 >= cap) {
+      char *grown = realloc(buf, cap * 2);
+      if (grown == NULL) {
+        free(buf);
+        buf = NULL;
+        break;
+      }
+      buf = grown;
+      cap *= 2;
+    }
+    size_t n = fread(buf + len, 1, cap - len - 1, file);
+    len += n;
+    if (n == 0) {
+      break;
+    }
+  }
+  if (buf == NULL) {
+    fprintf(stderr, "isola-run: out of memory reading '%s'\n", path);
+    status = EXIT_USAGE;
+  } else if (ferror(file)) {
+    fprintf(stderr, "isola-run: cannot read script '%s'\n", path);
+    status = EXIT_USAGE;
+  } else if (memchr(buf, '\0', len) != NULL) {
+    fprintf(stderr, "isola-run: script '%s' contains a NUL byte\n", path);
+    status = EXIT_USAGE;
+  }
+  if (file != stdin) {
+    fclose(file);
+  }
+  if (status != 0) {
+    free(buf);
+    return status;
+  }
+  buf[len] = '\0';
+  *out = buf;
+  return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Running                                                                  */
+/* ------------------------------------------------------------------------ */
+
+/* An option value the library rejected is a usage error. */
+static int option_failed(const char *option, isola_error_t *err) {
+  if (err == NULL) {
+    return 0;
+  }
+  fprintf(stderr, "isola-run: %s: %s\n", option, isola_error_message(err));
+  isola_error_free(err);
+  return EXIT_USAGE;
+}
+
+static int fill_options(const struct config *cfg, isola_template_options_t *tpl_opts) {
+  /* Everything goes into the template's defaults: this run makes exactly
+   * one sandbox from the template. */
+  isola_sandbox_options_t *opts = isola_template_options_defaults(tpl_opts);
+  int status = 0;
+  if (cfg->runtime != NULL) {
+    status = option_failed("--runtime", isola_template_options_set_runtime_path(tpl_opts, cfg->runtime));
+  }
+  if (status == 0 && cfg->cache_dir != NULL) {
+    status = option_failed("--cache-dir", isola_template_options_set_cache_dir(tpl_opts, cfg->cache_dir));
+  }
+  if (status == 0 && cfg->has_timeout) {
+    status = option_failed("--timeout-ms", isola_sandbox_options_set_timeout_ms(opts, cfg->timeout_ms));
+  }
+  if (status == 0 && cfg->has_max_memory) {
+    status = option_failed("--max-memory-mib",
+                           isola_sandbox_options_set_max_memory(opts, cfg->max_memory_bytes));
+  }
+  for (size_t i = 0; status == 0 && i < cfg->mount_count; i++) {
+    const struct mount *m = &cfg->mounts[i];
+    status = option_failed("--mount", isola_sandbox_options_add_mount(opts, m->host, m->guest, m->mode));
+  }
+  for (size_t i = 0; status == 0 && i < cfg->env_count; i++) {
+    const struct env_var *e = &cfg->envs[i];
+    status = option_failed("--env", isola_sandbox_options_set_env(opts, e->key, e->value));
+  }
+  return status;
+}
+
+/* Print a run error line; returns the exit status for it. */
+static int run_failed(isola_error_t *err) {
+  if (err == NULL) {
+    return 0;
+  }
+  print_error(err);
+  return EXIT_RUN_FAILED;
+}
+
+int main(int argc, char **argv) {
+  struct config cfg = {0};
+  char *script = NULL;
+  isola_template_options_t *tpl_opts = NULL;
+  isola_template_t *tpl = NULL;
+  isola_sandbox_t *sandbox = NULL;
+  struct run_state state = {false};
+  isola_sink_t sink = {0};
+  sink.user_data = &state;
+  sink.format = ISOLA_FORMAT_JSON;
+  sink.on_item = on_item;
+  sink.on_result = on_result;
+  sink.on_stdout = on_stdout;
+  sink.on_stderr = on_stderr;
+  sink.on_log = on_log;
+
+  int status = parse_args(argc, argv, &cfg);
+  if (status >= 0) {
+    goto done;
+  }
+  status = read_script(cfg.script, &script);
+  if (status != 0) {
+    goto done;
+  }
+  tpl_opts = isola_template_options_new();
+  if (tpl_opts == NULL) {
+    fputs("isola-run: out of memory\n", stderr);
+    status = EXIT_RUN_FAILED;
+    goto done;
+  }
+  status = fill_options(&cfg, tpl_opts);
+  if (status != 0) {
+    goto done;
+  }
+  status = run_failed(isola_template_new(tpl_opts, &tpl));
+  if (status == 0) {
+    status = run_failed(isola_sandbox_new(tpl, NULL, &sandbox));
+  }
+  if (status == 0) {
+    status = run_failed(isola_sandbox_eval(sandbox, script, &sink));
+  }
+  if (status == 0 && cfg.call != NULL) {
+    state.print_result = true;
+    status = run_failed(isola_sandbox_call_json(sandbox, cfg.call, cfg.args, cfg.kwargs, &sink));
+  }
+
+done:
+  isola_sandbox_free(sandbox);
+  isola_template_free(tpl);
+  isola_template_options_free(tpl_opts);
+  free(script);
+  config_free(&cfg);
+  return status;
+}

@@ -1,0 +1,217 @@
+/* What a sandbox sees of the host: mounted directories (read-only and
+ * read-write), eval_file, and environment variables. */
+#define _XOPEN_SOURCE 700
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "test_support.h"
+
+static const char FS_CODE[] =
+    "import os\n"
+    "def read(path):\n"
+    "    with open(path) as f:\n"
+    "        return f.read()\n"
+    "def write(path, text):\n"
+    "    with open(path, 'w') as f:\n"
+    "        f.write(text)\n"
+    "    return len(text)\n"
+    "def listing(path):\n"
+    "    return sorted(os.listdir(path))\n"
+    "def env(key):\n"
+    "    return os.environ.get(key)\n";
+
+struct fs_fixture {
+  char *host_dir;
+  isola_template_t *tpl;
+  isola_sandbox_t *sandbox;
+};
+
+static void fs_setup(struct fs_fixture *fx, uint32_t mode) {
+  char path[4096];
+  fx->host_dir = make_temp_dir();
+  snprintf(path, sizeof path, "%s/input.txt", fx->host_dir);
+  write_file(path, "host data\n");
+  fx->tpl = new_template();
+  isola_sandbox_options_t *opts = isola_sandbox_options_new();
+  CHECK_OK(isola_sandbox_options_add_mount(opts, fx->host_dir, "/data", mode));
+  fx->sandbox = new_sandbox(fx->tpl, opts);
+  isola_sandbox_options_free(opts);
+  CHECK_OK(isola_sandbox_eval(fx->sandbox, FS_CODE, NULL));
+}
+
+static void fs_teardown(struct fs_fixture *fx) {
+  isola_sandbox_free(fx->sandbox);
+  isola_template_free(fx->tpl);
+  remove_tree(fx->host_dir);
+  free(fx->host_dir);
+}
+
+static void read_only_mount_is_readable(void) {
+  struct fs_fixture fx;
+  fs_setup(&fx, ISOLA_MOUNT_READ_ONLY);
+  char *result = call_json_result(fx.sandbox, "read", "[\"/data/input.txt\"]");
+  CHECK_STR_EQ(result, "\"host data\\n\"");
+  free(result);
+  result = call_json_result(fx.sandbox, "listing", "[\"/data\"]");
+  CHECK_STR_EQ(result, "[\"input.txt\"]");
+  free(result);
+  fs_teardown(&fx);
+}
+
+static void read_only_mount_refuses_writes(void) {
+  struct fs_fixture fx;
+  fs_setup(&fx, ISOLA_MOUNT_READ_ONLY);
+  isola_error_t *err = EXPECT_ERROR(
+      isola_sandbox_call_json(fx.sandbox, "write", "[\"/data/new.txt\", \"x\"]", NULL, NULL),
+      ISOLA_ERROR_GUEST_EXCEPTION);
+  printf("write to read-only mount: %s\n", isola_error_guest_type(err));
+  CHECK(strstr(isola_error_guest_type(err), "Error") != NULL);
+  isola_error_free(err);
+  CHECK_ERROR(isola_sandbox_call_json(fx.sandbox, "write", "[\"/data/input.txt\", \"x\"]", NULL, NULL),
+              ISOLA_ERROR_GUEST_EXCEPTION);
+  /* Nothing changed on the host. */
+  char path[4096];
+  snprintf(path, sizeof path, "%s/new.txt", fx.host_dir);
+  char *contents = read_file(path);
+  CHECK(contents == NULL);
+  snprintf(path, sizeof path, "%s/input.txt", fx.host_dir);
+  contents = read_file(path);
+  CHECK_STR_EQ(contents, "host data\n");
+  free(contents);
+  fs_teardown(&fx);
+}
+
+static void read_write_mount_writes_to_host(void) {
+  struct fs_fixture fx;
+  fs_setup(&fx, ISOLA_MOUNT_READ_WRITE);
+  char *result = call_json_result(fx.sandbox, "write", "[\"/data/out.txt\", \"from the guest\"]");
+  CHECK_STR_EQ(result, "14");
+  free(result);
+  char path[4096];
+  snprintf(path, sizeof path, "%s/out.txt", fx.host_dir);
+  char *contents = read_file(path);
+  CHECK_STR_EQ(contents, "from the guest");
+  free(contents);
+  fs_teardown(&fx);
+}
+
+static void host_files_outside_mounts_are_invisible(void) {
+  struct fs_fixture fx;
+  fs_setup(&fx, ISOLA_MOUNT_READ_WRITE);
+  isola_error_t *err = EXPECT_ERROR(
+      isola_sandbox_call_json(fx.sandbox, "read", "[\"/etc/passwd\"]", NULL, NULL),
+      ISOLA_ERROR_GUEST_EXCEPTION);
+  CHECK_STR_EQ(isola_error_guest_type(err), "FileNotFoundError");
+  isola_error_free(err);
+  /* No escape through "..". */
+  CHECK_ERROR(isola_sandbox_call_json(fx.sandbox, "listing", "[\"/data/../../..\"]", NULL, NULL),
+              ISOLA_ERROR_GUEST_EXCEPTION);
+  fs_teardown(&fx);
+}
+
+static void eval_file_runs_script_from_mount(void) {
+  char *dir = make_temp_dir();
+  char path[4096];
+  snprintf(path, sizeof path, "%s/script.py", dir);
+  write_file(path, "FROM_FILE = 'loaded'\ndef loaded():\n    return FROM_FILE\n");
+  isola_template_t *tpl = new_template();
+  isola_sandbox_options_t *opts = isola_sandbox_options_new();
+  CHECK_OK(isola_sandbox_options_add_mount(opts, dir, "/app", ISOLA_MOUNT_READ_ONLY));
+  isola_sandbox_t *sandbox = new_sandbox(tpl, opts);
+  isola_sandbox_options_free(opts);
+  CHECK_OK(isola_sandbox_eval_file(sandbox, "/app/script.py", NULL));
+  char *result = call_json_result(sandbox, "loaded", NULL);
+  CHECK_STR_EQ(result, "\"loaded\"");
+  free(result);
+  isola_error_t *err = EXPECT_ERROR(isola_sandbox_eval_file(sandbox, "/app/missing.py", NULL),
+                                    ISOLA_ERROR_INVALID_ARGUMENT);
+  CHECK_CONTAINS(isola_error_message(err), "/app/missing.py");
+  isola_error_free(err);
+  isola_sandbox_free(sandbox);
+  isola_template_free(tpl);
+  remove_tree(dir);
+  free(dir);
+}
+
+static void missing_mount_directory_fails_sandbox_creation(void) {
+  isola_template_t *tpl = new_template();
+  isola_sandbox_options_t *opts = isola_sandbox_options_new();
+  /* Accepted by the setter: the directory is opened at sandbox creation. */
+  CHECK_OK(isola_sandbox_options_add_mount(opts, "/nonexistent/isola-mount", "/data",
+                                           ISOLA_MOUNT_READ_ONLY));
+  isola_sandbox_t *sandbox = NULL;
+  isola_error_t *err = EXPECT_ERROR(isola_sandbox_new(tpl, opts, &sandbox), ISOLA_ERROR_IO);
+  CHECK_CONTAINS(isola_error_message(err), "/nonexistent/isola-mount");
+  CHECK(sandbox == NULL);
+  isola_error_free(err);
+  isola_sandbox_options_free(opts);
+  isola_template_free(tpl);
+}
+
+static void fixture_directory_mounts(void) {
+  /* The checked-in fixture directory, as isola-run's tests use it. */
+  isola_template_t *tpl = new_template();
+  isola_sandbox_options_t *opts = isola_sandbox_options_new();
+  CHECK_OK(isola_sandbox_options_add_mount(opts, ISOLA_FIXTURES "/data", "/fixtures",
+                                           ISOLA_MOUNT_READ_ONLY));
+  isola_sandbox_t *sandbox = new_sandbox(tpl, opts);
+  isola_sandbox_options_free(opts);
+  CHECK_OK(isola_sandbox_eval(sandbox, FS_CODE, NULL));
+  char *result = call_json_result(sandbox, "read", "[\"/fixtures/greeting.txt\"]");
+  CHECK_STR_EQ(result, "\"hello from the host\\n\"");
+  free(result);
+  isola_sandbox_free(sandbox);
+  isola_template_free(tpl);
+}
+
+static void env_vars_are_visible_in_os_environ(void) {
+  isola_template_t *tpl = new_template();
+  isola_sandbox_options_t *opts = isola_sandbox_options_new();
+  CHECK_OK(isola_sandbox_options_set_env(opts, "GREETING", "hello"));
+  CHECK_OK(isola_sandbox_options_set_env(opts, "REPLACED", "first"));
+  CHECK_OK(isola_sandbox_options_set_env(opts, "REPLACED", "second"));
+  CHECK_OK(isola_sandbox_options_set_env(opts, "UNICODE", "caf\xc3\xa9"));
+  isola_sandbox_t *sandbox = new_sandbox(tpl, opts);
+  isola_sandbox_options_free(opts);
+  CHECK_OK(isola_sandbox_eval(sandbox, FS_CODE, NULL));
+  char *result = call_json_result(sandbox, "env", "[\"GREETING\"]");
+  CHECK_STR_EQ(result, "\"hello\"");
+  free(result);
+  result = call_json_result(sandbox, "env", "[\"REPLACED\"]");
+  CHECK_STR_EQ(result, "\"second\"");
+  free(result);
+  result = call_json_result(sandbox, "env", "[\"UNICODE\"]");
+  CHECK_STR_EQ(result, "\"caf\xc3\xa9\"");
+  free(result);
+  isola_sandbox_free(sandbox);
+  isola_template_free(tpl);
+}
+
+static void host_environment_is_not_inherited(void) {
+  /* CTest sets ISOLA_CACHE_DIR in this process; the guest must not see it. */
+  CHECK(getenv("PATH") != NULL);
+  isola_template_t *tpl = new_template();
+  isola_sandbox_t *sandbox = new_sandbox(tpl, NULL);
+  CHECK_OK(isola_sandbox_eval(sandbox, FS_CODE, NULL));
+  char *result = call_json_result(sandbox, "env", "[\"PATH\"]");
+  CHECK_STR_EQ(result, "null");
+  free(result);
+  isola_sandbox_free(sandbox);
+  isola_template_free(tpl);
+}
+
+static const struct test_case cases[] = {
+    TEST_CASE(read_only_mount_is_readable),
+    TEST_CASE(read_only_mount_refuses_writes),
+    TEST_CASE(read_write_mount_writes_to_host),
+    TEST_CASE(host_files_outside_mounts_are_invisible),
+    TEST_CASE(eval_file_runs_script_from_mount),
+    TEST_CASE(missing_mount_directory_fails_sandbox_creation),
+    TEST_CASE(fixture_directory_mounts),
+    TEST_CASE(env_vars_are_visible_in_os_environ),
+    TEST_CASE(host_environment_is_not_inherited),
+};
+
+int main(int argc, char **argv) { return RUN_TESTS(argc, argv, cases); }
