@@ -1,0 +1,144 @@
+package isola
+
+// #include <stdlib.h>
+// #include "isola.h"
+import "C"
+
+import (
+	"fmt"
+	"strings"
+)
+
+// ErrorCode is one of isola's stable error codes (isola_error_code_t).
+type ErrorCode uint32
+
+// The error codes of the C API. Their values never change meaning.
+const (
+	CodeInvalidArgument ErrorCode = C.ISOLA_ERROR_INVALID_ARGUMENT
+	CodeInvalidState    ErrorCode = C.ISOLA_ERROR_INVALID_STATE
+	CodeGuestException  ErrorCode = C.ISOLA_ERROR_GUEST_EXCEPTION
+	CodeTimeout         ErrorCode = C.ISOLA_ERROR_TIMEOUT
+	CodeCancelled       ErrorCode = C.ISOLA_ERROR_CANCELLED
+	CodeMemoryLimit     ErrorCode = C.ISOLA_ERROR_MEMORY_LIMIT
+	CodeOutputLimit     ErrorCode = C.ISOLA_ERROR_OUTPUT_LIMIT
+	CodeIO              ErrorCode = C.ISOLA_ERROR_IO
+	CodeTrap            ErrorCode = C.ISOLA_ERROR_TRAP
+	CodeInternal        ErrorCode = C.ISOLA_ERROR_INTERNAL
+)
+
+var codeNames = map[ErrorCode]string{
+	CodeInvalidArgument: "INVALID_ARGUMENT",
+	CodeInvalidState:    "INVALID_STATE",
+	CodeGuestException:  "GUEST_EXCEPTION",
+	CodeTimeout:         "TIMEOUT",
+	CodeCancelled:       "CANCELLED",
+	CodeMemoryLimit:     "MEMORY_LIMIT",
+	CodeOutputLimit:     "OUTPUT_LIMIT",
+	CodeIO:              "IO",
+	CodeTrap:            "TRAP",
+	CodeInternal:        "INTERNAL",
+}
+
+// String returns the stable name of the code, e.g. "TIMEOUT" (the same
+// names as isola_error_code_name), or "UNKNOWN(n)".
+func (c ErrorCode) String() string {
+	if name, ok := codeNames[c]; ok {
+		return name
+	}
+	return fmt.Sprintf("UNKNOWN(%d)", uint32(c))
+}
+
+// Error is an error reported by isola, or by this package with one of the
+// same codes. Compare with the sentinel values using errors.Is:
+//
+//	if errors.Is(err, isola.ErrTimeout) { ... }
+//
+// A call stopped because its context ended also matches ctx.Err()
+// (context.Canceled or context.DeadlineExceeded).
+type Error struct {
+	// Code classifies the failure.
+	Code ErrorCode
+	// Message explains it; for guest exceptions it is the Python traceback.
+	Message string
+	// GuestType is the Python exception type name (e.g. "ValueError") of a
+	// CodeGuestException error, else "".
+	GuestType string
+
+	cause error // wrapped error (the context's error for cancellations)
+}
+
+// Error implements the error interface.
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString("isola: ")
+	b.WriteString(e.Code.String())
+	if e.GuestType != "" {
+		b.WriteString(" (")
+		b.WriteString(e.GuestType)
+		b.WriteString(")")
+	}
+	if e.Message != "" {
+		b.WriteString(": ")
+		b.WriteString(e.Message)
+	}
+	return b.String()
+}
+
+// Is reports whether target is a sentinel (an *Error with only a Code set)
+// of the same code, so errors.Is(err, ErrTimeout) works for every timeout.
+func (e *Error) Is(target error) bool {
+	t, ok := target.(*Error)
+	if !ok {
+		return false
+	}
+	if t == e {
+		return true
+	}
+	return t.Message == "" && t.GuestType == "" && t.cause == nil && t.Code == e.Code
+}
+
+// Unwrap returns the wrapped cause, if any (the context's error when a call
+// was cancelled through its context).
+func (e *Error) Unwrap() error { return e.cause }
+
+// Sentinel errors, one per code, for errors.Is.
+var (
+	ErrInvalidArgument = &Error{Code: CodeInvalidArgument}
+	ErrInvalidState    = &Error{Code: CodeInvalidState}
+	ErrGuestException  = &Error{Code: CodeGuestException}
+	ErrTimeout         = &Error{Code: CodeTimeout}
+	ErrCancelled       = &Error{Code: CodeCancelled}
+	ErrMemoryLimit     = &Error{Code: CodeMemoryLimit}
+	ErrOutputLimit     = &Error{Code: CodeOutputLimit}
+	ErrIO              = &Error{Code: CodeIO}
+	ErrTrap            = &Error{Code: CodeTrap}
+	ErrInternal        = &Error{Code: CodeInternal}
+)
+
+// takeError converts and frees a C error; nil stays nil.
+func takeError(cerr *C.isola_error_t) error {
+	if cerr == nil {
+		return nil
+	}
+	defer C.isola_error_free(cerr)
+	return &Error{
+		Code:      ErrorCode(C.isola_error_code(cerr)),
+		Message:   C.GoString(C.isola_error_message(cerr)),
+		GuestType: C.GoString(C.isola_error_guest_type(cerr)),
+	}
+}
+
+// dropError frees a C error whose details nobody needs.
+func dropError(cerr *C.isola_error_t) {
+	if cerr != nil {
+		C.isola_error_free(cerr)
+	}
+}
+
+func newError(code ErrorCode, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+func errClosed(what string) error {
+	return newError(CodeInvalidState, "%s is closed", what)
+}

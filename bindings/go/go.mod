@@ -1,0 +1,3 @@
+module github.com/isola-sandbox/isola/bindings/go
+
+go 1.22

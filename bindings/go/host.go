@@ -1,0 +1,208 @@
+package isola
+
+// #include <stdlib.h>
+// #include "shim.h"
+import "C"
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"runtime/cgo"
+	"sort"
+	"sync"
+	"unsafe"
+)
+
+// Host answers the privileged operations of guest code.
+//
+// Each request is served on its own goroutine, so a guest awaiting several
+// host calls at once (asyncio.gather) gets concurrent answers. ctx is the
+// context of the Eval or Call during which the guest asked; it is cancelled
+// when that call returns. Implementations must be safe for concurrent use.
+type Host interface {
+	// HostCall answers `await sandbox.hostcall(name, payload)`. payload is
+	// the JSON encoding of the guest's payload; the returned JSON becomes
+	// the guest's answer (nil means null). An error raises
+	// sandbox.HostError(err.Error()) in the guest.
+	HostCall(ctx context.Context, name string, payload json.RawMessage) (json.RawMessage, error)
+	// HTTPRequest answers sandbox.http requests and urllib.request.urlopen.
+	// An error raises sandbox.http.HTTPError in the guest.
+	HTTPRequest(ctx context.Context, req *HTTPRequest) (*HTTPResponse, error)
+}
+
+// HTTPRequest is a guest HTTP request.
+type HTTPRequest struct {
+	Method string
+	URL    string
+	Header http.Header
+	// Body is nil when the request has none.
+	Body []byte
+}
+
+// HTTPResponse is the host's answer to an HTTPRequest.
+type HTTPResponse struct {
+	// Status is the HTTP status code; 0 means 200.
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+// ErrNotSupported is returned by HostFuncs for an operation without a
+// function; the guest sees it as a HostError / HTTPError.
+var ErrNotSupported = errors.New("isola: operation not supported by this host")
+
+// HostFuncs adapts functions to the Host interface; nil fields refuse the
+// operation with ErrNotSupported.
+type HostFuncs struct {
+	Call func(ctx context.Context, name string, payload json.RawMessage) (json.RawMessage, error)
+	HTTP func(ctx context.Context, req *HTTPRequest) (*HTTPResponse, error)
+}
+
+// HostCall implements Host.
+func (h HostFuncs) HostCall(ctx context.Context, name string, payload json.RawMessage) (json.RawMessage, error) {
+	if h.Call == nil {
+		return nil, fmt.Errorf("%w: hostcall %q", ErrNotSupported, name)
+	}
+	return h.Call(ctx, name, payload)
+}
+
+// HTTPRequest implements Host.
+func (h HostFuncs) HTTPRequest(ctx context.Context, req *HTTPRequest) (*HTTPResponse, error) {
+	if h.HTTP == nil {
+		return nil, fmt.Errorf("%w: HTTP %s %s", ErrNotSupported, req.Method, req.URL)
+	}
+	return h.HTTP(ctx, req)
+}
+
+// hostState is what the C host table's user_data (a cgo.Handle) refers to:
+// one per sandbox, so callbacks can see the context of the running call.
+type hostState struct {
+	host Host
+	mu   sync.Mutex
+	ctx  context.Context
+}
+
+func (h *hostState) setContext(ctx context.Context) {
+	h.mu.Lock()
+	h.ctx = ctx
+	h.mu.Unlock()
+}
+
+func (h *hostState) context() context.Context {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.ctx == nil {
+		return context.Background()
+	}
+	return h.ctx
+}
+
+// attachHost sets a Go host on C sandbox options. The library owns the
+// handle from then on and deletes it through user_data_free.
+func attachHost(copts *C.isola_sandbox_options_t, host Host) (*hostState, error) {
+	hs := &hostState{host: host}
+	h := cgo.NewHandle(hs)
+	var table C.isola_host_t
+	C.isola_go_host_init(&table, C.uintptr_t(h))
+	if err := takeError(C.isola_sandbox_options_set_host(copts, &table)); err != nil {
+		h.Delete() // not taken: the library never calls user_data_free then
+		return nil, err
+	}
+	return hs, nil
+}
+
+func panicError(what string, v any) error {
+	return fmt.Errorf("isola: %s panicked: %v", what, v)
+}
+
+// serveHostCall runs on its own goroutine and completes reply exactly once.
+func serveHostCall(hs *hostState, ctx context.Context, name string, payload json.RawMessage, reply *C.isola_reply_t) {
+	var (
+		answer json.RawMessage
+		err    error
+	)
+	func() {
+		defer func() {
+			if v := recover(); v != nil {
+				err = panicError("Host.HostCall", v)
+			}
+		}()
+		answer, err = hs.host.HostCall(ctx, name, payload)
+	}()
+	if err != nil {
+		msg := C.CString(err.Error())
+		dropError(C.isola_reply_error(reply, msg))
+		C.free(unsafe.Pointer(msg))
+		return
+	}
+	if len(answer) == 0 {
+		answer = json.RawMessage("null")
+	}
+	text := C.CString(string(answer))
+	// An invalid answer still consumes the reply; the guest sees the
+	// parse error.
+	dropError(C.isola_reply_ok_json(reply, text))
+	C.free(unsafe.Pointer(text))
+}
+
+// serveHTTP runs on its own goroutine and completes reply exactly once.
+func serveHTTP(hs *hostState, ctx context.Context, req *HTTPRequest, reply *C.isola_http_reply_t) {
+	var (
+		resp *HTTPResponse
+		err  error
+	)
+	func() {
+		defer func() {
+			if v := recover(); v != nil {
+				err = panicError("Host.HTTPRequest", v)
+			}
+		}()
+		resp, err = hs.host.HTTPRequest(ctx, req)
+	}()
+	if err == nil && resp == nil {
+		err = errors.New("isola: Host.HTTPRequest returned no response")
+	}
+	if err == nil && (resp.Status < 0 || resp.Status > 65535) {
+		err = fmt.Errorf("isola: invalid HTTP status %d", resp.Status)
+	}
+	if err != nil {
+		msg := C.CString(err.Error())
+		dropError(C.isola_http_reply_error(reply, msg))
+		C.free(unsafe.Pointer(msg))
+		return
+	}
+	status := resp.Status
+	if status == 0 {
+		status = http.StatusOK
+	}
+	names := make([]string, 0, len(resp.Header))
+	for name := range resp.Header {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	var headers []C.isola_header_t
+	var cstrings []*C.char
+	for _, name := range names {
+		for _, value := range resp.Header[name] {
+			n, v := C.CString(name), C.CString(value)
+			cstrings = append(cstrings, n, v)
+			headers = append(headers, C.isola_header_t{name: n, value: v})
+		}
+	}
+	var hdrPtr *C.isola_header_t
+	if len(headers) > 0 {
+		hdrPtr = &headers[0]
+	}
+	var bodyPtr *C.uint8_t
+	if len(resp.Body) > 0 {
+		bodyPtr = (*C.uint8_t)(unsafe.Pointer(&resp.Body[0]))
+	}
+	dropError(C.isola_http_reply_ok(reply, C.uint16_t(status), hdrPtr, C.size_t(len(headers)),
+		bodyPtr, C.size_t(len(resp.Body))))
+	for _, s := range cstrings {
+		C.free(unsafe.Pointer(s))
+	}
+}

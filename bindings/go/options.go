@@ -1,0 +1,117 @@
+package isola
+
+// #include <stdlib.h>
+// #include "isola.h"
+import "C"
+
+import (
+	"sort"
+	"time"
+	"unsafe"
+)
+
+// Mount makes a host directory visible to the guest.
+type Mount struct {
+	// Host is the directory on the host.
+	Host string
+	// Guest is the absolute path where the guest sees it.
+	Guest string
+	// ReadWrite lets the guest create, write and delete; otherwise the
+	// mount is read-only.
+	ReadWrite bool
+}
+
+// SandboxOptions are per-sandbox settings. Zero fields inherit the
+// template's defaults (and the library's defaults beyond that).
+type SandboxOptions struct {
+	// MaxMemory caps the sandbox's linear memory in bytes (0: inherit).
+	// Allocations past it raise Python MemoryError; the sandbox stays usable.
+	MaxMemory uint64
+	// Timeout limits each Eval or Call (0: inherit; negative: no limit).
+	// A call past it fails with ErrTimeout and the sandbox becomes unusable.
+	// It is rounded up to whole milliseconds.
+	Timeout time.Duration
+	// MaxValueBytes caps one emitted value and one HTTP response body
+	// (0: inherit; library default 16 MiB).
+	MaxValueBytes uint64
+	// MaxOutputBytes caps everything one call emits (0: inherit; library
+	// default 64 MiB).
+	MaxOutputBytes uint64
+	// Mounts are host directories visible to the guest; a later mount at
+	// the same guest path replaces an earlier one.
+	Mounts []Mount
+	// Env sets variables of the guest's os.environ.
+	Env map[string]string
+	// Host answers the guest's host calls and HTTP requests. nil inherits
+	// the template's default host; with none, those operations raise in the
+	// guest.
+	Host Host
+}
+
+// timeoutMillis converts a Timeout to the C API's milliseconds; ok is false
+// when the option is not set.
+func timeoutMillis(d time.Duration) (ms uint64, ok bool) {
+	switch {
+	case d == 0:
+		return 0, false
+	case d < 0:
+		return 0, true
+	default:
+		return uint64((d + time.Millisecond - 1) / time.Millisecond), true
+	}
+}
+
+// apply writes every option except Host into C options.
+func (o *SandboxOptions) apply(c *C.isola_sandbox_options_t) error {
+	if o == nil {
+		return nil
+	}
+	if o.MaxMemory > 0 {
+		if err := takeError(C.isola_sandbox_options_set_max_memory(c, C.uint64_t(o.MaxMemory))); err != nil {
+			return err
+		}
+	}
+	if ms, ok := timeoutMillis(o.Timeout); ok {
+		if err := takeError(C.isola_sandbox_options_set_timeout_ms(c, C.uint64_t(ms))); err != nil {
+			return err
+		}
+	}
+	if o.MaxValueBytes > 0 {
+		if err := takeError(C.isola_sandbox_options_set_max_value_bytes(c, C.uint64_t(o.MaxValueBytes))); err != nil {
+			return err
+		}
+	}
+	if o.MaxOutputBytes > 0 {
+		if err := takeError(C.isola_sandbox_options_set_max_output_bytes(c, C.uint64_t(o.MaxOutputBytes))); err != nil {
+			return err
+		}
+	}
+	for _, m := range o.Mounts {
+		mode := C.uint32_t(C.ISOLA_MOUNT_READ_ONLY)
+		if m.ReadWrite {
+			mode = C.ISOLA_MOUNT_READ_WRITE
+		}
+		host, guest := C.CString(m.Host), C.CString(m.Guest)
+		err := takeError(C.isola_sandbox_options_add_mount(c, host, guest, mode))
+		C.free(unsafe.Pointer(host))
+		C.free(unsafe.Pointer(guest))
+		if err != nil {
+			return err
+		}
+	}
+	keys := make([]string, 0, len(o.Env))
+	for k := range o.Env {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		ck, cv := C.CString(k), C.CString(o.Env[k])
+		err := takeError(C.isola_sandbox_options_set_env(c, ck, cv))
+		C.free(unsafe.Pointer(ck))
+		C.free(unsafe.Pointer(cv))
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}

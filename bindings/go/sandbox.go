@@ -1,0 +1,269 @@
+package isola
+
+// #include <stdlib.h>
+// #include "shim.h"
+import "C"
+
+import (
+	"context"
+	"encoding/json"
+	"runtime"
+	"runtime/cgo"
+	"sync"
+	"time"
+	"unsafe"
+)
+
+// Sandbox is one isolated Python interpreter. Its methods are safe to call
+// from several goroutines, but calls are serialized: a second Eval or Call
+// waits until the running one returns. Cancel never waits.
+//
+// After ErrTimeout, ErrCancelled or ErrTrap the sandbox is unusable: Close
+// it and create a new one (about a millisecond).
+type Sandbox struct {
+	mu   sync.Mutex   // serializes calls; held by Close while freeing
+	life sync.RWMutex // guards ptr for Cancel, which must not take mu
+	ptr  *C.isola_sandbox_t
+	host *hostState
+}
+
+// Close frees the sandbox. It waits for a running call to return; call
+// Cancel first to stop it. Closing twice is allowed; using a closed sandbox
+// fails with ErrInvalidState.
+func (s *Sandbox) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.life.Lock()
+	defer s.life.Unlock()
+	if s.ptr != nil {
+		C.isola_sandbox_free(s.ptr)
+		s.ptr = nil
+		runtime.SetFinalizer(s, nil)
+	}
+	return nil
+}
+
+func (s *Sandbox) finalize() {
+	if s.ptr != nil {
+		C.isola_sandbox_free(s.ptr)
+		s.ptr = nil
+	}
+}
+
+// Cancel stops the running call from any goroutine, without waiting for it:
+// the call returns ErrCancelled and the sandbox must then be closed. A
+// cancel requested while no call runs stops the next call.
+func (s *Sandbox) Cancel() error {
+	s.life.RLock()
+	defer s.life.RUnlock()
+	if s.ptr == nil {
+		return errClosed("sandbox")
+	}
+	return takeError(C.isola_sandbox_cancel(s.ptr))
+}
+
+// SetTimeout replaces the time limit of each following call (0 or negative:
+// none), rounded up to whole milliseconds.
+func (s *Sandbox) SetTimeout(d time.Duration) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ptr == nil {
+		return errClosed("sandbox")
+	}
+	ms, _ := timeoutMillis(d)
+	if d < 0 {
+		ms = 0
+	}
+	err := takeError(C.isola_sandbox_set_timeout_ms(s.ptr, C.uint64_t(ms)))
+	runtime.KeepAlive(s)
+	return err
+}
+
+// MemoryUsage returns the bytes of linear memory the sandbox holds. It waits
+// for a running call to return.
+func (s *Sandbox) MemoryUsage() (uint64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ptr == nil {
+		return 0, errClosed("sandbox")
+	}
+	var out C.uint64_t
+	err := takeError(C.isola_sandbox_memory_usage(s.ptr, &out))
+	runtime.KeepAlive(s)
+	return uint64(out), err
+}
+
+// Eval runs Python source in the sandbox's module namespace; definitions
+// persist for later calls. Top-level await is allowed. sink may be nil.
+func (s *Sandbox) Eval(ctx context.Context, code string, sink Sink) error {
+	ccode := C.CString(code)
+	defer C.free(unsafe.Pointer(ccode))
+	return s.run(ctx, sink, func(p *C.isola_sandbox_t, cs *C.isola_sink_t) *C.isola_error_t {
+		return C.isola_sandbox_eval(p, ccode, cs)
+	})
+}
+
+// EvalFile runs the Python file at guestPath (inside a mount) like Eval.
+func (s *Sandbox) EvalFile(ctx context.Context, guestPath string, sink Sink) error {
+	cpath := C.CString(guestPath)
+	defer C.free(unsafe.Pointer(cpath))
+	return s.run(ctx, sink, func(p *C.isola_sandbox_t, cs *C.isola_sink_t) *C.isola_error_t {
+		return C.isola_sandbox_eval_file(p, cpath, cs)
+	})
+}
+
+// Call calls the global function fn with args and kwargs encoded by
+// encoding/json (nil for none; json.RawMessage values pass through as is).
+// Async functions are awaited; generators stream each item to the sink, then
+// the return value as the result.
+func (s *Sandbox) Call(ctx context.Context, fn string, args []any, kwargs map[string]any, sink Sink) error {
+	var argsJSON, kwargsJSON string
+	if args != nil {
+		b, err := json.Marshal(args)
+		if err != nil {
+			return &Error{Code: CodeInvalidArgument, Message: "encoding args: " + err.Error(), cause: err}
+		}
+		argsJSON = string(b)
+	}
+	if kwargs != nil {
+		b, err := json.Marshal(kwargs)
+		if err != nil {
+			return &Error{Code: CodeInvalidArgument, Message: "encoding kwargs: " + err.Error(), cause: err}
+		}
+		kwargsJSON = string(b)
+	}
+	return s.CallJSON(ctx, fn, argsJSON, kwargsJSON, sink)
+}
+
+// CallJSON is Call with the arguments already encoded: argsJSON a JSON array
+// and kwargsJSON a JSON object, each "" for none.
+func (s *Sandbox) CallJSON(ctx context.Context, fn, argsJSON, kwargsJSON string, sink Sink) error {
+	cfn := C.CString(fn)
+	defer C.free(unsafe.Pointer(cfn))
+	var cargs, ckwargs *C.char
+	if argsJSON != "" {
+		cargs = C.CString(argsJSON)
+		defer C.free(unsafe.Pointer(cargs))
+	}
+	if kwargsJSON != "" {
+		ckwargs = C.CString(kwargsJSON)
+		defer C.free(unsafe.Pointer(ckwargs))
+	}
+	return s.run(ctx, sink, func(p *C.isola_sandbox_t, cs *C.isola_sink_t) *C.isola_error_t {
+		return C.isola_sandbox_call_json(p, cfn, cargs, ckwargs, cs)
+	})
+}
+
+// CallResult calls fn with positional args and returns its result as JSON.
+// Generator items, stdout, stderr and logs are dropped.
+func (s *Sandbox) CallResult(ctx context.Context, fn string, args ...any) (json.RawMessage, error) {
+	if args == nil {
+		args = []any{}
+	}
+	var c Collector
+	if err := s.Call(ctx, fn, args, nil, &c); err != nil {
+		return nil, err
+	}
+	return c.Result(), nil
+}
+
+// CallAs calls fn with positional args and decodes its result into a T.
+func CallAs[T any](ctx context.Context, s *Sandbox, fn string, args ...any) (T, error) {
+	var out T
+	raw, err := s.CallResult(ctx, fn, args...)
+	if err != nil {
+		return out, err
+	}
+	if err := json.Unmarshal(raw, &out); err != nil {
+		return out, &Error{Code: CodeInvalidArgument, Message: "decoding result: " + err.Error(), cause: err}
+	}
+	return out, nil
+}
+
+// CallArgs calls fn with an argument list that may contain streams. The
+// list is consumed: build a new CallArgs for every call.
+func (s *Sandbox) CallArgs(ctx context.Context, fn string, args *CallArgs, sink Sink) error {
+	cargs, err := args.build()
+	if err != nil {
+		return err
+	}
+	defer C.isola_args_free(cargs)
+	cfn := C.CString(fn)
+	defer C.free(unsafe.Pointer(cfn))
+	return s.run(ctx, sink, func(p *C.isola_sandbox_t, cs *C.isola_sink_t) *C.isola_error_t {
+		return C.isola_sandbox_call(p, cfn, cargs, cs)
+	})
+}
+
+// run performs one C call with the sink, the host context and the context
+// watcher in place.
+func (s *Sandbox) run(ctx context.Context, sink Sink, call func(*C.isola_sandbox_t, *C.isola_sink_t) *C.isola_error_t) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := s.ptr
+	if p == nil {
+		return errClosed("sandbox")
+	}
+	if err := ctx.Err(); err != nil {
+		// Nothing ran; the sandbox stays usable.
+		return &Error{Code: CodeCancelled, Message: "context ended before the call started", cause: err}
+	}
+
+	st := &callState{sink: sink}
+	var csink *C.isola_sink_t
+	if sink != nil {
+		h := cgo.NewHandle(st)
+		defer h.Delete()
+		csink = (*C.isola_sink_t)(C.malloc(C.size_t(unsafe.Sizeof(C.isola_sink_t{}))))
+		defer C.free(unsafe.Pointer(csink))
+		C.isola_go_sink_init(csink, C.uintptr_t(h))
+	}
+
+	callCtx, endCall := context.WithCancel(ctx)
+	defer endCall()
+	if s.host != nil {
+		s.host.setContext(callCtx)
+		defer s.host.setContext(nil)
+	}
+
+	var (
+		stop  chan struct{}
+		fired chan bool
+	)
+	if ctx.Done() != nil {
+		stop, fired = make(chan struct{}), make(chan bool, 1)
+		go func() {
+			select {
+			case <-ctx.Done():
+				dropError(C.isola_sandbox_cancel(p))
+				fired <- true
+			case <-stop:
+				fired <- false
+			}
+		}()
+	}
+
+	cerr := call(p, csink)
+
+	cancelled := false
+	if stop != nil {
+		close(stop)
+		cancelled = <-fired
+	}
+	runtime.KeepAlive(s)
+	err := takeError(cerr)
+	if cancelled {
+		if e, ok := err.(*Error); ok && e.Code == CodeCancelled {
+			e.cause = ctx.Err()
+		}
+		// Otherwise the call finished before the cancel reached it: the
+		// result stands, and the library stops the next call instead.
+	}
+	if st.panicked {
+		panic(st.panicVal)
+	}
+	return err
+}
