@@ -14,7 +14,8 @@
 //
 // Threading: a Sandbox serializes its calls with a mutex (a second goroutine
 // waits for the first call to finish); Cancel never waits. Sink callbacks run
-// on the goroutine that made the call, before the call returns. Host
+// one at a time, in order, before the call returns, on a goroutine of their
+// own (the call itself runs on a C worker thread; see shim.h). Host
 // callbacks are answered from new goroutines, so several guest host calls
 // (asyncio.gather) are served concurrently.
 //

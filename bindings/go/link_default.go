@@ -13,5 +13,5 @@ package isola
 // pkg-config package `isola` (see link_pkgconfig.go).
 
 // #cgo CFLAGS: -I${SRCDIR}/../../include
-// #cgo LDFLAGS: -L${SRCDIR}/../../target/debug -lisola -Wl,-rpath,${SRCDIR}/../../target/debug
+// #cgo LDFLAGS: -L${SRCDIR}/../../target/debug -lisola -lpthread -Wl,-rpath,${SRCDIR}/../../target/debug
 import "C"

@@ -98,8 +98,8 @@ func (s *Sandbox) MemoryUsage() (uint64, error) {
 func (s *Sandbox) Eval(ctx context.Context, code string, sink Sink) error {
 	ccode := C.CString(code)
 	defer C.free(unsafe.Pointer(ccode))
-	return s.run(ctx, sink, func(p *C.isola_sandbox_t, cs *C.isola_sink_t) *C.isola_error_t {
-		return C.isola_sandbox_eval(p, ccode, cs)
+	return s.run(ctx, sink, func(p *C.isola_sandbox_t, cs *C.isola_sink_t, out **C.isola_error_t) C.int {
+		return C.isola_go_eval(p, ccode, cs, out)
 	})
 }
 
@@ -107,8 +107,8 @@ func (s *Sandbox) Eval(ctx context.Context, code string, sink Sink) error {
 func (s *Sandbox) EvalFile(ctx context.Context, guestPath string, sink Sink) error {
 	cpath := C.CString(guestPath)
 	defer C.free(unsafe.Pointer(cpath))
-	return s.run(ctx, sink, func(p *C.isola_sandbox_t, cs *C.isola_sink_t) *C.isola_error_t {
-		return C.isola_sandbox_eval_file(p, cpath, cs)
+	return s.run(ctx, sink, func(p *C.isola_sandbox_t, cs *C.isola_sink_t, out **C.isola_error_t) C.int {
+		return C.isola_go_eval_file(p, cpath, cs, out)
 	})
 }
 
@@ -149,8 +149,8 @@ func (s *Sandbox) CallJSON(ctx context.Context, fn, argsJSON, kwargsJSON string,
 		ckwargs = C.CString(kwargsJSON)
 		defer C.free(unsafe.Pointer(ckwargs))
 	}
-	return s.run(ctx, sink, func(p *C.isola_sandbox_t, cs *C.isola_sink_t) *C.isola_error_t {
-		return C.isola_sandbox_call_json(p, cfn, cargs, ckwargs, cs)
+	return s.run(ctx, sink, func(p *C.isola_sandbox_t, cs *C.isola_sink_t, out **C.isola_error_t) C.int {
+		return C.isola_go_call_json(p, cfn, cargs, ckwargs, cs, out)
 	})
 }
 
@@ -190,14 +190,20 @@ func (s *Sandbox) CallArgs(ctx context.Context, fn string, args *CallArgs, sink 
 	defer C.isola_args_free(cargs)
 	cfn := C.CString(fn)
 	defer C.free(unsafe.Pointer(cfn))
-	return s.run(ctx, sink, func(p *C.isola_sandbox_t, cs *C.isola_sink_t) *C.isola_error_t {
-		return C.isola_sandbox_call(p, cfn, cargs, cs)
+	return s.run(ctx, sink, func(p *C.isola_sandbox_t, cs *C.isola_sink_t, out **C.isola_error_t) C.int {
+		return C.isola_go_call(p, cfn, cargs, cs, out)
 	})
 }
 
+// callFunc starts one eval or call through the worker pool of shim.c,
+// storing the library's error in *out; it returns an errno when no worker
+// thread could be started.
+type callFunc func(p *C.isola_sandbox_t, cs *C.isola_sink_t, out **C.isola_error_t) C.int
+
 // run performs one C call with the sink, the host context and the context
-// watcher in place.
-func (s *Sandbox) run(ctx context.Context, sink Sink, call func(*C.isola_sandbox_t, *C.isola_sink_t) *C.isola_error_t) error {
+// watcher in place. The call itself runs on a C worker thread (see shim.h);
+// this goroutine waits for it, and sink callbacks reach Go on that worker.
+func (s *Sandbox) run(ctx context.Context, sink Sink, call callFunc) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
@@ -246,7 +252,8 @@ func (s *Sandbox) run(ctx context.Context, sink Sink, call func(*C.isola_sandbox
 		}()
 	}
 
-	cerr := call(p, csink)
+	var cerr *C.isola_error_t
+	rc := call(p, csink, &cerr)
 
 	cancelled := false
 	if stop != nil {
@@ -255,6 +262,9 @@ func (s *Sandbox) run(ctx context.Context, sink Sink, call func(*C.isola_sandbox
 	}
 	runtime.KeepAlive(s)
 	err := takeError(cerr)
+	if rc != 0 {
+		err = newError(CodeInternal, "starting a worker thread for the call failed (errno %d)", int(rc))
+	}
 	if cancelled {
 		if e, ok := err.(*Error); ok && e.Code == CodeCancelled {
 			e.cause = ctx.Err()
