@@ -761,3 +761,11 @@ func BenchmarkCall(b *testing.B) {
 		}
 	}
 }
+
+func TestOutputLimit(t *testing.T) {
+	sb := newSandbox(t, &isola.SandboxOptions{MaxOutputBytes: 1 << 16})
+	err := sb.Eval(context.Background(), "for i in range(10000):\n    print('x' * 100)\n", nil)
+	if !errors.Is(err, isola.ErrOutputLimit) {
+		t.Fatalf("err %v", err)
+	}
+}
