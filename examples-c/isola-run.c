@@ -13,7 +13,9 @@
  *   {"type":"error","code":"TIMEOUT","message":"...","guest_type":"..."}
  *
  * Exit status: 0 success, 1 the run failed (an error line was printed),
- * 2 usage error (message on stderr).
+ * 2 usage error (message on stderr), including malformed --args/--kwargs
+ * JSON, which is checked with isola_args_add_json_lists before the script
+ * runs.
  */
 #define _XOPEN_SOURCE 700
 
@@ -43,9 +45,8 @@ static const char USAGE[] =
     "                           print its yielded items and its result\n"
     "  --args JSON-ARRAY        positional arguments of --call (default [])\n"
     "  --kwargs JSON-OBJECT     keyword arguments of --call (default {})\n"
-    "                           (--args/--kwargs are checked by the library:\n"
-    "                           malformed JSON gives an INVALID_ARGUMENT error\n"
-    "                           line and exit status 1)\n"
+    "                           (both are validated before the script runs:\n"
+    "                           malformed JSON is a usage error, status 2)\n"
     "  --timeout-ms N           time limit of the script and of the call\n"
     "  --max-memory-mib N       sandbox memory limit in MiB\n"
     "  --mount HOST:GUEST[:rw]  mount host directory HOST at absolute guest\n"
@@ -549,6 +550,25 @@ static int fill_options(const struct config *cfg, isola_template_options_t *tpl_
   return status;
 }
 
+/* Parse --args/--kwargs into an argument list before anything runs, so
+ * that a typo does not cost a script run. */
+static int build_call_args(const struct config *cfg, isola_args_t **out) {
+  isola_args_t *args = isola_args_new();
+  if (args == NULL) {
+    fputs("isola-run: out of memory\n", stderr);
+    return EXIT_USAGE;
+  }
+  isola_error_t *err = isola_args_add_json_lists(args, cfg->args, cfg->kwargs);
+  if (err != NULL) {
+    fprintf(stderr, "isola-run: --args/--kwargs: %s\n", isola_error_message(err));
+    isola_error_free(err);
+    isola_args_free(args);
+    return EXIT_USAGE;
+  }
+  *out = args;
+  return 0;
+}
+
 /* Print a run error line; returns the exit status for it. */
 static int run_failed(isola_error_t *err) {
   if (err == NULL) {
@@ -564,6 +584,7 @@ int main(int argc, char **argv) {
   isola_template_options_t *tpl_opts = NULL;
   isola_template_t *tpl = NULL;
   isola_sandbox_t *sandbox = NULL;
+  isola_args_t *call_args = NULL;
   struct run_state state = {false};
   isola_sink_t sink = {0};
   sink.user_data = &state;
@@ -577,6 +598,12 @@ int main(int argc, char **argv) {
   int status = parse_args(argc, argv, &cfg);
   if (status >= 0) {
     goto done;
+  }
+  if (cfg.call != NULL) {
+    status = build_call_args(&cfg, &call_args);
+    if (status != 0) {
+      goto done;
+    }
   }
   status = read_script(cfg.script, &script);
   if (status != 0) {
@@ -601,10 +628,11 @@ int main(int argc, char **argv) {
   }
   if (status == 0 && cfg.call != NULL) {
     state.print_result = true;
-    status = run_failed(isola_sandbox_call_json(sandbox, cfg.call, cfg.args, cfg.kwargs, &sink));
+    status = run_failed(isola_sandbox_call(sandbox, cfg.call, call_args, &sink));
   }
 
 done:
+  isola_args_free(call_args);
   isola_sandbox_free(sandbox);
   isola_template_free(tpl);
   isola_template_options_free(tpl_opts);

@@ -56,6 +56,8 @@ static void error_message_names_the_null_argument(void) {
 
 static void free_functions_accept_null(void) {
   isola_error_free(NULL);
+  isola_args_free(NULL);
+  isola_stream_free(NULL);
   isola_sandbox_options_free(NULL);
   isola_template_options_free(NULL);
   isola_sandbox_free(NULL);
@@ -135,6 +137,57 @@ static void null_string_arguments_of_calls_are_rejected(void) {
   isola_template_free(tpl);
 }
 
+static void null_args_list_is_rejected(void) {
+  const uint8_t cbor_one[] = {0x01};
+  CHECK_ERROR(isola_args_add_json(NULL, NULL, "1"), INVALID);
+  CHECK_ERROR(isola_args_add_cbor(NULL, NULL, cbor_one, sizeof cbor_one), INVALID);
+  CHECK_ERROR(isola_args_add_json_lists(NULL, "[1]", NULL), INVALID);
+  isola_stream_t *stream = NULL;
+  CHECK_OK(isola_stream_new(1, &stream));
+  CHECK_ERROR(isola_args_add_stream(NULL, NULL, stream), INVALID);
+  isola_args_t *args = isola_args_new();
+  CHECK(args != NULL);
+  CHECK_ERROR(isola_args_add_stream(args, NULL, NULL), INVALID);
+  CHECK_ERROR(isola_args_add_json(args, NULL, NULL), INVALID);
+  CHECK_ERROR(isola_args_add_cbor(args, NULL, NULL, 1), INVALID);
+  isola_args_free(args);
+  isola_stream_free(stream);
+}
+
+static void null_stream_is_rejected(void) {
+  const uint8_t cbor_one[] = {0x01};
+  CHECK_ERROR(isola_stream_new(4, NULL), INVALID);
+  CHECK_ERROR(isola_stream_push_json(NULL, "1"), INVALID);
+  CHECK_ERROR(isola_stream_push_cbor(NULL, cbor_one, sizeof cbor_one), INVALID);
+  CHECK_ERROR(isola_stream_close(NULL), INVALID);
+}
+
+static void null_replies_are_rejected(void) {
+  const uint8_t cbor_one[] = {0x01};
+  CHECK_ERROR(isola_reply_ok_json(NULL, "1"), INVALID);
+  CHECK_ERROR(isola_reply_ok_cbor(NULL, cbor_one, sizeof cbor_one), INVALID);
+  CHECK_ERROR(isola_reply_error(NULL, "no"), INVALID);
+  CHECK_ERROR(isola_http_reply_ok(NULL, 200, NULL, 0, NULL, 0), INVALID);
+  CHECK_ERROR(isola_http_reply_error(NULL, "no"), INVALID);
+}
+
+static void null_host_is_rejected(void) {
+  isola_host_t host;
+  memset(&host, 0, sizeof host);
+  host.format = ISOLA_FORMAT_JSON;
+  CHECK_ERROR(isola_sandbox_options_set_host(NULL, &host), INVALID);
+  isola_sandbox_options_t *opts = isola_sandbox_options_new();
+  CHECK_ERROR(isola_sandbox_options_set_host(opts, NULL), INVALID);
+  isola_sandbox_options_free(opts);
+}
+
+static void null_sandbox_call_is_rejected(void) {
+  isola_args_t *args = isola_args_new();
+  CHECK_ERROR(isola_sandbox_call(NULL, "f", args, NULL), INVALID);
+  isola_args_free(args);
+  CHECK_ERROR(isola_sandbox_call(NULL, "f", NULL, NULL), INVALID);
+}
+
 static void errors_are_independent_objects(void) {
   /* No thread-local "last error": two errors coexist with their own text. */
   isola_error_t *first = EXPECT_ERROR(isola_sandbox_cancel(NULL), INVALID);
@@ -160,6 +213,11 @@ static const struct test_case cases[] = {
     TEST_CASE(null_out_pointers_are_rejected),
     TEST_CASE(null_sandbox_is_rejected),
     TEST_CASE(null_string_arguments_of_calls_are_rejected),
+    TEST_CASE(null_args_list_is_rejected),
+    TEST_CASE(null_stream_is_rejected),
+    TEST_CASE(null_replies_are_rejected),
+    TEST_CASE(null_host_is_rejected),
+    TEST_CASE(null_sandbox_call_is_rejected),
     TEST_CASE(errors_are_independent_objects),
 };
 
