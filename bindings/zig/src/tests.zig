@@ -1,0 +1,353 @@
+//! Tests of the isola Zig binding (`zig build test`).
+const std = @import("std");
+const isola = @import("isola");
+const testing = std.testing;
+
+var shared_template: ?isola.Template = null;
+
+/// One template for all tests of the process (a template is thread-safe).
+fn tpl() !*const isola.Template {
+    if (shared_template == null) shared_template = try isola.Template.init(.{});
+    return &shared_template.?;
+}
+
+fn sleepMs(ms: i64) void {
+    testing.io.sleep(.fromMilliseconds(ms), .awake) catch {};
+}
+
+fn nowMs() i64 {
+    return std.Io.Timestamp.now(testing.io, .awake).toMilliseconds();
+}
+
+test "version matches the header" {
+    var buf: [32]u8 = undefined;
+    const expected = try std.fmt.bufPrint(&buf, "{d}.{d}.{d}", .{ isola.c.ISOLA_VERSION_MAJOR, isola.c.ISOLA_VERSION_MINOR, isola.c.ISOLA_VERSION_PATCH });
+    try testing.expectEqualStrings(expected, isola.version());
+    try testing.expectEqualStrings("TIMEOUT", isola.ErrorCode.timeout.name());
+}
+
+test "eval defines a function and callJson returns its result" {
+    var sb = try isola.Sandbox.init(try tpl(), .{});
+    defer sb.deinit();
+    var col = isola.Collector.init(testing.allocator);
+    defer col.deinit();
+    const sink = col.sink(.json);
+
+    try sb.eval("def add(a, b):\n    return a + b\nprint('defined')\n", &sink);
+    try testing.expectEqualStrings("defined\n", col.stdout.items);
+
+    col.clear();
+    try sb.callJson("add", "[1, 2]", null, &sink);
+    try testing.expectEqualStrings("3", col.result.?);
+
+    col.clear();
+    try sb.callJson("add", "[\"a\"]", "{\"b\": \"b\"}", &sink);
+    try testing.expectEqualStrings("\"ab\"", col.result.?);
+    try testing.expect(!col.out_of_memory);
+}
+
+const Recorder = struct {
+    events: std.ArrayList([]u8) = .empty,
+
+    fn deinit(r: *Recorder) void {
+        for (r.events.items) |e| testing.allocator.free(e);
+        r.events.deinit(testing.allocator);
+    }
+    fn add(r: *Recorder, kind: []const u8, v: []const u8) void {
+        const e = std.fmt.allocPrint(testing.allocator, "{s}:{s}", .{ kind, v }) catch @panic("OOM");
+        r.events.append(testing.allocator, e) catch @panic("OOM");
+    }
+    pub fn onItem(r: *Recorder, v: []const u8) void {
+        r.add("item", v);
+    }
+    pub fn onResult(r: *Recorder, v: []const u8) void {
+        r.add("result", v);
+    }
+    pub fn onStdout(r: *Recorder, v: []const u8) void {
+        r.add("out", v);
+    }
+    pub fn onLog(r: *Recorder, level: u32, logger: []const u8, message: []const u8) void {
+        var buf: [256]u8 = undefined;
+        r.add("log", std.fmt.bufPrint(&buf, "{d}:{s}:{s}", .{ level, logger, message }) catch "?");
+    }
+};
+
+test "generator items and prints arrive in the order produced" {
+    var sb = try isola.Sandbox.init(try tpl(), .{});
+    defer sb.deinit();
+    try sb.eval(
+        \\import logging
+        \\def gen(n):
+        \\    for i in range(n):
+        \\        print('before', i)
+        \\        yield {'i': i}
+        \\    logging.getLogger('app').warning('end')
+        \\    return 'done'
+    , null);
+    var rec: Recorder = .{};
+    defer rec.deinit();
+    const sink = isola.Sink.of(Recorder, &rec, .json);
+    try sb.callJson("gen", "[3]", null, &sink);
+    const expected = [_][]const u8{
+        "out:before 0\n", "item:{\"i\":0}", "out:before 1\n", "item:{\"i\":1}",
+        "out:before 2\n", "item:{\"i\":2}", "log:30:app:end",  "result:\"done\"",
+    };
+    try testing.expectEqual(expected.len, rec.events.items.len);
+    for (expected, rec.events.items) |want, got| try testing.expectEqualStrings(want, got);
+
+    var col = isola.Collector.init(testing.allocator);
+    defer col.deinit();
+    const many = col.sink(.json);
+    try sb.callJson("gen", "[100]", null, &many);
+    try testing.expectEqual(@as(usize, 100), col.items.items.len);
+    for (col.items.items, 0..) |item, i| {
+        var buf: [32]u8 = undefined;
+        try testing.expectEqualStrings(try std.fmt.bufPrint(&buf, "{{\"i\":{d}}}", .{i}), item);
+    }
+}
+
+test "a cbor sink and callCbor" {
+    var sb = try isola.Sandbox.init(try tpl(), .{});
+    defer sb.deinit();
+    try sb.eval("def f(a, b):\n    return [a + b, 'a']\n", null);
+    var col = isola.Collector.init(testing.allocator);
+    defer col.deinit();
+    const sink = col.sink(.cbor);
+    try sb.callCbor("f", &.{ 0x82, 0x01, 0x02 }, &.{}, &sink); // f(1, 2)
+    try testing.expectEqualSlices(u8, &.{ 0x82, 0x03, 0x61, 'a' }, col.result.?);
+}
+
+test "a guest exception is error.GuestException with message and type" {
+    var sb = try isola.Sandbox.init(try tpl(), .{});
+    defer sb.deinit();
+    try sb.eval("def boom(x):\n    raise ValueError(f'bad value {x}')\n", null);
+    try testing.expectError(error.GuestException, sb.callJson("boom", "[7]", null, null));
+    try testing.expectEqual(isola.ErrorCode.guest_exception, sb.last_error.code().?);
+    try testing.expectEqualStrings("ValueError", sb.last_error.guestType());
+    try testing.expect(std.mem.indexOf(u8, sb.last_error.message(), "bad value 7") != null);
+
+    // Still usable; unknown functions and bad JSON are invalid arguments.
+    try sb.eval("x = 1", null);
+    try testing.expectError(error.InvalidArgument, sb.callJson("nope", null, null, null));
+    try testing.expect(std.mem.indexOf(u8, sb.last_error.message(), "nope") != null);
+    try testing.expectError(error.InvalidArgument, sb.callJson("boom", "[oops", null, null));
+}
+
+test "a timeout stops a runaway call" {
+    var sb = try isola.Sandbox.init(try tpl(), .{ .timeout_ms = 300 });
+    defer sb.deinit();
+    const start = nowMs();
+    try testing.expectError(error.Timeout, sb.eval("while True:\n    pass\n", null));
+    try testing.expect(nowMs() - start < 5000);
+    try testing.expectEqual(isola.ErrorCode.timeout, sb.last_error.code().?);
+    // A timed-out sandbox refuses further calls.
+    try testing.expectError(error.InvalidState, sb.eval("1", null));
+
+    var sb2 = try isola.Sandbox.init(try tpl(), .{});
+    defer sb2.deinit();
+    try sb2.eval("def spin():\n    while True:\n        pass\n", null);
+    try sb2.setTimeoutMs(200);
+    try testing.expectError(error.Timeout, sb2.callJson("spin", null, null, null));
+}
+
+fn cancelLater(sb: *const isola.Sandbox) void {
+    sleepMs(200);
+    sb.cancel() catch @panic("cancel failed");
+}
+
+test "cancel from another thread stops the running call" {
+    var sb = try isola.Sandbox.init(try tpl(), .{});
+    defer sb.deinit();
+    const thread = try std.Thread.spawn(.{}, cancelLater, .{&sb});
+    const start = nowMs();
+    const result = sb.eval("while True:\n    pass\n", null);
+    thread.join();
+    try testing.expectError(error.Cancelled, result);
+    try testing.expect(nowMs() - start < 5000);
+}
+
+fn pushValues(stream: *const isola.Stream) void {
+    var i: usize = 1;
+    while (i <= 100) : (i += 1) {
+        var buf: [16]u8 = undefined;
+        const json = std.fmt.bufPrintSentinel(&buf, "{d}", .{i}, 0) catch unreachable;
+        stream.pushJson(json) catch @panic("push failed");
+    }
+    stream.close() catch @panic("close failed");
+}
+
+test "a stream pushed from another thread feeds a generator" {
+    var sb = try isola.Sandbox.init(try tpl(), .{});
+    defer sb.deinit();
+    try sb.eval(
+        \\def running_total(xs, *, scale):
+        \\    t = 0
+        \\    for x in xs:
+        \\        t += x * scale
+        \\        yield t
+        \\    return 'end'
+    , null);
+    var stream = try isola.Stream.init(2);
+    defer stream.deinit();
+    var args = try isola.Args.init();
+    defer args.deinit();
+    try args.addStream(null, &stream);
+    try args.addJson("scale", "10");
+    const thread = try std.Thread.spawn(.{}, pushValues, .{&stream});
+    var col = isola.Collector.init(testing.allocator);
+    defer col.deinit();
+    const sink = col.sink(.json);
+    const result = sb.call("running_total", &args, &sink);
+    thread.join();
+    try result;
+    try testing.expectEqual(@as(usize, 100), col.items.items.len);
+    try testing.expectEqualStrings("50500", col.items.items[99]);
+    try testing.expectEqualStrings("\"end\"", col.result.?);
+    try testing.expectError(error.InvalidState, stream.pushJson("1"));
+}
+
+const Doubler = struct {
+    later: bool,
+    calls: std.atomic.Value(u32) = .init(0),
+    threads: [16]?std.Thread = @splat(null),
+    thread_count: std.atomic.Value(usize) = .init(0),
+    freed: bool = false,
+
+    fn answerLater(reply: isola.Reply, n: i64) void {
+        sleepMs(50);
+        var buf: [32]u8 = undefined;
+        reply.okJson(std.fmt.bufPrintSentinel(&buf, "{d}", .{n * 2}, 0) catch unreachable) catch @panic("reply failed");
+    }
+
+    fn onHostcall(context: ?*anyopaque, name: []const u8, payload: []const u8, reply: isola.Reply) void {
+        const d: *Doubler = @ptrCast(@alignCast(context.?));
+        _ = d.calls.fetchAdd(1, .monotonic);
+        if (!std.mem.eql(u8, name, "double")) {
+            reply.fail("no such tool") catch {};
+            return;
+        }
+        const n = std.fmt.parseInt(i64, payload, 10) catch {
+            reply.fail("not a number") catch {};
+            return;
+        };
+        if (d.later) {
+            const slot = d.thread_count.fetchAdd(1, .monotonic);
+            d.threads[slot] = std.Thread.spawn(.{}, answerLater, .{ reply, n }) catch @panic("spawn failed");
+        } else {
+            var buf: [32]u8 = undefined;
+            reply.okJson(std.fmt.bufPrintSentinel(&buf, "{d}", .{n * 2}, 0) catch unreachable) catch {};
+        }
+    }
+
+    fn onFree(context: ?*anyopaque) void {
+        const d: *Doubler = @ptrCast(@alignCast(context.?));
+        d.freed = true;
+    }
+
+    fn host(d: *Doubler) isola.Host {
+        return .{ .context = d, .on_hostcall = &onHostcall, .deinit_context = &onFree };
+    }
+
+    fn join(d: *Doubler) void {
+        for (&d.threads) |*t| if (t.*) |th| {
+            th.join();
+            t.* = null;
+        };
+    }
+};
+
+fn evalStdout(sb: *isola.Sandbox, code: [:0]const u8) ![]u8 {
+    var col = isola.Collector.init(testing.allocator);
+    defer col.deinit();
+    const sink = col.sink(.json);
+    try sb.eval(code, &sink);
+    return testing.allocator.dupe(u8, col.stdout.items);
+}
+
+test "host calls answered now, later from threads, and refused" {
+    {
+        var d: Doubler = .{ .later = false };
+        var sb = try isola.Sandbox.init(try tpl(), .{ .host = d.host() });
+        const out = try evalStdout(&sb, "import sandbox\nprint(await sandbox.hostcall('double', 21))\n");
+        defer testing.allocator.free(out);
+        try testing.expectEqualStrings("42\n", out);
+        const refused = try evalStdout(&sb,
+            \\import sandbox
+            \\try:
+            \\    sandbox.hostcall_sync('missing')
+            \\except sandbox.HostError as e:
+            \\    print('refused:', e)
+        );
+        defer testing.allocator.free(refused);
+        try testing.expectEqualStrings("refused: no such tool\n", refused);
+        try testing.expect(!d.freed);
+        sb.deinit();
+        try testing.expect(d.freed); // deinit_context ran with the last user
+    }
+    {
+        var d: Doubler = .{ .later = true };
+        var sb = try isola.Sandbox.init(try tpl(), .{ .host = d.host() });
+        defer sb.deinit();
+        const start = nowMs();
+        const out = try evalStdout(&sb,
+            \\import asyncio, sandbox
+            \\print(await asyncio.gather(*[sandbox.hostcall('double', i) for i in range(8)]))
+        );
+        defer testing.allocator.free(out);
+        d.join();
+        try testing.expectEqualStrings("[0, 2, 4, 6, 8, 10, 12, 14]\n", out);
+        try testing.expect(nowMs() - start < 350); // not 8 x 50 ms in sequence
+        try testing.expectEqual(@as(u32, 8), d.calls.load(.monotonic));
+    }
+}
+
+fn onHttp(_: ?*anyopaque, req: *const isola.HttpRequest, reply: isola.HttpReply) void {
+    const ok = std.mem.eql(u8, req.method, "POST") and std.mem.eql(u8, req.body, "hello") and
+        std.mem.eql(u8, req.header("x-key") orelse "", "k");
+    if (!ok) {
+        reply.fail("unexpected request") catch {};
+        return;
+    }
+    const headers = [_]isola.Header{.{ .name = "Content-Type", .value = "text/plain" }};
+    reply.ok(201, &headers, "created") catch {};
+}
+
+test "an http request reaches the host" {
+    var sb = try isola.Sandbox.init(try tpl(), .{ .host = .{ .on_http = &onHttp } });
+    defer sb.deinit();
+    const out = try evalStdout(&sb,
+        \\from sandbox import http
+        \\r = await http.post('https://api.test/echo', body=b'hello', headers={'X-Key': 'k'})
+        \\print(r.status, r.header('content-type'), await r.text())
+    );
+    defer testing.allocator.free(out);
+    try testing.expectEqualStrings("201 text/plain created\n", out);
+}
+
+test "options: prelude, env, memory limit, diagnostics" {
+    var t = try isola.Template.init(.{
+        .prelude = "BASE = 41\n",
+        .defaults = .{ .env = &.{.{ .key = "GREETING", .value = "hi" }}, .max_memory = 256 << 20 },
+    });
+    defer t.deinit();
+    var sb = try isola.Sandbox.init(&t, .{ .max_memory = 64 << 20 });
+    defer sb.deinit();
+    try sb.eval("import os\ndef f():\n    return [BASE + 1, os.environ['GREETING']]\n", null);
+    var col = isola.Collector.init(testing.allocator);
+    defer col.deinit();
+    const sink = col.sink(.json);
+    try sb.callJson("f", null, null, &sink);
+    try testing.expectEqualStrings("[42,\"hi\"]", col.result.?);
+    try testing.expect(try sb.memoryUsage() > 0);
+
+    var diag: isola.Diagnostics = .{};
+    defer diag.deinit();
+    try testing.expectError(error.InvalidArgument, isola.Sandbox.init(&t, .{
+        .env = &.{.{ .key = "A=B", .value = "x" }},
+        .diagnostics = &diag,
+    }));
+    try testing.expectEqual(isola.ErrorCode.invalid_argument, diag.code().?);
+    try testing.expect(diag.message().len > 0);
+
+    try testing.expectError(error.InvalidArgument, isola.Stream.init(0));
+}
