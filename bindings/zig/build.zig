@@ -28,7 +28,7 @@ pub fn build(b: *std.Build) void {
     // The library's SONAME is libisola.so.0 but cargo writes only
     // libisola.so: link programs against it and give them a directory
     // holding a libisola.so.0 symlink on their RUNPATH.
-    const soname_link = b.addSystemCommand(&.{ "sh", "-c", "mkdir -p \"$2\" && ln -sfn \"$1\" \"$2/libisola.so.0\"", "sh" });
+    const soname_link = b.addSystemCommand(&.{ "sh", "-c", "mkdir -p \"$2\" && ln -sfn \"$(readlink -f \"$1\")\" \"$2/libisola.so.0\"", "sh" });
     soname_link.addFileArg(lib_dir.path(b, "libisola.so"));
     const runtime_dir = soname_link.addOutputDirectoryArg("isola-runtime");
 
@@ -42,7 +42,6 @@ pub fn build(b: *std.Build) void {
     mod.addLibraryPath(lib_dir);
     mod.linkSystemLibrary("isola", .{});
     mod.addRPath(runtime_dir);
-    mod.addRPath(lib_dir);
 
     const tests = b.addTest(.{
         .name = "isola-zig-tests",
