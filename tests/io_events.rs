@@ -70,3 +70,40 @@ async fn log_levels_are_numeric_python_levels() {
         .collect();
     assert_eq!(levels, [10, 20, 40]);
 }
+
+/// A sink whose callback needs far more stack than a wasmtime fiber has.
+struct StackHungrySink(std::sync::Mutex<Vec<String>>);
+
+impl isola::OutputSink for StackHungrySink {
+    fn on_stdout(&self, text: &str) {
+        let mut big = [0u8; 6 << 20];
+        big[text.len() % 1024] = 1;
+        let used = std::hint::black_box(&big)
+            .iter()
+            .filter(|b| **b == 1)
+            .count();
+        self.0.lock().unwrap().push(format!("{used} {text}"));
+    }
+}
+
+#[test]
+fn sink_callbacks_run_on_the_calling_threads_own_stack() {
+    // 6 MiB of callback stack would overflow a fiber stack; on the calling
+    // thread (given 32 MiB here) it is fine.
+    let worker = std::thread::Builder::new()
+        .stack_size(32 << 20)
+        .spawn(|| {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async {
+                let mut sb = sandbox().await;
+                let sink = Arc::new(StackHungrySink(Default::default()));
+                sb.eval_script("print('deep')", sink.clone()).await.unwrap();
+                sink.0.lock().unwrap().clone()
+            })
+        })
+        .unwrap();
+    assert_eq!(worker.join().unwrap(), ["1 deep\n"]);
+}

@@ -11,6 +11,7 @@ use super::{
         },
         types::{self, StreamNext},
     },
+    relay::Deferred,
     state::InstanceState,
     streams::{ChunkStream, HostcallFuture, HttpFuture},
 };
@@ -31,10 +32,11 @@ impl host::Host for InstanceState {
             return Ok(Err(message));
         }
         let value = Value::from_cbor_unchecked(value);
-        match kind {
-            EmitKind::Item => self.call.sink.on_item(&value),
-            EmitKind::Final => self.call.sink.on_result(&value),
-        }
+        let work = match kind {
+            EmitKind::Item => Deferred::Item(value),
+            EmitKind::Final => Deferred::Result(value),
+        };
+        self.relay.hand_over(work).await;
         Ok(Ok(()))
     }
 
@@ -46,10 +48,11 @@ impl host::Host for InstanceState {
         if let Err(message) = self.charge_output(text.len(), false) {
             return Ok(Err(message));
         }
-        match channel {
-            OutputChannel::Stdout => self.call.sink.on_stdout(&text),
-            OutputChannel::Stderr => self.call.sink.on_stderr(&text),
-        }
+        let work = match channel {
+            OutputChannel::Stdout => Deferred::Stdout(text),
+            OutputChannel::Stderr => Deferred::Stderr(text),
+        };
+        self.relay.hand_over(work).await;
         Ok(Ok(()))
     }
 
@@ -62,7 +65,9 @@ impl host::Host for InstanceState {
         if let Err(limit) = self.charge_output(logger.len() + message.len(), false) {
             return Ok(Err(limit));
         }
-        self.call.sink.on_log(level, &logger, &message);
+        self.relay
+            .hand_over(Deferred::Log(level, logger, message))
+            .await;
         Ok(Ok(()))
     }
 
@@ -72,13 +77,14 @@ impl host::Host for InstanceState {
         payload: Vec<u8>,
     ) -> wasmtime::Result<Resource<HostcallFuture>> {
         let host = self.host.clone();
-        let answer = HostcallFuture::new(async move {
+        let answer = HostcallFuture::start(&self.relay, async move {
             let payload = Value::from_cbor(payload).map_err(|e| e.to_string())?;
             host.hostcall(&name, payload)
                 .await
                 .map(Value::into_cbor)
                 .map_err(|e| e.to_string())
-        });
+        })
+        .await;
         Ok(self.table.push(answer)?)
     }
 
@@ -93,10 +99,10 @@ impl host::Host for InstanceState {
             headers: request.headers,
             body: request.body,
         };
-        let answer =
-            HttpFuture::new(
-                async move { host.http_request(request).await.map_err(|e| e.to_string()) },
-            );
+        let answer = HttpFuture::start(&self.relay, async move {
+            host.http_request(request).await.map_err(|e| e.to_string())
+        })
+        .await;
         Ok(self.table.push(answer)?)
     }
 }

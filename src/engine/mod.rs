@@ -7,6 +7,7 @@ pub(crate) mod config;
 pub(crate) mod epoch;
 pub(crate) mod host_impl;
 pub(crate) mod limits;
+pub(crate) mod relay;
 pub(crate) mod state;
 pub(crate) mod streams;
 

@@ -13,7 +13,8 @@ use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use super::limits::MemoryLimiter;
-use crate::host::{DiscardSink, Host, OutputSink};
+use super::relay::Relay;
+use crate::host::Host;
 
 /// Output caps of one call.
 #[derive(Debug, Clone, Copy)]
@@ -71,16 +72,15 @@ impl CancelFlag {
 
 /// State of the call currently running in the store.
 pub(crate) struct CallState {
-    pub(crate) sink: Arc<dyn OutputSink>,
     pub(crate) emitted_bytes: usize,
     pub(crate) deadline: Option<Instant>,
     pub(crate) interruption: Option<Interruption>,
 }
 
+#[allow(clippy::derivable_impls)]
 impl Default for CallState {
     fn default() -> Self {
         Self {
-            sink: Arc::new(DiscardSink),
             emitted_bytes: 0,
             deadline: None,
             interruption: None,
@@ -97,6 +97,8 @@ pub struct InstanceState {
     pub(crate) output_limits: OutputLimits,
     pub(crate) cancel: Arc<CancelFlag>,
     pub(crate) call: CallState,
+    /// Sink callbacks and host-call starts waiting for the call driver.
+    pub(crate) relay: Arc<Relay>,
 }
 
 impl InstanceState {

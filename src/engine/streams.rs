@@ -6,7 +6,14 @@ use std::{future::Future, pin::Pin, task::Poll};
 
 use futures::{FutureExt, Stream, StreamExt, future::BoxFuture, stream::BoxStream};
 
-use super::bindings::isola::sandbox::types::StreamNext;
+use std::sync::Arc;
+
+use parking_lot::Mutex;
+
+use super::{
+    bindings::isola::sandbox::types::StreamNext,
+    relay::{Deferred, Relay},
+};
 
 /// A lazily pulled stream of byte chunks (CBOR values or body bytes).
 /// Nothing is buffered beyond the one chunk the guest is waiting for, so the
@@ -80,19 +87,35 @@ enum AnswerState<T> {
 }
 
 impl<T: Send + 'static> PendingAnswer<T> {
-    pub(crate) fn new(future: impl Future<Output = Result<T, String>> + Send + 'static) -> Self {
-        Self {
-            state: AnswerState::Waiting(future.boxed()),
-        }
+    /// Start `future` with its first poll on the call driver's stack (where
+    /// a C host callback may safely run), then track it.
+    pub(crate) async fn start(
+        relay: &Relay,
+        future: impl Future<Output = Result<T, String>> + Send + 'static,
+    ) -> Self {
+        let slot: Arc<Mutex<Option<AnswerState<T>>>> = Arc::new(Mutex::new(None));
+        let filled = Arc::clone(&slot);
+        let mut future = future.boxed();
+        relay
+            .hand_over(Deferred::Start(Box::new(move || {
+                let state = match poll_once(&mut future) {
+                    Poll::Ready(answer) => AnswerState::Ready(answer),
+                    Poll::Pending => AnswerState::Waiting(future),
+                };
+                *filled.lock() = Some(state);
+            })))
+            .await;
+        let state = slot.lock().take().unwrap_or_else(|| {
+            AnswerState::Ready(Err("internal error: the host call was not started".into()))
+        });
+        Self { state }
     }
 
     /// `None` while the answer is not there; then the answer, once. A second
     /// take after the answer reports an error instead of trapping.
     pub(crate) fn take(&mut self) -> Option<Result<T, String>> {
         if let AnswerState::Waiting(future) = &mut self.state {
-            let waker = futures::task::noop_waker();
-            let mut cx = std::task::Context::from_waker(&waker);
-            match Pin::new(future).poll(&mut cx) {
+            match poll_once(future) {
                 Poll::Ready(answer) => self.state = AnswerState::Ready(answer),
                 Poll::Pending => return None,
             }
@@ -113,6 +136,13 @@ impl<T: Send + 'static> wasmtime_wasi::p2::Pollable for PendingAnswer<T> {
             self.state = AnswerState::Ready(answer);
         }
     }
+}
+
+/// Poll a future once without a waker; a later poll registers the real one.
+fn poll_once<T>(future: &mut BoxFuture<'static, T>) -> Poll<T> {
+    let waker = futures::task::noop_waker();
+    let mut cx = std::task::Context::from_waker(&waker);
+    Pin::new(future).poll(&mut cx)
 }
 
 /// The pending answer of a guest host call: CBOR bytes or the host's error.

@@ -105,6 +105,7 @@ impl Sandbox {
             },
             cancel: Arc::clone(&cancel),
             call: CallState::default(),
+            relay: Arc::default(),
         };
         let mut store = Store::new(template.engine, state);
         store.limiter(|state| &mut state.limiter);
@@ -264,7 +265,6 @@ impl Sandbox {
         let timeout = self.timeout;
         let deadline = timeout.map(|t| Instant::now() + t);
         self.store.data_mut().call = CallState {
-            sink,
             emitted_bytes: 0,
             deadline,
             interruption: None,
@@ -273,23 +273,36 @@ impl Sandbox {
         self.store.set_epoch_deadline(1);
 
         let cancel = Arc::clone(&self.cancel);
+        let relay = Arc::clone(&self.store.data().relay);
         let guest = self.bindings.isola_sandbox_guest();
         let store = &mut self.store;
-        let call = async move {
-            match operation {
-                Operation::EvalScript(code) => guest.call_eval_script(store, code).await,
-                Operation::EvalFile(path) => guest.call_eval_file(store, path).await,
-                Operation::Call(name, args) => guest.call_call_func(store, name, &args).await,
+        let outcome = {
+            let call = async move {
+                match operation {
+                    Operation::EvalScript(code) => guest.call_eval_script(store, code).await,
+                    Operation::EvalFile(path) => guest.call_eval_file(store, path).await,
+                    Operation::Call(name, args) => guest.call_call_func(store, name, &args).await,
+                }
+            };
+            // Between fiber resumptions, deliver output and start host calls
+            // on this thread's own stack (see engine::relay).
+            let mut call = std::pin::pin!(call);
+            let driven = std::future::poll_fn(|cx| {
+                let polled = call.as_mut().poll(cx);
+                relay.deliver(sink.as_ref());
+                polled
+            });
+            // Guest code is stopped by the epoch callback; these arms stop a
+            // call that is waiting on the host (a host call, a stream, a sleep).
+            tokio::select! {
+                outcome = driven => Some(outcome),
+                () = sleep_until(deadline) => None,
+                () = cancel.requested() => None,
             }
         };
-        // Guest code is stopped by the epoch callback; these arms stop a call
-        // that is waiting on the host (a host call, a stream, a sleep).
-        let outcome = tokio::select! {
-            outcome = call => Some(outcome),
-            () = sleep_until(deadline) => None,
-            () = cancel.requested() => None,
-        };
 
+        // Output produced before an interruption still reaches the sink.
+        relay.deliver(sink.as_ref());
         let state = self.store.data_mut();
         let interruption = state.call.interruption.take().or_else(|| {
             if outcome.is_some() {
