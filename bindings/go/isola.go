@@ -13,11 +13,11 @@
 // streams). Finalizers exist only as a safety net.
 //
 // Threading: a Sandbox serializes its calls with a mutex (a second goroutine
-// waits for the first call to finish); Cancel never waits. Sink callbacks run
-// one at a time, in order, before the call returns, on a goroutine of their
-// own (the call itself runs on a C worker thread; see shim.h). Host
-// callbacks are answered from new goroutines, so several guest host calls
-// (asyncio.gather) are served concurrently.
+// waits for the first call to finish); Cancel never waits. Eval and Call are
+// plain cgo calls: sink callbacks run on the calling goroutine, one at a
+// time, in order, before the call returns. Host callbacks are answered from
+// new goroutines, so several guest host calls (asyncio.gather) are served
+// concurrently.
 //
 // Context: when the context of a call ends, the call is cancelled and
 // returns an error matching ErrCancelled (and ctx.Err()). A cancelled, timed

@@ -8,9 +8,11 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -740,6 +742,78 @@ func TestErrorStrings(t *testing.T) {
 	}
 	if _, err := tpl.NewSandbox(&isola.SandboxOptions{Mounts: []isola.Mount{{Host: "/nonexistent/dir", Guest: "/x"}}}); err == nil {
 		t.Fatal("mounting a missing directory succeeded")
+	}
+}
+
+// goid returns the current goroutine's id, parsed from runtime.Stack.
+func goid() string {
+	buf := make([]byte, 64)
+	buf = buf[:runtime.Stack(buf, false)]
+	return strings.Fields(string(buf))[1]
+}
+
+// grow uses about n KiB of goroutine stack, forcing stack growth (the
+// operation that used to abort with "morestack on g0" when a callback ran on
+// a wasmtime fiber stack).
+func grow(n int) int {
+	var pad [1024]byte
+	pad[n%1024] = byte(n)
+	if n == 0 {
+		return int(pad[0])
+	}
+	return grow(n-1) + int(pad[n%1024])
+}
+
+// Eval and Call are plain cgo calls: sink callbacks run on the calling
+// goroutine and its OS thread, before the call returns, and may grow the
+// goroutine stack; host calls interleave with them.
+func TestCallbacksOnCallingGoroutine(t *testing.T) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	wantG, wantTid := goid(), syscall.Gettid()
+
+	var hostCalls atomic.Int32
+	host := isola.HostFuncs{Call: func(ctx context.Context, name string, payload json.RawMessage) (json.RawMessage, error) {
+		hostCalls.Add(1)
+		return payload, nil
+	}}
+	sb := newSandbox(t, &isola.SandboxOptions{Host: host})
+	var events, wrong int
+	check := func() {
+		events++
+		if goid() != wantG || syscall.Gettid() != wantTid {
+			wrong++
+		}
+		grow(256)
+	}
+	sink := isola.SinkFuncs{
+		Item:   func(json.RawMessage) { check() },
+		Result: func(json.RawMessage) { check() },
+		Stdout: func(string) { check() },
+		Log:    func(int, string, string) { check() },
+	}
+	mustEval(t, sb, `
+import logging, sandbox
+def gen(n):
+    for i in range(n):
+        print(i)
+        logging.warning("w%d", i)
+        yield sandbox.hostcall_sync("echo", {"i": i})["i"]
+`)
+	for round := 0; round < 3; round++ {
+		events = 0
+		if err := sb.Call(context.Background(), "gen", []any{20}, nil, sink); err != nil {
+			t.Fatal(err)
+		}
+		if events != 61 {
+			t.Fatalf("round %d: %d sink events, want 61", round, events)
+		}
+	}
+	if wrong != 0 {
+		t.Fatalf("%d sink callbacks ran off the calling goroutine/thread", wrong)
+	}
+	if n := hostCalls.Load(); n != 60 {
+		t.Fatalf("%d host calls, want 60", n)
 	}
 }
 

@@ -98,8 +98,8 @@ func (s *Sandbox) MemoryUsage() (uint64, error) {
 func (s *Sandbox) Eval(ctx context.Context, code string, sink Sink) error {
 	ccode := C.CString(code)
 	defer C.free(unsafe.Pointer(ccode))
-	return s.run(ctx, sink, func(p *C.isola_sandbox_t, cs *C.isola_sink_t, out **C.isola_error_t) C.int {
-		return C.isola_go_eval(p, ccode, cs, out)
+	return s.run(ctx, sink, func(p *C.isola_sandbox_t, cs *C.isola_sink_t) *C.isola_error_t {
+		return C.isola_sandbox_eval(p, ccode, cs)
 	})
 }
 
@@ -107,8 +107,8 @@ func (s *Sandbox) Eval(ctx context.Context, code string, sink Sink) error {
 func (s *Sandbox) EvalFile(ctx context.Context, guestPath string, sink Sink) error {
 	cpath := C.CString(guestPath)
 	defer C.free(unsafe.Pointer(cpath))
-	return s.run(ctx, sink, func(p *C.isola_sandbox_t, cs *C.isola_sink_t, out **C.isola_error_t) C.int {
-		return C.isola_go_eval_file(p, cpath, cs, out)
+	return s.run(ctx, sink, func(p *C.isola_sandbox_t, cs *C.isola_sink_t) *C.isola_error_t {
+		return C.isola_sandbox_eval_file(p, cpath, cs)
 	})
 }
 
@@ -149,8 +149,8 @@ func (s *Sandbox) CallJSON(ctx context.Context, fn, argsJSON, kwargsJSON string,
 		ckwargs = C.CString(kwargsJSON)
 		defer C.free(unsafe.Pointer(ckwargs))
 	}
-	return s.run(ctx, sink, func(p *C.isola_sandbox_t, cs *C.isola_sink_t, out **C.isola_error_t) C.int {
-		return C.isola_go_call_json(p, cfn, cargs, ckwargs, cs, out)
+	return s.run(ctx, sink, func(p *C.isola_sandbox_t, cs *C.isola_sink_t) *C.isola_error_t {
+		return C.isola_sandbox_call_json(p, cfn, cargs, ckwargs, cs)
 	})
 }
 
@@ -190,19 +190,20 @@ func (s *Sandbox) CallArgs(ctx context.Context, fn string, args *CallArgs, sink 
 	defer C.isola_args_free(cargs)
 	cfn := C.CString(fn)
 	defer C.free(unsafe.Pointer(cfn))
-	return s.run(ctx, sink, func(p *C.isola_sandbox_t, cs *C.isola_sink_t, out **C.isola_error_t) C.int {
-		return C.isola_go_call(p, cfn, cargs, cs, out)
+	return s.run(ctx, sink, func(p *C.isola_sandbox_t, cs *C.isola_sink_t) *C.isola_error_t {
+		return C.isola_sandbox_call(p, cfn, cargs, cs)
 	})
 }
 
-// callFunc starts one eval or call through the worker pool of shim.c,
-// storing the library's error in *out; it returns an errno when no worker
-// thread could be started.
-type callFunc func(p *C.isola_sandbox_t, cs *C.isola_sink_t, out **C.isola_error_t) C.int
+// callFunc performs one eval or call of the library and returns its error
+// (nil on success).
+type callFunc func(p *C.isola_sandbox_t, cs *C.isola_sink_t) *C.isola_error_t
 
 // run performs one C call with the sink, the host context and the context
-// watcher in place. The call itself runs on a C worker thread (see shim.h);
-// this goroutine waits for it, and sink callbacks reach Go on that worker.
+// watcher in place. The call is a plain cgo call on this goroutine's thread:
+// libisola delivers sink callbacks (and starts host calls) on the calling
+// thread's own stack, so they re-enter Go on this same goroutine before the
+// call returns.
 func (s *Sandbox) run(ctx context.Context, sink Sink, call callFunc) error {
 	if ctx == nil {
 		ctx = context.Background()
@@ -252,8 +253,7 @@ func (s *Sandbox) run(ctx context.Context, sink Sink, call callFunc) error {
 		}()
 	}
 
-	var cerr *C.isola_error_t
-	rc := call(p, csink, &cerr)
+	cerr := call(p, csink)
 
 	cancelled := false
 	if stop != nil {
@@ -262,9 +262,6 @@ func (s *Sandbox) run(ctx context.Context, sink Sink, call callFunc) error {
 	}
 	runtime.KeepAlive(s)
 	err := takeError(cerr)
-	if rc != 0 {
-		err = newError(CodeInternal, "starting a worker thread for the call failed (errno %d)", int(rc))
-	}
 	if cancelled {
 		if e, ok := err.(*Error); ok && e.Code == CodeCancelled {
 			e.cause = ctx.Err()

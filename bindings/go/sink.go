@@ -6,10 +6,9 @@ import (
 )
 
 // Sink receives the output of one Eval or Call, in the order the guest
-// produced it. Its methods run before the call returns, one at a time, while
-// the guest waits, but not on the goroutine that made the call (the call runs
-// on a C worker thread; callbacks enter Go there). They must not use the same
-// sandbox and should not rely on goroutine-local state.
+// produced it. Its methods run on the goroutine that made the call, before
+// the call returns, one at a time, while the guest waits. They must not use
+// the same sandbox (the call holds its lock).
 // A panic in a method stops delivery to the sink for the rest of the call
 // and is re-raised by the call once the sandbox has returned.
 type Sink interface {
