@@ -673,7 +673,7 @@ isola_error_t *isola_stream_push_cbor(const isola_stream_t *stream,
 
 /**
  * End the input: the guest's iterator finishes after the values already
- * pushed. Further pushes fail. Closing twice is allowed.
+ * pushed. Further pushes fail, and so do pushes blocked on a full stream. Closing twice is allowed.
  */
 isola_error_t *isola_stream_close(const isola_stream_t *stream);
 

@@ -48,6 +48,8 @@ impl Drop for ConsumerGuard {
 pub struct isola_stream_t {
     sender: Mutex<Option<mpsc::Sender<Value>>>,
     receiver: Mutex<Option<mpsc::Receiver<Value>>>,
+    /// Wakes pushes blocked on a full stream when it is closed.
+    closed: tokio::sync::watch::Sender<bool>,
 }
 
 impl BoxedHandle for isola_stream_t {}
@@ -80,9 +82,24 @@ impl isola_stream_t {
                 "isola_stream_push blocks; it cannot run on a tokio thread",
             ));
         }
-        sender.blocking_send(value).map_err(|_| {
-            FfiError::invalid_state("the stream's consumer has finished; nothing reads it any more")
+        let mut closed = self.closed.subscribe();
+        futures::executor::block_on(async {
+            tokio::select! {
+                sent = sender.send(value) => sent.map_err(|_| {
+                    FfiError::invalid_state(
+                        "the stream's consumer has finished; nothing reads it any more",
+                    )
+                }),
+                _ = closed.wait_for(|closed| *closed) => {
+                    Err(FfiError::invalid_state("the stream was closed while this push waited"))
+                }
+            }
         })
+    }
+
+    fn close(&self) {
+        self.sender.lock().take();
+        self.closed.send_replace(true);
     }
 }
 
@@ -105,6 +122,7 @@ pub extern "C" fn isola_stream_new(
         let stream = isola_stream_t {
             sender: Mutex::new(Some(sender)),
             receiver: Mutex::new(Some(receiver)),
+            closed: tokio::sync::watch::channel(false).0,
         };
         write_out(out, stream.into_raw(), "out")
     })
@@ -139,11 +157,11 @@ pub extern "C" fn isola_stream_push_cbor(
 }
 
 /// End the input: the guest's iterator finishes after the values already
-/// pushed. Further pushes fail. Closing twice is allowed.
+/// pushed. Further pushes fail, and so do pushes blocked on a full stream. Closing twice is allowed.
 #[unsafe(no_mangle)]
 pub extern "C" fn isola_stream_close(stream: *const isola_stream_t) -> *mut isola_error_t {
     guard(|| {
-        handle(stream, "stream")?.sender.lock().take();
+        handle(stream, "stream")?.close();
         Ok(())
     })
 }
