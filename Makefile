@@ -17,7 +17,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
 RUNTIME_SOURCES := $(shell find runtime/python/src wit -type f -not -path '*/__pycache__/*' 2>/dev/null)
 
-.PHONY: demo test setup runtime lib c clean check-header lint bench
+.PHONY: demo test setup runtime lib c clean check-header lint bench memcheck
 
 demo: c
 	./$(BUILD_DIR)/examples-c/hello
@@ -40,6 +40,9 @@ $(RUNTIME_WASM): $(VENV)/.installed $(RUNTIME_SOURCES)
 
 lib: runtime
 	cargo build --lib
+	@# The library's SONAME is libisola.so.0; let programs linked against
+	@# target/debug find it there too.
+	ln -sf libisola.so target/debug/libisola.so.0
 
 c: lib
 	cmake -S . -B $(BUILD_DIR) -G Ninja -DISOLA_LIB_DIR=$(LIB_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
@@ -48,7 +51,7 @@ c: lib
 test: c
 	cargo test
 	$(PYTHON) -m unittest discover -s runtime/python/tests -t runtime/python/tests
-	ctest --test-dir $(BUILD_DIR) --output-on-failure
+	ctest --test-dir $(BUILD_DIR) -j2 -LE valgrind --output-on-failure
 	$(MAKE) --no-print-directory check-header
 
 # The committed header must equal a fresh cbindgen generation (build.rs
@@ -58,6 +61,12 @@ check-header:
 	  echo "include/isola.h differs from the generated header; commit the regenerated file"; \
 	  git --no-pager diff --stat -- include/isola.h; exit 1; }
 	@echo "header up to date"
+
+# valgrind over the C examples (hello, isola-run success/exception/timeout/
+# usage paths). valgrind reports a different CPU to wasmtime, so its first
+# run compiles the runtime under valgrind once (several minutes) and caches it.
+memcheck: c
+	ctest --test-dir $(BUILD_DIR) -L valgrind --output-on-failure --timeout 3600
 
 lint:
 	cargo fmt --check

@@ -306,8 +306,10 @@ typedef struct {
    */
   isola_value_fn on_item;
   /**
-   * The call's return value (`null` for scripts and generators that
-   * return nothing); delivered once per successful call.
+   * Delivered once per successful eval or call: a call's return value
+   * (`null` when a function or generator returns nothing), or a script's
+   * last expression value (`null` when it does not end with an
+   * expression; the `repr` text when the value has no JSON/CBOR form).
    */
   isola_value_fn on_result;
   /**

@@ -111,10 +111,11 @@ impl Value {
     }
 
     /// Convert to a JSON value. Byte strings become arrays of numbers,
-    /// non-string map keys become their JSON text.
+    /// non-string map keys become their JSON text, NaN and infinities
+    /// become `null`; map order is kept.
     ///
     /// # Errors
-    /// [`ValueError::NotJson`] for non-finite floats or unknown tags.
+    /// [`ValueError::NotJson`] for CBOR tags other than bignums.
     pub fn to_json(&self) -> Result<Json, ValueError> {
         cbor_to_json(&self.to_cbor_value()?, 0)
     }
@@ -281,12 +282,8 @@ fn cbor_to_json(value: &Cbor, depth: usize) -> Result<Json, ValueError> {
         Cbor::Null => Json::Null,
         Cbor::Bool(b) => Json::Bool(*b),
         Cbor::Integer(i) => integer_to_json(*i)?,
-        Cbor::Float(f) => {
-            if !f.is_finite() {
-                return Err(ValueError::NotJson(format!("non-finite float {f}")));
-            }
-            serde_json::Number::from_f64(*f).map_or(Json::Null, Json::Number)
-        }
+        // JSON has no NaN or infinities: they become null where they stand.
+        Cbor::Float(f) => serde_json::Number::from_f64(*f).map_or(Json::Null, Json::Number),
         Cbor::Text(s) => Json::String(s.clone()),
         Cbor::Bytes(b) => Json::Array(b.iter().map(|x| Json::from(*x)).collect()),
         Cbor::Array(items) => Json::Array(
@@ -367,6 +364,16 @@ mod tests {
     fn big_integers_use_bignum_tags() {
         let v = Value::from_json_str("18446744073709551616").unwrap();
         assert_eq!(v.as_cbor(), &[0xc2, 0x49, 1, 0, 0, 0, 0, 0, 0, 0, 0]);
+    }
+
+    #[test]
+    fn non_finite_floats_become_null_in_place() {
+        let v = Value::from_cbor_value(&Cbor::Array(vec![
+            Cbor::Integer(1.into()),
+            Cbor::Float(f64::NAN),
+            Cbor::Map(vec![(Cbor::Text("z".into()), Cbor::Float(f64::INFINITY)), (Cbor::Text("a".into()), Cbor::Null)]),
+        ]));
+        assert_eq!(v.to_json_string().unwrap(), r#"[1,null,{"z":null,"a":null}]"#);
     }
 
     #[test]

@@ -52,8 +52,10 @@ pub struct isola_sink_t {
     pub format: u32,
     /// A value yielded by a generator, as it is produced.
     pub on_item: isola_value_fn,
-    /// The call's return value (`null` for scripts and generators that
-    /// return nothing); delivered once per successful call.
+    /// Delivered once per successful eval or call: a call's return value
+    /// (`null` when a function or generator returns nothing), or a script's
+    /// last expression value (`null` when it does not end with an
+    /// expression; the `repr` text when the value has no JSON/CBOR form).
     pub on_result: isola_value_fn,
     /// Text the guest wrote to `sys.stdout`.
     pub on_stdout: isola_text_fn,

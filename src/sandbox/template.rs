@@ -99,8 +99,8 @@ impl SandboxTemplateBuilder {
     /// Build from a runtime component file.
     ///
     /// # Errors
-    /// [`Error::Io`] when the file cannot be read, [`Error::Internal`] when it
-    /// is not a usable runtime component.
+    /// [`Error::Io`] when the file cannot be read, [`Error::InvalidArgument`]
+    /// when it is not a usable runtime component.
     pub async fn build(self, wasm: impl AsRef<std::path::Path>) -> Result<SandboxTemplate> {
         let path = wasm.as_ref();
         let bytes = std::fs::read(path).map_err(|e| {
@@ -130,10 +130,16 @@ impl SandboxTemplateBuilder {
             CacheSetting::Disabled => None,
             CacheSetting::Dir(dir) => Some(dir),
         };
-        let component = cache::load_or_compile(engine, wasm, digest, cache_dir.as_deref())?;
+        let component = cache::load_or_compile(engine, wasm, digest, cache_dir.as_deref())
+            .map_err(|e| match e {
+                crate::engine::EngineError::Wasm(e) => {
+                    Error::InvalidArgument(format!("not a valid runtime component: {e:#}"))
+                }
+                other => other.into(),
+            })?;
         let linker = new_linker(engine)?;
         let pre = SandboxPre::new(linker.instantiate_pre(&component)?)
-            .map_err(|e| Error::Internal(format!("not an isola runtime component: {e:#}")))?;
+            .map_err(|e| Error::InvalidArgument(format!("not an isola runtime component: {e:#}")))?;
         epoch::ensure_ticker(engine);
         Ok(SandboxTemplate {
             inner: Arc::new(TemplateInner {

@@ -57,16 +57,24 @@ static void module_state_persists_between_calls(void) {
   teardown();
 }
 
-/* KNOWN BUG (library or header): isola_sink_t documents on_result as
- * "null for scripts ... delivered once per successful call", but
- * isola_sandbox_eval never calls on_result. */
-static void known_bug_eval_result_is_null(void) {
+/* A script delivers one result: null without a trailing expression, else
+ * that expression's value (its repr when it has no JSON form). */
+static void eval_result_is_the_last_expression_or_null(void) {
   setup(NULL);
   struct capture cap;
   isola_sink_t sink = capture_sink(&cap, ISOLA_FORMAT_JSON);
   CHECK_OK(isola_sandbox_eval(sandbox, "x = 1 + 1", &sink));
   CHECK(cap.result_count == 1);
   CHECK_STR_EQ(buffer_str(&cap.result), "null");
+  capture_free(&cap);
+  sink = capture_sink(&cap, ISOLA_FORMAT_JSON);
+  CHECK_OK(isola_sandbox_eval(sandbox, "y = x * 20\n{'answer': y + 2}", &sink));
+  CHECK(cap.result_count == 1);
+  CHECK_STR_EQ(buffer_str(&cap.result), "{\"answer\":42}");
+  capture_free(&cap);
+  sink = capture_sink(&cap, ISOLA_FORMAT_JSON);
+  CHECK_OK(isola_sandbox_eval(sandbox, "object", &sink));
+  CHECK_STR_EQ(buffer_str(&cap.result), "\"<class 'object'>\"");
   capture_free(&cap);
   teardown();
 }
@@ -131,12 +139,8 @@ static void json_values_round_trip(void) {
   teardown();
 }
 
-/* KNOWN BUG (library): a NaN or infinity nested in a list or dict turns the
- * whole JSON value into `null` instead of only that float (the header
- * promises "NaN and infinities become null"). cbor_to_json() fails on a
- * non-finite float and CSink::deliver_value() then replaces the entire
- * value with "null". */
-static void known_bug_nan_inside_container_becomes_null_element(void) {
+/* NaN and infinities have no JSON form: each becomes null where it stands. */
+static void nan_inside_container_becomes_null_element(void) {
   setup("def f():\n    return [1, float('nan'), {'inf': float('inf')}, 'x']\n");
   char *result = call_json_result(sandbox, "f", NULL);
   CHECK_STR_EQ(result, "[1,null,{\"inf\":null},\"x\"]");
@@ -317,12 +321,12 @@ static void set_timeout_ms_zero_removes_limit(void) {
 static const struct test_case cases[] = {
     TEST_CASE(eval_defines_functions_for_later_calls),
     TEST_CASE(module_state_persists_between_calls),
-    TEST_CASE(known_bug_eval_result_is_null),
+    TEST_CASE(eval_result_is_the_last_expression_or_null),
     TEST_CASE(eval_allows_top_level_await),
     TEST_CASE(async_function_is_awaited),
     TEST_CASE(call_json_passes_kwargs),
     TEST_CASE(json_values_round_trip),
-    TEST_CASE(known_bug_nan_inside_container_becomes_null_element),
+    TEST_CASE(nan_inside_container_becomes_null_element),
     TEST_CASE(big_integer_arguments_keep_precision),
     TEST_CASE(call_cbor_passes_args_and_kwargs),
     TEST_CASE(call_cbor_result_is_cbor),

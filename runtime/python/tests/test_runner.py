@@ -37,7 +37,21 @@ class RunnerTests(unittest.TestCase):
         self.host = fakehost.FakeHost().bind()
 
     def script(self, code):
+        """Evaluate; check the one final emit and keep it out of the events."""
         runner.eval_script(code)
+        finals = [e for e in self.host.events if e[0] == "final"]
+        self.assertEqual(len(finals), 1, self.host.events)
+        self.assertEqual(self.host.events[-1][0], "final")
+        self.host.events = self.host.events[:-1]
+        return finals[0][1]
+
+    def test_script_result_is_its_last_expression(self):
+        self.assertIsNone(self.script("x = 20"))
+        self.assertEqual(self.script("y = x + 1\ny * 2"), 42)
+        self.assertEqual(self.script("import asyncio\nawait asyncio.sleep(0, result=[x])"), [20])
+        self.assertEqual(self.script("object"), "<class 'object'>")
+        self.assertIsNone(self.script("print('hi')"))
+        self.assertNotIn("__isola_script_result__", runner.namespace)
 
     def call(self, name, *args, **kwargs):
         a = [Arg(v) for v in args] + [Arg(v, name=k) for k, v in kwargs.items()]

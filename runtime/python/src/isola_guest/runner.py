@@ -91,22 +91,54 @@ def _export(body):
 
 def _run_code(code_obj):
     if code_obj.co_flags & inspect.CO_COROUTINE:
-        run_until_complete(get_loop(), eval(code_obj, namespace))
-    else:
-        exec(code_obj, namespace)
+        return run_until_complete(get_loop(), eval(code_obj, namespace))
+    return eval(code_obj, namespace)
+
+
+_TOP_LEVEL = ast.PyCF_ALLOW_TOP_LEVEL_AWAIT
+# Where a script's last expression value is parked while the script runs.
+_RESULT_NAME = "__isola_script_result__"
+
+
+def _compile_script(source, filename):
+    """Compile a script so that, like a notebook cell, the value of a final
+    expression statement becomes the script's result. The script stays one
+    code object, so top-level ``await`` anywhere keeps running everything
+    inside the event loop."""
+    tree = compile(source, filename, "exec", flags=ast.PyCF_ONLY_AST | _TOP_LEVEL, dont_inherit=True)
+    if tree.body and isinstance(tree.body[-1], ast.Expr):
+        last = tree.body[-1]
+        target = ast.Name(id=_RESULT_NAME, ctx=ast.Store())
+        tree.body[-1] = ast.copy_location(ast.Assign(targets=[target], value=last.value), last)
+        ast.fix_missing_locations(tree)
+    return compile(tree, filename, "exec", flags=_TOP_LEVEL, dont_inherit=True)
+
+
+def _script_result(value):
+    # A script's value is informative; one that has no CBOR form is sent as
+    # its repr instead of failing a script that otherwise succeeded.
+    try:
+        cbor.dumps(value)
+        return value
+    except (TypeError, ValueError, RecursionError):
+        return repr(value)
 
 
 def _exec_guarded(source, filename):
     try:
-        code_obj = compile(source, filename, "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT, dont_inherit=True)
+        code_obj = _compile_script(source, filename)
     except (SyntaxError, ValueError) as e:
         raise _user_failure(e) from None
+    namespace.pop(_RESULT_NAME, None)
     try:
         _run_code(code_obj)
     except SystemExit as e:
         # sys.exit() / sys.exit(0) ends a script successfully, as it would a process.
         if e.code not in (None, 0):
             raise
+    finally:
+        result = namespace.pop(_RESULT_NAME, None)
+    emit_final(_script_result(result))
 
 
 def eval_script(code):

@@ -1,0 +1,284 @@
+/*
+ * Host callbacks (hostcall, HTTP) with replies now or later from another
+ * thread, streamed arguments pushed from another thread, argument lists.
+ */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "test_support.h"
+
+struct host_state {
+  atomic_int calls;
+  atomic_int freed;
+  int defer; /* answer from a thread instead of inside the callback */
+};
+
+struct deferred {
+  isola_reply_t *reply;
+  char json[64];
+};
+
+static void *answer_later(void *arg) {
+  struct deferred *d = arg;
+  sleep_ms(50);
+  CHECK_OK(isola_reply_ok_json(d->reply, d->json));
+  free(d);
+  return NULL;
+}
+
+static void on_hostcall(void *user_data, const char *name, size_t name_len, const uint8_t *payload,
+                        size_t payload_len, isola_reply_t *reply) {
+  struct host_state *state = user_data;
+  atomic_fetch_add(&state->calls, 1);
+  CHECK(strlen(name) == name_len);
+  CHECK(((const char *)payload)[payload_len] == '\0');
+  if (strcmp(name, "double") == 0) {
+    long n = strtol((const char *)payload, NULL, 10);
+    char json[64];
+    snprintf(json, sizeof json, "%ld", n * 2);
+    if (state->defer) {
+      struct deferred *d = malloc(sizeof *d);
+      CHECK(d != NULL);
+      d->reply = reply;
+      memcpy(d->json, json, sizeof json);
+      pthread_t thread;
+      CHECK(pthread_create(&thread, NULL, answer_later, d) == 0);
+      pthread_detach(thread);
+    } else {
+      CHECK_OK(isola_reply_ok_json(reply, json));
+    }
+  } else {
+    CHECK_OK(isola_reply_error(reply, "no such tool"));
+  }
+}
+
+static void on_http(void *user_data, const isola_http_request_t *request, isola_http_reply_t *reply) {
+  (void)user_data;
+  CHECK_STR_EQ(request->method, "POST");
+  CHECK_STR_EQ(request->url, "https://api.test/echo");
+  CHECK(request->body_len == 5 && memcmp(request->body, "hello", 5) == 0);
+  int saw_header = 0;
+  for (size_t i = 0; i < request->header_count; i++) {
+    if (strcmp(request->headers[i].name, "X-Key") == 0 && strcmp(request->headers[i].value, "k") == 0) {
+      saw_header = 1;
+    }
+  }
+  CHECK(saw_header);
+  isola_header_t headers[] = {{"Content-Type", "text/plain"}};
+  CHECK_OK(isola_http_reply_ok(reply, 201, headers, 1, (const uint8_t *)"created", 7));
+}
+
+static void free_state(void *user_data) {
+  struct host_state *state = user_data;
+  atomic_fetch_add(&state->freed, 1);
+}
+
+static isola_sandbox_t *sandbox_with_host(isola_template_t *tpl, struct host_state *state) {
+  isola_host_t host = {
+      .user_data = state,
+      .user_data_free = free_state,
+      .format = ISOLA_FORMAT_JSON,
+      .on_hostcall = on_hostcall,
+      .on_http_request = on_http,
+  };
+  isola_sandbox_options_t *options = isola_sandbox_options_new();
+  CHECK_OK(isola_sandbox_options_set_host(options, &host));
+  isola_sandbox_t *sb = new_sandbox(tpl, options);
+  isola_sandbox_options_free(options);
+  return sb;
+}
+
+static void eval_stdout(isola_sandbox_t *sb, const char *code, const char *expected) {
+  struct capture cap = {0};
+  isola_sink_t sink = capture_sink(&cap, ISOLA_FORMAT_JSON);
+  CHECK_OK(isola_sandbox_eval(sb, code, &sink));
+  CHECK_STR_EQ(buffer_str(&cap.out), expected);
+  capture_free(&cap);
+}
+
+static void hostcall_answered_inside_the_callback(void) {
+  isola_template_t *tpl = new_template();
+  struct host_state state = {0};
+  isola_sandbox_t *sb = sandbox_with_host(tpl, &state);
+  eval_stdout(sb, "import sandbox\nprint(await sandbox.hostcall('double', 21))\n", "42\n");
+  CHECK(atomic_load(&state.calls) == 1);
+  isola_sandbox_free(sb);
+  CHECK(atomic_load(&state.freed) == 1);
+  isola_template_free(tpl);
+}
+
+static void hostcalls_answered_later_from_other_threads_run_concurrently(void) {
+  isola_template_t *tpl = new_template();
+  struct host_state state = {.defer = 1};
+  isola_sandbox_t *sb = sandbox_with_host(tpl, &state);
+  double start = now_ms();
+  eval_stdout(sb,
+              "import asyncio, sandbox\n"
+              "print(await asyncio.gather(*[sandbox.hostcall('double', i) for i in range(8)]))\n",
+              "[0, 2, 4, 6, 8, 10, 12, 14]\n");
+  /* Eight 50 ms answers in sequence would take 400 ms. */
+  CHECK(now_ms() - start < 350);
+  CHECK(atomic_load(&state.calls) == 8);
+  isola_sandbox_free(sb);
+  isola_template_free(tpl);
+}
+
+static void error_reply_raises_host_error_in_the_guest(void) {
+  isola_template_t *tpl = new_template();
+  struct host_state state = {0};
+  isola_sandbox_t *sb = sandbox_with_host(tpl, &state);
+  eval_stdout(sb,
+              "import sandbox\ntry:\n    sandbox.hostcall_sync('missing')\n"
+              "except sandbox.HostError as e:\n    print('refused:', e)\n",
+              "refused: no such tool\n");
+  isola_sandbox_free(sb);
+  isola_template_free(tpl);
+}
+
+static void http_request_reaches_the_callback_and_the_reply_the_guest(void) {
+  isola_template_t *tpl = new_template();
+  struct host_state state = {0};
+  isola_sandbox_t *sb = sandbox_with_host(tpl, &state);
+  eval_stdout(sb,
+              "from sandbox import http\n"
+              "r = await http.post('https://api.test/echo', body=b'hello', headers={'X-Key': 'k'})\n"
+              "print(r.status, r.header('content-type'), await r.text())\n",
+              "201 text/plain created\n");
+  isola_sandbox_free(sb);
+  isola_template_free(tpl);
+}
+
+static void without_a_host_hostcalls_are_refused_clearly(void) {
+  isola_template_t *tpl = new_template();
+  isola_sandbox_t *sb = new_sandbox(tpl, NULL);
+  struct capture cap = {0};
+  isola_sink_t sink = capture_sink(&cap, ISOLA_FORMAT_JSON);
+  CHECK_OK(isola_sandbox_eval(sb,
+                              "import sandbox\ntry:\n    sandbox.hostcall_sync('x')\n"
+                              "except sandbox.HostError as e:\n    print(e)\n",
+                              &sink));
+  CHECK_CONTAINS(buffer_str(&cap.out), "not supported");
+  capture_free(&cap);
+  isola_sandbox_free(sb);
+  isola_template_free(tpl);
+}
+
+static void bad_host_format_is_an_invalid_argument_and_keeps_user_data(void) {
+  struct host_state state = {0};
+  isola_host_t host = {.user_data = &state, .user_data_free = free_state, .format = 7};
+  isola_sandbox_options_t *options = isola_sandbox_options_new();
+  CHECK_ERROR(isola_sandbox_options_set_host(options, &host), ISOLA_ERROR_INVALID_ARGUMENT);
+  CHECK_ERROR(isola_sandbox_options_set_host(options, NULL), ISOLA_ERROR_INVALID_ARGUMENT);
+  isola_sandbox_options_free(options);
+  CHECK(atomic_load(&state.freed) == 0);
+  CHECK_ERROR(isola_reply_ok_json(NULL, "1"), ISOLA_ERROR_INVALID_ARGUMENT);
+  CHECK_ERROR(isola_http_reply_error(NULL, "x"), ISOLA_ERROR_INVALID_ARGUMENT);
+}
+
+struct pusher {
+  isola_stream_t *stream;
+  int count;
+};
+
+static void *push_values(void *arg) {
+  struct pusher *p = arg;
+  for (int i = 1; i <= p->count; i++) {
+    char json[32];
+    snprintf(json, sizeof json, "%d", i);
+    CHECK_OK(isola_stream_push_json(p->stream, json));
+  }
+  CHECK_OK(isola_stream_close(p->stream));
+  return NULL;
+}
+
+static void stream_pushed_from_another_thread_feeds_a_generator(void) {
+  isola_template_t *tpl = new_template();
+  isola_sandbox_t *sb = new_sandbox(tpl, NULL);
+  CHECK_OK(isola_sandbox_eval(sb, "def running_total(xs, *, scale):\n    t = 0\n    for x in xs:\n"
+                                  "        t += x * scale\n        yield t\n    return 'end'\n",
+                              NULL));
+  isola_stream_t *stream = NULL;
+  CHECK_OK(isola_stream_new(2, &stream)); /* small: the pusher must wait for the guest */
+  isola_args_t *args = isola_args_new();
+  CHECK_OK(isola_args_add_stream(args, NULL, stream));
+  CHECK_OK(isola_args_add_json(args, "scale", "10"));
+  CHECK_ERROR(isola_args_add_stream(args, NULL, stream), ISOLA_ERROR_INVALID_STATE);
+  struct pusher p = {stream, 100};
+  pthread_t thread;
+  CHECK(pthread_create(&thread, NULL, push_values, &p) == 0);
+  struct capture cap = {0};
+  isola_sink_t sink = capture_sink(&cap, ISOLA_FORMAT_JSON);
+  CHECK_OK(isola_sandbox_call(sb, "running_total", args, &sink));
+  pthread_join(thread, NULL);
+  CHECK(cap.item_count == 100);
+  CHECK_STR_EQ(buffer_str(&cap.result), "\"end\"");
+  CHECK_CONTAINS(buffer_str(&cap.items), "50500\n");
+  CHECK_ERROR(isola_stream_push_json(stream, "1"), ISOLA_ERROR_INVALID_STATE);
+  capture_free(&cap);
+  isola_args_free(args);
+  isola_stream_free(stream);
+  isola_sandbox_free(sb);
+  isola_template_free(tpl);
+}
+
+static void stream_push_after_the_call_ended_fails_cleanly(void) {
+  isola_template_t *tpl = new_template();
+  isola_sandbox_t *sb = new_sandbox(tpl, NULL);
+  CHECK_OK(isola_sandbox_eval(sb, "def first(xs):\n    return next(iter(xs))\n", NULL));
+  isola_stream_t *stream = NULL;
+  CHECK_OK(isola_stream_new(4, &stream));
+  CHECK_OK(isola_stream_push_json(stream, "\"a\""));
+  CHECK_OK(isola_stream_push_cbor(stream, (const uint8_t *)"\x61\x62", 2));
+  isola_args_t *args = isola_args_new();
+  CHECK_OK(isola_args_add_stream(args, "xs", stream));
+  struct capture cap = {0};
+  isola_sink_t sink = capture_sink(&cap, ISOLA_FORMAT_JSON);
+  CHECK_OK(isola_sandbox_call(sb, "first", args, &sink));
+  CHECK_STR_EQ(buffer_str(&cap.result), "\"a\"");
+  /* The call is over and dropped its end: pushing reports it, never blocks. */
+  CHECK_ERROR(isola_stream_push_json(stream, "3"), ISOLA_ERROR_INVALID_STATE);
+  CHECK_ERROR(isola_stream_push_json(stream, "not json"), ISOLA_ERROR_INVALID_ARGUMENT);
+  CHECK_ERROR(isola_stream_new(0, &stream), ISOLA_ERROR_INVALID_ARGUMENT);
+  capture_free(&cap);
+  isola_args_free(args);
+  isola_stream_free(stream);
+  isola_sandbox_free(sb);
+  isola_template_free(tpl);
+}
+
+static void args_list_mixes_json_and_cbor(void) {
+  isola_template_t *tpl = new_template();
+  isola_sandbox_t *sb = new_sandbox(tpl, NULL);
+  CHECK_OK(isola_sandbox_eval(sb, "def f(a, b, *, c):\n    return [a, b, c]\n", NULL));
+  isola_args_t *args = isola_args_new();
+  CHECK_OK(isola_args_add_json(args, NULL, "1"));
+  CHECK_OK(isola_args_add_cbor(args, NULL, (const uint8_t *)"\x82\x01\x02", 3));
+  CHECK_OK(isola_args_add_json(args, "c", "{\"k\": null}"));
+  CHECK_ERROR(isola_args_add_cbor(args, NULL, (const uint8_t *)"\x82\x01", 2), ISOLA_ERROR_INVALID_ARGUMENT);
+  struct capture cap = {0};
+  isola_sink_t sink = capture_sink(&cap, ISOLA_FORMAT_JSON);
+  CHECK_OK(isola_sandbox_call(sb, "f", args, &sink));
+  CHECK_STR_EQ(buffer_str(&cap.result), "[1,[1,2],{\"k\":null}]");
+  capture_free(&cap);
+  isola_args_free(args);
+  isola_sandbox_free(sb);
+  isola_template_free(tpl);
+}
+
+int main(int argc, char **argv) {
+  static const struct test_case cases[] = {
+      TEST_CASE(hostcall_answered_inside_the_callback),
+      TEST_CASE(hostcalls_answered_later_from_other_threads_run_concurrently),
+      TEST_CASE(error_reply_raises_host_error_in_the_guest),
+      TEST_CASE(http_request_reaches_the_callback_and_the_reply_the_guest),
+      TEST_CASE(without_a_host_hostcalls_are_refused_clearly),
+      TEST_CASE(bad_host_format_is_an_invalid_argument_and_keeps_user_data),
+      TEST_CASE(stream_pushed_from_another_thread_feeds_a_generator),
+      TEST_CASE(stream_push_after_the_call_ended_fails_cleanly),
+      TEST_CASE(args_list_mixes_json_and_cbor),
+  };
+  return RUN_TESTS(argc, argv, cases);
+}
