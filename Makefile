@@ -24,10 +24,16 @@ demo: c
 
 setup: $(VENV)/.installed
 
+# apt only for what PyPI cannot give: the C/C++ compilers and Catch2 (the
+# C++ binding's test framework).
+APT_PACKAGES := $(if $(shell command -v cc >/dev/null && command -v c++ >/dev/null && echo y),,build-essential) \
+                $(if $(wildcard /usr/include/catch2/catch.hpp),,catch2)
+APT := $(shell [ "$$(id -u)" = 0 ] || echo sudo) apt-get
+
 $(VENV)/.installed: requirements-dev.txt
-	@command -v cc >/dev/null && command -v c++ >/dev/null || { \
-	  echo "installing C/C++ compilers with apt"; sudo -n true 2>/dev/null && S=sudo; \
-	  $$S apt-get update -qq && $$S apt-get install -y -qq build-essential; }
+	@if [ -n "$(strip $(APT_PACKAGES))" ]; then \
+	  echo "installing with apt: $(strip $(APT_PACKAGES))"; \
+	  $(APT) update -qq && DEBIAN_FRONTEND=noninteractive $(APT) install -y -qq $(APT_PACKAGES); fi
 	@command -v cargo >/dev/null || { echo "cargo (Rust 1.95) is required: https://rustup.rs"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
@@ -52,6 +58,9 @@ test: c
 	cargo test
 	$(PYTHON) -m unittest discover -s runtime/python/tests -t runtime/python/tests
 	ctest --test-dir $(BUILD_DIR) -j2 -LE valgrind --output-on-failure
+	bash bindings/cpp/test.sh
+	bash bindings/go/test.sh
+	bash bindings/zig/test.sh
 	$(MAKE) --no-print-directory check-header
 
 # The committed header must equal a fresh cbindgen generation (build.rs
