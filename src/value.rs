@@ -371,9 +371,15 @@ mod tests {
         let v = Value::from_cbor_value(&Cbor::Array(vec![
             Cbor::Integer(1.into()),
             Cbor::Float(f64::NAN),
-            Cbor::Map(vec![(Cbor::Text("z".into()), Cbor::Float(f64::INFINITY)), (Cbor::Text("a".into()), Cbor::Null)]),
+            Cbor::Map(vec![
+                (Cbor::Text("z".into()), Cbor::Float(f64::INFINITY)),
+                (Cbor::Text("a".into()), Cbor::Null),
+            ]),
         ]));
-        assert_eq!(v.to_json_string().unwrap(), r#"[1,null,{"z":null,"a":null}]"#);
+        assert_eq!(
+            v.to_json_string().unwrap(),
+            r#"[1,null,{"z":null,"a":null}]"#
+        );
     }
 
     #[test]

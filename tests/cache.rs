@@ -86,5 +86,30 @@ async fn a_file_that_is_not_a_runtime_is_refused() {
         .build(&path)
         .await
         .unwrap_err();
-    assert_eq!(err.kind(), isola::ErrorKind::Internal, "{err}");
+    assert_eq!(err.kind(), isola::ErrorKind::InvalidArgument, "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn old_entries_are_pruned_when_a_new_one_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let old = std::time::SystemTime::now() - std::time::Duration::from_secs(86_400);
+    for i in 0..10 {
+        let path = dir.path().join(format!("stale{i}.cwasm"));
+        let file = std::fs::File::create(&path).unwrap();
+        file.set_modified(old + std::time::Duration::from_secs(i)).unwrap();
+    }
+    SandboxTemplate::builder()
+        .cache(Some(dir.path().to_path_buf()))
+        .build_embedded()
+        .await
+        .unwrap();
+    let mut left: Vec<String> = cwasm_files(dir.path())
+        .iter()
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    left.sort();
+    assert_eq!(left.len(), 8, "{left:?}");
+    // The newest stale entries survive, the oldest go.
+    assert!(left.contains(&"stale9.cwasm".to_string()), "{left:?}");
+    assert!(!left.contains(&"stale0.cwasm".to_string()), "{left:?}");
 }

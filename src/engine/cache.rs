@@ -77,8 +77,42 @@ pub(crate) fn load_or_compile(
     }
     let component = Component::new(engine, wasm)?;
     // A read-only or full cache directory only costs speed, not correctness.
-    let _ = store(&component, dir, &path);
+    if store(&component, dir, &path).is_ok() {
+        prune(dir, &path);
+    }
     Ok(component)
+}
+
+/// Entries kept per cache directory; older ones (other runtimes, other
+/// library versions) are removed when a new entry is written.
+const MAX_ENTRIES: usize = 8;
+
+/// Remove all but the newest [`MAX_ENTRIES`] entries, and temp files left by
+/// writers that died. Best effort: concurrent pruning by another process
+/// only makes removals fail.
+fn prune(dir: &Path, keep: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    let mut artifacts = Vec::new();
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let Some(modified) = entry.metadata().and_then(|m| m.modified()).ok() else {
+            continue;
+        };
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.ends_with(".tmp") && name.starts_with('.') && modified < hour_ago {
+            let _ = std::fs::remove_file(&path);
+        } else if name.ends_with(".cwasm") && path != keep {
+            artifacts.push((modified, path));
+        }
+    }
+    artifacts.sort_by_key(|(modified, _)| std::cmp::Reverse(*modified));
+    for (_, path) in artifacts.into_iter().skip(MAX_ENTRIES - 1) {
+        let _ = std::fs::remove_file(path);
+    }
 }
 
 fn load(engine: &Engine, path: &Path) -> Option<Component> {

@@ -77,6 +77,10 @@ impl FfiError {
         Self::new(Code::ISOLA_ERROR_INTERNAL, message)
     }
 
+    pub(crate) fn message(&self) -> &str {
+        &self.message
+    }
+
     pub(crate) fn into_raw(self) -> *mut isola_error_t {
         // Interior NULs cannot be represented in a C string; show them.
         let c = |s: String| CString::new(s.replace('\0', "\\0")).unwrap_or_default();

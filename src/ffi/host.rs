@@ -105,6 +105,19 @@ pub struct isola_reply_t {
 
 impl BoxedHandle for isola_reply_t {}
 
+impl isola_reply_t {
+    /// Hand `value` to the waiting guest; a value the host failed to give
+    /// fails the guest's call and is reported to the host as well.
+    fn complete(self, value: Result<Value, FfiError>) -> Result<(), FfiError> {
+        let answer = match &value {
+            Ok(value) => Ok(value.clone()),
+            Err(e) => Err(format!("invalid host reply: {}", e.message())),
+        };
+        let _ = self.sender.send(answer);
+        value.map(drop)
+    }
+}
+
 /// The pending answer of one HTTP request; completing it frees it.
 pub struct isola_http_reply_t {
     sender: oneshot::Sender<Result<HttpResponse, String>>,
@@ -259,14 +272,7 @@ pub extern "C" fn isola_reply_ok_json(
 ) -> *mut isola_error_t {
     guard(|| {
         let reply = take(reply)?;
-        let value =
-            c_str(json, "json").and_then(|j| Value::from_json_str(j).map_err(FfiError::from));
-        let answer = value
-            .as_ref()
-            .map(Clone::clone)
-            .map_err(|e| format!("host reply: {e:?}"));
-        let _ = reply.sender.send(answer);
-        value.map(drop)
+        reply.complete(c_str(json, "json").and_then(|j| Ok(Value::from_json_str(j)?)))
     })
 }
 
@@ -280,14 +286,7 @@ pub extern "C" fn isola_reply_ok_cbor(
 ) -> *mut isola_error_t {
     guard(|| {
         let reply = take(reply)?;
-        let value =
-            bytes(cbor, len, "cbor").and_then(|b| Value::from_cbor(b).map_err(FfiError::from));
-        let answer = value
-            .as_ref()
-            .map(Clone::clone)
-            .map_err(|e| format!("host reply: {e:?}"));
-        let _ = reply.sender.send(answer);
-        value.map(drop)
+        reply.complete(bytes(cbor, len, "cbor").and_then(|b| Ok(Value::from_cbor(b)?)))
     })
 }
 

@@ -145,9 +145,7 @@ pub extern "C" fn isola_sandbox_call_json(
     kwargs_json: *const c_char,
     sink: *const isola_sink_t,
 ) -> *mut isola_error_t {
-    guard(|| {
-        let sandbox = handle(sandbox, "sandbox")?;
-        let function = c_str(function, "function")?;
+    run_call(sandbox, function, sink, || {
         let mut call_args = Vec::new();
         if let Some(text) = opt_c_str(args_json, "args")? {
             call_args.extend(positional_from_json(text)?);
@@ -155,8 +153,7 @@ pub extern "C" fn isola_sandbox_call_json(
         if let Some(text) = opt_c_str(kwargs_json, "kwargs")? {
             call_args.extend(named_from_json(text)?);
         }
-        let sink = sink_from(sink)?;
-        sandbox.with(|sb| Ok(block_on(sb.call_with_sink(function, call_args, sink))??))
+        Ok(call_args)
     })
 }
 
@@ -173,9 +170,7 @@ pub extern "C" fn isola_sandbox_call_cbor(
     kwargs_len: usize,
     sink: *const isola_sink_t,
 ) -> *mut isola_error_t {
-    guard(|| {
-        let sandbox = handle(sandbox, "sandbox")?;
-        let function = c_str(function, "function")?;
+    run_call(sandbox, function, sink, || {
         let mut call_args = Vec::new();
         let args = bytes(args, args_len, "args")?;
         if !args.is_empty() {
@@ -185,8 +180,7 @@ pub extern "C" fn isola_sandbox_call_cbor(
         if !kwargs.is_empty() {
             call_args.extend(named_from_cbor(Value::from_cbor(kwargs)?)?);
         }
-        let sink = sink_from(sink)?;
-        sandbox.with(|sb| Ok(block_on(sb.call_with_sink(function, call_args, sink))??))
+        Ok(call_args)
     })
 }
 
@@ -201,19 +195,33 @@ pub extern "C" fn isola_sandbox_call(
     args: *mut super::call_args::isola_args_t,
     sink: *const isola_sink_t,
 ) -> *mut isola_error_t {
+    // Dropped after the call: ends its streams for any pusher still waiting.
+    let mut stream_guards = Vec::new();
+    let result = run_call(sandbox, function, sink, || {
+        if args.is_null() {
+            return Ok(Vec::new());
+        }
+        let args = super::args::handle_mut(args, "args")?;
+        stream_guards = std::mem::take(&mut args.stream_guards);
+        Ok(std::mem::take(&mut args.items))
+    });
+    drop(stream_guards);
+    result
+}
+
+/// The shared body of the call exports: validate, build the arguments,
+/// run the call on the sandbox.
+fn run_call(
+    sandbox: *const isola_sandbox_t,
+    function: *const c_char,
+    sink: *const isola_sink_t,
+    build_args: impl FnOnce() -> Result<Vec<Arg>, FfiError>,
+) -> *mut isola_error_t {
     guard(|| {
         let sandbox = handle(sandbox, "sandbox")?;
         let function = c_str(function, "function")?;
+        let call_args = build_args()?;
         let sink = sink_from(sink)?;
-        let (call_args, _stream_guards) = if args.is_null() {
-            (Vec::new(), Vec::new())
-        } else {
-            let args = super::args::handle_mut(args, "args")?;
-            (
-                std::mem::take(&mut args.items),
-                std::mem::take(&mut args.stream_guards),
-            )
-        };
         sandbox.with(|sb| Ok(block_on(sb.call_with_sink(function, call_args, sink))??))
     })
 }

@@ -138,8 +138,9 @@ impl SandboxTemplateBuilder {
                 other => other.into(),
             })?;
         let linker = new_linker(engine)?;
-        let pre = SandboxPre::new(linker.instantiate_pre(&component)?)
-            .map_err(|e| Error::InvalidArgument(format!("not an isola runtime component: {e:#}")))?;
+        let pre = SandboxPre::new(linker.instantiate_pre(&component)?).map_err(|e| {
+            Error::InvalidArgument(format!("not an isola runtime component: {e:#}"))
+        })?;
         epoch::ensure_ticker(engine);
         Ok(SandboxTemplate {
             inner: Arc::new(TemplateInner {

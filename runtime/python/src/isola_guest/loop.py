@@ -134,6 +134,27 @@ def block_on_pollable(pollable):
         hostapi.drop(pollable)
 
 
+async def answer(fut):
+    """Await a host future resource (hostcall, HTTP) and return its answer
+    (an Ok/Err result); the resource is dropped afterwards."""
+    try:
+        while (result := fut.get()) is None:
+            await wait_pollable(fut.subscribe())
+        return result
+    finally:
+        hostapi.drop(fut)
+
+
+def answer_sync(fut):
+    """As ``answer``, blocking the whole sandbox."""
+    try:
+        while (result := fut.get()) is None:
+            block_on_pollable(fut.subscribe())
+        return result
+    finally:
+        hostapi.drop(fut)
+
+
 # ---------------------------------------------------------------- installation
 
 _main_loop = None

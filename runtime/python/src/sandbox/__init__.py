@@ -9,7 +9,8 @@ bytes, list/tuple and dict.
 from isola_guest import cbor as _cbor
 from isola_guest import hostapi as _hostapi
 from isola_guest.errors import HostError, StreamError, OutputLimitError
-from isola_guest.loop import DeadlockError, wait_pollable as _wait_pollable, block_on_pollable as _block
+from isola_guest import loop as _loop
+from isola_guest.loop import DeadlockError
 from isola_guest.emitting import emit
 
 __all__ = ["hostcall", "hostcall_sync", "emit", "HostError", "StreamError", "OutputLimitError",
@@ -22,40 +23,24 @@ def _answer(result, name):
     raise HostError(getattr(result, "value", str(result)) or "hostcall %r failed" % name)
 
 
+def _start(name, payload):
+    if not isinstance(name, str):
+        raise TypeError("hostcall name must be str, not %s" % type(name).__name__)
+    return _hostapi.hostcall(name, _cbor.dumps(payload))
+
+
 async def hostcall(name, payload=None):
     """Run host operation ``name`` with ``payload`` and return its answer.
 
     Several calls may be in flight at once (``asyncio.gather``). Raises
     ``HostError`` with the host's message when the host refuses or fails.
     """
-    if not isinstance(name, str):
-        raise TypeError("hostcall name must be str, not %s" % type(name).__name__)
-    fut = _hostapi.hostcall(name, _cbor.dumps(payload))
-    try:
-        while True:
-            result = fut.get()
-            if result is not None:
-                break
-            await _wait_pollable(fut.subscribe())
-    finally:
-        _hostapi.drop(fut)
-    return _answer(result, name)
+    return _answer(await _loop.answer(_start(name, payload)), name)
 
 
 def hostcall_sync(name, payload=None):
     """Blocking ``hostcall``: the whole sandbox waits for the answer."""
-    if not isinstance(name, str):
-        raise TypeError("hostcall name must be str, not %s" % type(name).__name__)
-    fut = _hostapi.hostcall(name, _cbor.dumps(payload))
-    try:
-        while True:
-            result = fut.get()
-            if result is not None:
-                break
-            _block(fut.subscribe())
-    finally:
-        _hostapi.drop(fut)
-    return _answer(result, name)
+    return _answer(_loop.answer_sync(_start(name, payload)), name)
 
 
 from . import http  # noqa: E402  (needs the names above)

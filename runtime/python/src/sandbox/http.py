@@ -10,7 +10,7 @@
 import json as _json
 
 from isola_guest import hostapi as _hostapi
-from isola_guest.loop import wait_pollable as _wait_pollable, block_on_pollable as _block
+from isola_guest import loop as _loop
 from isola_guest.streams import HostStream as _HostStream
 
 __all__ = ["HTTPError", "Response", "fetch", "get", "post", "fetch_sync", "get_sync", "post_sync"]
@@ -163,30 +163,14 @@ def _response(method, url, result):
 async def fetch(method, url, *, headers=None, body=None, json=None):
     """Send a request through the host and return the Response once headers arrive."""
     method, url, pairs, body = _prepare(method, url, headers, body, json)
-    fut = _hostapi.http_fetch(method, url, pairs, body)
-    try:
-        while True:
-            result = fut.get()
-            if result is not None:
-                break
-            await _wait_pollable(fut.subscribe())
-    finally:
-        _hostapi.drop(fut)
+    result = await _loop.answer(_hostapi.http_fetch(method, url, pairs, body))
     return _response(method, url, result)
 
 
 def fetch_sync(method, url, *, headers=None, body=None, json=None):
     """Blocking ``fetch``: the whole sandbox waits for the response head."""
     method, url, pairs, body = _prepare(method, url, headers, body, json)
-    fut = _hostapi.http_fetch(method, url, pairs, body)
-    try:
-        while True:
-            result = fut.get()
-            if result is not None:
-                break
-            _block(fut.subscribe())
-    finally:
-        _hostapi.drop(fut)
+    result = _loop.answer_sync(_hostapi.http_fetch(method, url, pairs, body))
     return _response(method, url, result)
 
 
