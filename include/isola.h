@@ -680,6 +680,15 @@ isola_error_t *isola_stream_push_cbor(const isola_stream_t *stream,
 isola_error_t *isola_stream_close(const isola_stream_t *stream);
 
 /**
+ * End the input with a failure: after the values already pushed, the
+ * guest's iteration raises `sandbox.StreamError` with `message` (NULL: a
+ * generic text). Blocks like a push while the stream is full; the stream
+ * is closed afterwards.
+ */
+isola_error_t *isola_stream_fail(const isola_stream_t *stream,
+                                 const char *message);
+
+/**
  * Free a stream. NULL is ignored. A call still reading it keeps its own
  * reference and sees the end of the stream.
  */

@@ -96,7 +96,8 @@ async fn old_entries_are_pruned_when_a_new_one_is_written() {
     for i in 0..10 {
         let path = dir.path().join(format!("stale{i}.cwasm"));
         let file = std::fs::File::create(&path).unwrap();
-        file.set_modified(old + std::time::Duration::from_secs(i)).unwrap();
+        file.set_modified(old + std::time::Duration::from_secs(i))
+            .unwrap();
     }
     SandboxTemplate::builder()
         .cache(Some(dir.path().to_path_buf()))

@@ -196,3 +196,26 @@ async fn unencodable_result_is_a_type_error() {
     assert_eq!(err.kind(), ErrorKind::GuestException, "{err}");
     assert!(err.to_string().contains("object"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn failing_stream_raises_stream_error_in_the_guest_after_its_values() {
+    let mut sb = sandbox().await;
+    eval(
+        &mut sb,
+        "import sandbox\ndef drain(xs):\n    seen = []\n    try:\n        for x in xs:\n            seen.append(x)\n    except sandbox.StreamError as e:\n        return [seen, str(e)]\n    return [seen, None]\n",
+    )
+    .await;
+    let items: Vec<Result<Value, String>> = vec![
+        Ok(json("1")),
+        Ok(json("2")),
+        Err("upstream broke".to_string()),
+    ];
+    let stream = futures::stream::iter(items);
+    let out = sb
+        .call("drain", [Arg::PositionalTryStream(Box::pin(stream))])
+        .await
+        .unwrap();
+    let result = text(out.result.as_ref().unwrap());
+    assert!(result.starts_with("[[1,2],"), "{result}");
+    assert!(result.contains("upstream broke"), "{result}");
+}

@@ -92,8 +92,8 @@ pub extern "C" fn isola_args_add_stream(
         let (consumer, guard) = handle(stream, "stream")?.take_consumer()?;
         args.stream_guards.push(guard);
         args.items.push(match name {
-            Some(name) => Arg::NamedStream(name.to_string(), consumer),
-            None => Arg::PositionalStream(consumer),
+            Some(name) => Arg::NamedTryStream(name.to_string(), consumer),
+            None => Arg::PositionalTryStream(consumer),
         });
         Ok(())
     })

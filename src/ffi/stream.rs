@@ -16,17 +16,17 @@ use super::{
     error::{FfiError, isola_error_t},
     guard, guard_value,
 };
-use crate::{sandbox::ValueStream, value::Value};
+use crate::{sandbox::TryValueStream, value::Value};
 
-type SharedSlot = Arc<Mutex<Option<mpsc::Receiver<Value>>>>;
+type SharedSlot = Arc<Mutex<Option<mpsc::Receiver<Result<Value, String>>>>>;
 
 /// The reading end as the guest sees it; ends when the guard drops it.
 struct SharedReceiver(SharedSlot);
 
 impl futures::Stream for SharedReceiver {
-    type Item = Value;
+    type Item = Result<Value, String>;
 
-    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Value>> {
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         match self.0.lock().as_mut() {
             Some(receiver) => receiver.poll_recv(cx),
             None => Poll::Ready(None),
@@ -46,8 +46,8 @@ impl Drop for ConsumerGuard {
 /// A bounded queue of values feeding one guest iterator argument.
 /// Thread-safe: push and close from any thread while a call consumes it.
 pub struct isola_stream_t {
-    sender: Mutex<Option<mpsc::Sender<Value>>>,
-    receiver: Mutex<Option<mpsc::Receiver<Value>>>,
+    sender: Mutex<Option<mpsc::Sender<Result<Value, String>>>>,
+    receiver: Mutex<Option<mpsc::Receiver<Result<Value, String>>>>,
     /// Wakes pushes blocked on a full stream when it is closed.
     closed: tokio::sync::watch::Sender<bool>,
 }
@@ -58,7 +58,7 @@ impl isola_stream_t {
     /// Hand the consuming end to a call; a stream feeds one call only. The
     /// guard ends the stream for good when dropped (after the call), so a
     /// guest that keeps the iterator cannot leave pushers blocked.
-    pub(crate) fn take_consumer(&self) -> Result<(ValueStream, ConsumerGuard), FfiError> {
+    pub(crate) fn take_consumer(&self) -> Result<(TryValueStream, ConsumerGuard), FfiError> {
         let receiver = self.receiver.lock().take().ok_or_else(|| {
             FfiError::invalid_state(
                 "the stream is already attached to a call; use a new stream per call",
@@ -71,7 +71,7 @@ impl isola_stream_t {
         ))
     }
 
-    fn push(&self, value: Value) -> Result<(), FfiError> {
+    fn push(&self, value: Result<Value, String>) -> Result<(), FfiError> {
         let sender = self
             .sender
             .lock()
@@ -139,7 +139,7 @@ pub extern "C" fn isola_stream_push_json(
 ) -> *mut isola_error_t {
     guard(|| {
         let stream = handle(stream, "stream")?;
-        stream.push(Value::from_json_str(c_str(json, "json")?)?)
+        stream.push(Ok(Value::from_json_str(c_str(json, "json")?)?))
     })
 }
 
@@ -152,7 +152,7 @@ pub extern "C" fn isola_stream_push_cbor(
 ) -> *mut isola_error_t {
     guard(|| {
         let stream = handle(stream, "stream")?;
-        stream.push(Value::from_cbor(bytes(cbor, len, "cbor")?)?)
+        stream.push(Ok(Value::from_cbor(bytes(cbor, len, "cbor")?)?))
     })
 }
 
@@ -163,6 +163,25 @@ pub extern "C" fn isola_stream_close(stream: *const isola_stream_t) -> *mut isol
     guard(|| {
         handle(stream, "stream")?.close();
         Ok(())
+    })
+}
+
+/// End the input with a failure: after the values already pushed, the
+/// guest's iteration raises `sandbox.StreamError` with `message` (NULL: a
+/// generic text). Blocks like a push while the stream is full; the stream
+/// is closed afterwards.
+#[unsafe(no_mangle)]
+pub extern "C" fn isola_stream_fail(
+    stream: *const isola_stream_t,
+    message: *const c_char,
+) -> *mut isola_error_t {
+    guard(|| {
+        let stream = handle(stream, "stream")?;
+        let message =
+            super::args::opt_c_str(message, "message")?.unwrap_or("the host's stream failed");
+        let pushed = stream.push(Err(message.to_string()));
+        stream.close();
+        pushed
     })
 }
 

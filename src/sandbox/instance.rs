@@ -26,6 +26,7 @@ use crate::{
         streams::ChunkStream,
     },
     host::{Host, OutputSink},
+    value::Value,
 };
 
 /// The trap raised from the epoch callback to stop a call.
@@ -237,26 +238,24 @@ impl Sandbox {
         let (name, value) = match arg {
             Arg::Positional(value) => (None, WitValue::Cbor(value.into_cbor())),
             Arg::Named(name, value) => (Some(name), WitValue::Cbor(value.into_cbor())),
-            Arg::PositionalStream(stream) => {
-                (None, WitValue::CborIterator(self.push_stream(stream)?))
-            }
-            Arg::NamedStream(name, stream) => (
-                Some(name),
-                WitValue::CborIterator(self.push_stream(stream)?),
-            ),
+            Arg::PositionalStream(stream) => (None, self.push_stream(stream.map(Ok))?),
+            Arg::NamedStream(name, stream) => (Some(name), self.push_stream(stream.map(Ok))?),
+            Arg::PositionalTryStream(stream) => (None, self.push_stream(stream)?),
+            Arg::NamedTryStream(name, stream) => (Some(name), self.push_stream(stream)?),
         };
         Ok(Argument { name, value })
     }
 
     fn push_stream(
         &mut self,
-        stream: super::ValueStream,
-    ) -> Result<wasmtime::component::Resource<ChunkStream>> {
-        let chunks = ChunkStream::new(stream.map(|value| Ok(value.into_cbor())));
+        stream: impl futures::Stream<Item = Result<Value, String>> + Send + 'static,
+    ) -> Result<WitValue> {
+        let chunks = ChunkStream::new(stream.map(|item| item.map(Value::into_cbor)));
         self.store
             .data_mut()
             .table
             .push(chunks)
+            .map(WitValue::CborIterator)
             .map_err(|e| Error::Internal(format!("registering a stream argument: {e}")))
     }
 

@@ -38,6 +38,10 @@ pub fn default_cache_dir() -> Option<std::path::PathBuf> {
 /// A stream of values fed to the guest as an iterator argument.
 pub type ValueStream = Pin<Box<dyn Stream<Item = Value> + Send + 'static>>;
 
+/// A stream of values that may fail: an `Err` ends the guest's iteration
+/// with `sandbox.StreamError` carrying the message.
+pub type TryValueStream = Pin<Box<dyn Stream<Item = Result<Value, String>> + Send + 'static>>;
+
 /// One argument of [`Sandbox::call`].
 pub enum Arg {
     /// A positional value.
@@ -48,6 +52,10 @@ pub enum Arg {
     PositionalStream(ValueStream),
     /// A keyword iterator pulling values from the host lazily.
     NamedStream(String, ValueStream),
+    /// A positional iterator whose producer may fail.
+    PositionalTryStream(TryValueStream),
+    /// A keyword iterator whose producer may fail.
+    NamedTryStream(String, TryValueStream),
 }
 
 impl std::fmt::Debug for Arg {
@@ -56,6 +64,11 @@ impl std::fmt::Debug for Arg {
             Self::Positional(v) => f.debug_tuple("Positional").field(v).finish(),
             Self::Named(n, v) => f.debug_tuple("Named").field(n).field(v).finish(),
             Self::PositionalStream(_) => f.write_str("PositionalStream(..)"),
+            Self::PositionalTryStream(_) => f.write_str("PositionalTryStream(..)"),
+            Self::NamedTryStream(n, _) => f
+                .debug_tuple("NamedTryStream")
+                .field(n)
+                .finish_non_exhaustive(),
             Self::NamedStream(n, _) => f
                 .debug_tuple("NamedStream")
                 .field(n)

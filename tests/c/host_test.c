@@ -249,6 +249,32 @@ static void stream_push_after_the_call_ended_fails_cleanly(void) {
   isola_template_free(tpl);
 }
 
+static void failed_stream_raises_stream_error_after_its_values(void) {
+  isola_template_t *tpl = new_template();
+  isola_sandbox_t *sb = new_sandbox(tpl, NULL);
+  CHECK_OK(isola_sandbox_eval(sb, "import sandbox\ndef drain(xs):\n    seen = []\n    try:\n"
+                                  "        for x in xs:\n            seen.append(x)\n"
+                                  "    except sandbox.StreamError as e:\n        return [seen, 'failed' in str(e) and 'disk on fire' in str(e)]\n"
+                                  "    return [seen, False]\n",
+                              NULL));
+  isola_stream_t *stream = NULL;
+  CHECK_OK(isola_stream_new(8, &stream));
+  CHECK_OK(isola_stream_push_json(stream, "1"));
+  CHECK_OK(isola_stream_fail(stream, "disk on fire"));
+  CHECK_ERROR(isola_stream_push_json(stream, "2"), ISOLA_ERROR_INVALID_STATE);
+  isola_args_t *args = isola_args_new();
+  CHECK_OK(isola_args_add_stream(args, NULL, stream));
+  struct capture cap = {0};
+  isola_sink_t sink = capture_sink(&cap, ISOLA_FORMAT_JSON);
+  CHECK_OK(isola_sandbox_call(sb, "drain", args, &sink));
+  CHECK_STR_EQ(buffer_str(&cap.result), "[[1],true]");
+  capture_free(&cap);
+  isola_args_free(args);
+  isola_stream_free(stream);
+  isola_sandbox_free(sb);
+  isola_template_free(tpl);
+}
+
 static void args_list_mixes_json_and_cbor(void) {
   isola_template_t *tpl = new_template();
   isola_sandbox_t *sb = new_sandbox(tpl, NULL);
@@ -278,6 +304,7 @@ int main(int argc, char **argv) {
       TEST_CASE(bad_host_format_is_an_invalid_argument_and_keeps_user_data),
       TEST_CASE(stream_pushed_from_another_thread_feeds_a_generator),
       TEST_CASE(stream_push_after_the_call_ended_fails_cleanly),
+      TEST_CASE(failed_stream_raises_stream_error_after_its_values),
       TEST_CASE(args_list_mixes_json_and_cbor),
   };
   return RUN_TESTS(argc, argv, cases);
