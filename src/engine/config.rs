@@ -45,7 +45,17 @@ fn build_engine() -> wasmtime::Result<Engine> {
     config.memory_init_cow(true);
     config.cranelift_opt_level(wasmtime::OptLevel::Speed);
     config.allocation_strategy(pooling_strategy(max_sandboxes()));
-    Engine::new(&config)
+    match Engine::new(&config) {
+        Ok(engine) => Ok(engine),
+        // The pool reserves address space for every slot up front; where that
+        // is refused (ulimit -v, valgrind, small address spaces) allocate per
+        // sandbox instead: slower creation, same behaviour.
+        Err(pool_error) => {
+            config.allocation_strategy(InstanceAllocationStrategy::OnDemand);
+            Engine::new(&config)
+                .map_err(|e| e.context(format!("pooling allocator also failed: {pool_error:#}")))
+        }
+    }
 }
 
 fn pooling_strategy(sandboxes: u32) -> InstanceAllocationStrategy {
