@@ -69,6 +69,12 @@ class Guest(exports.Guest):
 
 
 
+# Install the host-backed stdout/stderr, logging handler and event loop now:
+# nothing below prints, and every instance starts with them in place.
+from isola_guest import instance  # noqa: E402
+
+instance.prepare_snapshot()
+
 # Everything above is part of the heap snapshot shared copy-on-write by every
 # instance. Freezing it keeps the garbage collector from walking (and so
 # writing to, and copying) those pages in each instance's first collection.

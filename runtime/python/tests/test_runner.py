@@ -4,7 +4,7 @@ import sys
 import unittest
 
 import fakehost
-from isola_guest import cbor, loop as guest_loop, runner
+from isola_guest import cbor, instance, loop as guest_loop, runner
 from isola_guest.errors import Failure
 
 
@@ -25,6 +25,8 @@ class RunnerTests(unittest.TestCase):
     def setUpClass(cls):
         cls.saved = (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__, list(sys.argv),
                      list(logging.getLogger().handlers), logging.lastResort)
+        # What app.py does at component build time.
+        instance.prepare_snapshot()
 
     @classmethod
     def tearDownClass(cls):

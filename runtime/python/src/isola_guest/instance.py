@@ -44,17 +44,24 @@ def _apply_pythonpath():
     importlib.invalidate_caches()
 
 
+def prepare_snapshot():
+    """Build-time part of the set-up: the same in every instance, so it is
+    done once and lives in the shared heap image instead of being redone
+    (and its pages copied) by each instance."""
+    output.install()
+    sys.argv = ["sandbox"]
+    sys.dont_write_bytecode = True  # mounted package dirs are usually read-only
+    loop.install()
+
+
 def ensure_ready():
+    """Per-instance part of the set-up, on the first export call."""
     global _ready
     if _ready:
         return
-    output.install()
     _rebuild_environ()
     random.seed(os.urandom(32))
-    sys.argv = ["sandbox"]
-    sys.dont_write_bytecode = True  # mounted package dirs are usually read-only
     _apply_pythonpath()
-    loop.install()
     _ready = True
 
 
