@@ -9,23 +9,6 @@
 
 #define INVALID ISOLA_ERROR_INVALID_ARGUMENT
 
-static isola_template_t *tpl;
-static isola_sandbox_t *sandbox;
-
-static void setup(const char *code) {
-  tpl = new_template();
-  sandbox = new_sandbox(tpl, NULL);
-  if (code != NULL) {
-    CHECK_OK(isola_sandbox_eval(sandbox, code, NULL));
-  }
-}
-
-static void teardown(void) {
-  isola_sandbox_free(sandbox);
-  isola_template_free(tpl);
-  sandbox = NULL;
-  tpl = NULL;
-}
 
 /* The sandbox still answers a simple call. */
 static void check_still_usable(void) {

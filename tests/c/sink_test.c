@@ -8,21 +8,6 @@
 
 #include "test_support.h"
 
-static isola_template_t *tpl;
-static isola_sandbox_t *sandbox;
-
-static void setup(const char *code) {
-  tpl = new_template();
-  sandbox = new_sandbox(tpl, NULL);
-  if (code != NULL) {
-    CHECK_OK(isola_sandbox_eval(sandbox, code, NULL));
-  }
-}
-
-static void teardown(void) {
-  isola_sandbox_free(sandbox);
-  isola_template_free(tpl);
-}
 
 static void stdout_and_stderr_reach_their_callbacks(void) {
   setup(NULL);

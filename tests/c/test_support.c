@@ -309,3 +309,21 @@ int run_tests(int argc, char **argv, const struct test_case *cases, size_t count
   }
   return EXIT_SUCCESS;
 }
+
+isola_template_t *tpl;
+isola_sandbox_t *sandbox;
+
+void setup(const char *code) {
+  tpl = new_template();
+  sandbox = new_sandbox(tpl, NULL);
+  if (code != NULL) {
+    CHECK_OK(isola_sandbox_eval(sandbox, code, NULL));
+  }
+}
+
+void teardown(void) {
+  isola_sandbox_free(sandbox);
+  isola_template_free(tpl);
+  sandbox = NULL;
+  tpl = NULL;
+}

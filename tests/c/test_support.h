@@ -102,6 +102,14 @@ void write_file(const char *path, const char *contents);
 /* The contents of a file (malloc'd), or NULL when it does not exist. */
 char *read_file(const char *path);
 
+/* The shared fixture of the sandbox tests: a template and a sandbox made
+ * by setup() (which evaluates `code` when it is not NULL) and freed by
+ * teardown(). */
+extern isola_template_t *tpl;
+extern isola_sandbox_t *sandbox;
+void setup(const char *code);
+void teardown(void);
+
 /* ---- runner ------------------------------------------------------------ */
 
 struct test_case {
