@@ -17,7 +17,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
 RUNTIME_SOURCES := $(shell find runtime/python/src wit -type f -not -path '*/__pycache__/*' 2>/dev/null)
 
-.PHONY: demo test setup runtime lib c clean check-header lint bench memcheck
+.PHONY: demo test setup runtime lib c clean check-header lint bench memcheck test-asan
 
 demo: c
 	./$(BUILD_DIR)/examples-c/hello
@@ -58,6 +58,7 @@ test: c
 	cargo test
 	$(PYTHON) -m unittest discover -s runtime/python/tests -t runtime/python/tests
 	ctest --test-dir $(BUILD_DIR) -j2 -LE valgrind --output-on-failure
+	$(MAKE) --no-print-directory test-asan
 	bash bindings/cpp/test.sh
 	bash bindings/go/test.sh
 	bash bindings/zig/test.sh
@@ -70,6 +71,13 @@ check-header:
 	  echo "include/isola.h differs from the generated header; commit the regenerated file"; \
 	  git --no-pager diff --stat -- include/isola.h; exit 1; }
 	@echo "header up to date"
+
+# The C tests again, built with AddressSanitizer + UndefinedBehaviorSanitizer.
+test-asan: lib
+	cmake -S . -B $(BUILD_DIR)/asan -G Ninja -DISOLA_LIB_DIR=$(LIB_DIR) -DISOLA_SANITIZE=ON \
+	  -DCMAKE_BUILD_TYPE=Debug >/dev/null
+	cmake --build $(BUILD_DIR)/asan
+	ctest --test-dir $(BUILD_DIR)/asan -j2 -LE "valgrind|package" --output-on-failure
 
 # valgrind over the C examples (hello, isola-run success/exception/timeout/
 # usage paths). valgrind reports a different CPU to wasmtime, so its first
