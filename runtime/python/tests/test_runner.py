@@ -47,6 +47,10 @@ class RunnerTests(unittest.TestCase):
         self.host.events = self.host.events[:-1]
         return finals[0][1]
 
+    def test_stdout_buffer_takes_bytes(self):
+        self.script("import sys\nsys.stdout.buffer.write(b'raw \\xff ok\\n')\nsys.stdout.buffer.flush()\n")
+        self.assertEqual(self.host.events, [("stdout", "raw \\xff ok\n")])
+
     def test_script_result_is_its_last_expression(self):
         self.assertIsNone(self.script("x = 20"))
         self.assertEqual(self.script("y = x + 1\ny * 2"), 42)

@@ -21,6 +21,29 @@ def _valid_text(text):
         return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
+class _BinaryView(io.RawIOBase):
+    """``sys.stdout.buffer``: bytes written here reach the same text stream,
+    decoded as UTF-8 (invalid bytes shown as escapes)."""
+
+    def __init__(self, writer):
+        super().__init__()
+        self._writer = writer
+
+    def writable(self):
+        return True
+
+    def write(self, b):
+        data = bytes(b)
+        self._writer.write(data.decode("utf-8", "backslashreplace"))
+        return len(data)
+
+    def flush(self):
+        self._writer.flush()
+
+    def close(self):
+        self.flush()
+
+
 class HostWriter(io.TextIOBase):
     """A line-buffered text stream whose lines go to ``emit-output``."""
 
@@ -29,6 +52,11 @@ class HostWriter(io.TextIOBase):
         self._is_stderr = is_stderr
         self._buf = []
         self._size = 0
+        self._binary = _BinaryView(self)
+
+    @property
+    def buffer(self):
+        return self._binary
 
     @property
     def name(self):
