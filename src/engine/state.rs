@@ -71,21 +71,11 @@ impl CancelFlag {
 }
 
 /// State of the call currently running in the store.
+#[derive(Default)]
 pub(crate) struct CallState {
     pub(crate) emitted_bytes: usize,
     pub(crate) deadline: Option<Instant>,
     pub(crate) interruption: Option<Interruption>,
-}
-
-#[allow(clippy::derivable_impls)]
-impl Default for CallState {
-    fn default() -> Self {
-        Self {
-            emitted_bytes: 0,
-            deadline: None,
-            interruption: None,
-        }
-    }
 }
 
 /// The data of one sandbox's store.
