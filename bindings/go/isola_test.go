@@ -79,6 +79,8 @@ func TestEvalAndCall(t *testing.T) {
 	if err := sb.Eval(ctx, "def add(a, b):\n    return a + b\n40 + 2", &c); err != nil {
 		t.Fatal(err)
 	}
+	// The script ends with an expression: its value is the eval's result.
+	jsonEq(t, c.Result(), "42")
 	res, err := sb.CallResult(ctx, "add", 40, 2)
 	if err != nil {
 		t.Fatal(err)
@@ -549,6 +551,100 @@ async def asum(xs):
 	}
 	if err := sb.CallArgs(context.Background(), "asum", new(isola.CallArgs).Stream(st2), nil); err == nil {
 		t.Fatal("a stream fed two calls")
+	}
+}
+
+// A failed stream ends the guest's loop with sandbox.StreamError(message),
+// after the values pushed before the failure; the stream is closed then.
+func TestStreamFail(t *testing.T) {
+	sb := newSandbox(t, nil)
+	mustEval(t, sb, `
+import sandbox
+def relay(xs):
+    try:
+        for x in xs:
+            yield x
+    except sandbox.StreamError as e:
+        return [type(e).__name__, str(e)]
+    return "no error"
+`)
+	st, err := isola.NewStream(2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Free()
+	done := make(chan error, 1)
+	go func() {
+		for i := 1; i <= 5; i++ {
+			if err := st.Push(i); err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- st.Fail("upstream broke at 6")
+	}()
+	var c isola.Collector
+	if err := sb.CallArgs(context.Background(), "relay", new(isola.CallArgs).Stream(st), &c); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	// Every value pushed before Fail arrives, in order, before the error.
+	var got []string
+	for _, e := range c.Events {
+		got = append(got, e.Kind.String()+":"+string(e.Value))
+	}
+	if len(got) != 6 || strings.Join(got[:5], " ") != "item:1 item:2 item:3 item:4 item:5" || got[5][:7] != "result:" {
+		t.Fatalf("events %v", got)
+	}
+	var res []string
+	if err := json.Unmarshal(c.Result(), &res); err != nil || len(res) != 2 {
+		t.Fatalf("result %s: %v", c.Result(), err)
+	}
+	// str(e) contains the message (the library may prefix it).
+	if res[0] != "StreamError" || !strings.Contains(res[1], "upstream broke at 6") {
+		t.Fatalf("guest saw %q", res)
+	}
+	if err := st.Push(7); !errors.Is(err, isola.ErrInvalidState) {
+		t.Fatalf("push after Fail: %v", err)
+	}
+}
+
+func TestEvalResult(t *testing.T) {
+	sb := newSandbox(t, nil)
+	ctx := context.Background()
+	res, err := sb.EvalResult(ctx, "x = 20\nx + 22")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(res) != "42" {
+		t.Fatalf("EvalResult = %s, want 42", res)
+	}
+	res, err = sb.EvalResult(ctx, "y = 1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(res) != "null" {
+		t.Fatalf("EvalResult = %s, want null", res)
+	}
+	// Without a JSON form the result is the repr text.
+	res, err = sb.EvalResult(ctx, "{1, 2}")
+	if err != nil {
+		t.Fatal(err)
+	}
+	jsonEq(t, res, `"{1, 2}"`)
+	// Exactly one result per eval, after the script's output.
+	var c isola.Collector
+	if err := sb.Eval(ctx, "print(x)\nx * 2", &c); err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Events) != 2 || c.Events[0].Kind != isola.EventStdout || c.Events[1].Kind != isola.EventResult {
+		t.Fatalf("events %+v", c.Events)
+	}
+	jsonEq(t, c.Result(), "40")
+	if _, err := sb.EvalResult(ctx, "raise ValueError('no')"); !errors.Is(err, isola.ErrGuestException) {
+		t.Fatalf("err %v", err)
 	}
 }
 

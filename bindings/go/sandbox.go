@@ -95,6 +95,11 @@ func (s *Sandbox) MemoryUsage() (uint64, error) {
 
 // Eval runs Python source in the sandbox's module namespace; definitions
 // persist for later calls. Top-level await is allowed. sink may be nil.
+//
+// Like a notebook cell, a successful Eval delivers exactly one OnResult: the
+// value of the script's final expression statement, null when the script
+// ends with another statement, and the value's repr text (a JSON string)
+// when it has no JSON form. EvalResult returns that value directly.
 func (s *Sandbox) Eval(ctx context.Context, code string, sink Sink) error {
 	ccode := C.CString(code)
 	defer C.free(unsafe.Pointer(ccode))
@@ -103,7 +108,20 @@ func (s *Sandbox) Eval(ctx context.Context, code string, sink Sink) error {
 	})
 }
 
-// EvalFile runs the Python file at guestPath (inside a mount) like Eval.
+// EvalResult runs code like Eval and returns its result: the value of the
+// final expression statement as JSON ("x = 20\nx + 22" gives 42), or null
+// when the script does not end with an expression. Stdout, stderr, logs and
+// items are dropped.
+func (s *Sandbox) EvalResult(ctx context.Context, code string) (json.RawMessage, error) {
+	var c Collector
+	if err := s.Eval(ctx, code, &c); err != nil {
+		return nil, err
+	}
+	return c.Result(), nil
+}
+
+// EvalFile runs the Python file at guestPath (inside a mount) like Eval,
+// including its one OnResult.
 func (s *Sandbox) EvalFile(ctx context.Context, guestPath string, sink Sink) error {
 	cpath := C.CString(guestPath)
 	defer C.free(unsafe.Pointer(cpath))

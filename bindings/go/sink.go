@@ -14,8 +14,11 @@ import (
 type Sink interface {
 	// OnItem receives a value yielded by a generator, as JSON.
 	OnItem(value json.RawMessage)
-	// OnResult receives the return value (null for scripts and generators
-	// returning nothing), once per successful call.
+	// OnResult receives one value per successful Eval or Call. For a call:
+	// the return value (null when the function or generator returns
+	// nothing). For Eval and EvalFile: the value of the script's final
+	// expression statement, null when the script ends with a statement, the
+	// repr text (a JSON string) when the value has no JSON form.
 	OnResult(value json.RawMessage)
 	// OnStdout receives text the guest wrote to sys.stdout.
 	OnStdout(text string)

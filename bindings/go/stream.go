@@ -12,9 +12,9 @@ import (
 )
 
 // Stream is a bounded queue of values feeding one guest iterator argument
-// (pass it with CallArgs.Stream or CallArgs.NamedStream). Push and Close are
-// safe from any goroutine while a call consumes the stream. A stream feeds
-// exactly one call.
+// (pass it with CallArgs.Stream or CallArgs.NamedStream). Push, Close and
+// Fail are safe from any goroutine while a call consumes the stream. A
+// stream feeds exactly one call.
 type Stream struct {
 	mu       sync.Mutex
 	ptr      *C.isola_stream_t
@@ -60,7 +60,8 @@ func (s *Stream) release() {
 // Push appends v, encoded with encoding/json. It blocks while the stream is
 // full, so push from a goroutine other than the one making the call (or push
 // at most capacity values before the call). It fails with ErrInvalidState
-// once the stream is closed or its call has ended.
+// once the stream is closed or failed or its call has ended, also when it
+// is blocked on a full stream at that moment.
 func (s *Stream) Push(v any) error {
 	b, err := json.Marshal(v)
 	if err != nil {
@@ -90,6 +91,21 @@ func (s *Stream) Close() error {
 	}
 	defer s.release()
 	return takeError(C.isola_stream_close(p))
+}
+
+// Fail ends the input with an error: after the values already pushed, the
+// guest's iteration (for or async for) raises sandbox.StreamError(msg). Like
+// Push it blocks while the stream is full. The stream is closed afterwards,
+// so further pushes fail with ErrInvalidState.
+func (s *Stream) Fail(msg string) error {
+	p, err := s.acquire()
+	if err != nil {
+		return err
+	}
+	defer s.release()
+	text := C.CString(msg)
+	defer C.free(unsafe.Pointer(text))
+	return takeError(C.isola_stream_fail(p, text))
 }
 
 // Free releases the stream; a call still reading it sees its end. Pushes

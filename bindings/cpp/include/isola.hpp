@@ -11,8 +11,9 @@
 //
 // Threading follows the C API: a Template may be shared by all threads; a
 // Sandbox runs one call at a time, except `cancel()` which any thread may
-// call while a call runs; a Stream may be pushed to and closed from any
-// thread; a Reply may be completed from any thread.
+// call while a call runs; a Stream may be pushed to, closed and failed from
+// any thread; a Reply may be completed from any thread. Sink and Host
+// callbacks run on the calling thread's own stack.
 #ifndef ISOLA_HPP
 #define ISOLA_HPP
 
@@ -149,7 +150,11 @@ class Sink {
 
   // A value yielded by a generator (or sent with sandbox.emit).
   virtual void on_item(std::string_view value) { (void)value; }
-  // The return value; once per successful call ("null" for scripts).
+  // Once per successful eval or call. A call's return value ("null" when
+  // the function or generator returns nothing); for eval / eval_file the
+  // value of the script's final expression statement, "null" when the
+  // script ends with a statement, the repr text (a JSON string) when the
+  // value has no JSON/CBOR form.
   virtual void on_result(std::string_view value) { (void)value; }
   virtual void on_stdout(std::string_view text) { (void)text; }
   virtual void on_stderr(std::string_view text) { (void)text; }
@@ -670,8 +675,8 @@ class TemplateOptions : public detail::SandboxSettings<TemplateOptions> {
 // Streams and argument lists
 // ---------------------------------------------------------------------------
 
-// A bounded queue feeding one guest iterator argument. Push and close from
-// any thread while a call consumes it; a push blocks while it is full.
+// A bounded queue feeding one guest iterator argument. Push, close and fail
+// from any thread while a call consumes it; a push blocks while it is full.
 class Stream {
  public:
   explicit Stream(std::size_t capacity = 16) {
@@ -689,7 +694,8 @@ class Stream {
   Stream &operator=(const Stream &) = delete;
   ~Stream() { isola_stream_free(raw_); }
 
-  // Fails with Error(InvalidState) once closed or once its call ended.
+  // Fails with Error(InvalidState) once closed or failed (also a push
+  // blocked on a full stream at that moment) or once its call ended.
   void push_json(std::string_view json) const {
     detail::check(isola_stream_push_json(raw_, detail::cstr(json).c_str()));
   }
@@ -698,6 +704,13 @@ class Stream {
   }
   // End the input; closing twice is allowed.
   void close() const { detail::check(isola_stream_close(raw_)); }
+  // End the input with an error: after the values already pushed, the
+  // guest's iteration raises sandbox.StreamError (its str contains
+  // `message`). Blocks like a push while the stream is full; the stream is
+  // closed afterwards.
+  void fail(std::string_view message) const {
+    detail::check(isola_stream_fail(raw_, detail::cstr(message).c_str()));
+  }
 
   isola_stream_t *raw() const noexcept { return raw_; }
 
@@ -833,6 +846,8 @@ class Sandbox {
   ~Sandbox() { isola_sandbox_free(raw_); }
 
   // Run Python source in the module namespace (top-level await allowed).
+  // The sink's on_result receives the script's result once (see
+  // Sink::on_result; eval_result returns it).
   void eval(std::string_view code, Sink &sink) const {
     const std::string text = detail::cstr(code);
     detail::SinkCall bridge(&sink);
@@ -843,7 +858,15 @@ class Sandbox {
   void eval(std::string_view code) const {
     detail::check(isola_sandbox_eval(raw_, detail::cstr(code).c_str(), nullptr));
   }
-  // Run the file at `guest_path` (inside a mount).
+  // Convenience: run `code` and return its result as JSON text, the value
+  // of the final expression statement ("x = 20\nx + 22" gives "42"), or
+  // "null" when the script ends with a statement. Other output is dropped.
+  std::string eval_result(std::string_view code) const {
+    CollectSink sink;
+    eval(code, sink);
+    return sink.result;
+  }
+  // Run the file at `guest_path` (inside a mount), like eval.
   void eval_file(std::string_view guest_path, Sink &sink) const {
     const std::string path = detail::cstr(guest_path);
     detail::SinkCall bridge(&sink);
@@ -852,6 +875,12 @@ class Sandbox {
   }
   void eval_file(std::string_view guest_path) const {
     detail::check(isola_sandbox_eval_file(raw_, detail::cstr(guest_path).c_str(), nullptr));
+  }
+  // The file's result as JSON text, like eval_result.
+  std::string eval_file_result(std::string_view guest_path) const {
+    CollectSink sink;
+    eval_file(guest_path, sink);
+    return sink.result;
   }
 
   // Call global `function` with a JSON array of positional and a JSON

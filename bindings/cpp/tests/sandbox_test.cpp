@@ -14,8 +14,9 @@ TEST_CASE("eval defines functions and call_json returns the result") {
   isola::CollectSink script;
   sb.eval("def add(a, b):\n    return a + b\nprint('defined')\n", script);
   CHECK(script.out == "defined\n");
-  // Not asserted: whether eval delivers a result. isola.h documents `null`
-  // for scripts, the library currently delivers none.
+  // The script ends with the expression print(...), whose value is None.
+  CHECK(script.has_result);
+  CHECK(script.result == "null");
 
   CHECK(sb.call_json("add", "[1, 2]") == "3");
   CHECK(sb.call_json("add", "[\"a\"]", "{\"b\": \"b\"}") == "\"ab\"");
@@ -24,6 +25,21 @@ TEST_CASE("eval defines functions and call_json returns the result") {
   sb.call_json("add", "[40]", "{\"b\": 2}", sink);
   CHECK(sink.result == "42");
   CHECK(sink.items.empty());
+}
+
+TEST_CASE("eval delivers the value of the final expression once") {
+  isola::Sandbox sb = tpl().sandbox();
+  CHECK(sb.eval_result("x = 20\nx + 22") == "42");
+  CHECK(sb.eval_result("y = 1") == "null");
+  // A value without a JSON form arrives as its repr text.
+  CHECK(sb.eval_result("{1, 2}") == "\"{1, 2}\"");
+  // Through a sink: the output first, then exactly one result.
+  test::EventSink sink;
+  sb.eval("print(x)\nx * 2", sink);
+  const std::vector<std::string> expected = {"out:20\n", "result:40"};
+  CHECK(sink.events == expected);
+  const isola::Error e = test::expect_error([&] { sb.eval_result("raise KeyError('k')"); });
+  CHECK(e.guest_type() == "KeyError");
 }
 
 TEST_CASE("call with Args mixes positional keyword and cbor values") {
@@ -178,6 +194,38 @@ TEST_CASE("a stream pushed from a std thread feeds a generator") {
   CHECK(sink.result == "\"end\"");
   // The call is over: pushing fails cleanly instead of blocking.
   const isola::Error e = test::expect_error([&] { stream.push_json("1"); });
+  CHECK(e.code() == isola::ErrorCode::InvalidState);
+}
+
+TEST_CASE("a failed stream raises StreamError in the guest after the earlier values") {
+  isola::Sandbox sb = tpl().sandbox();
+  sb.eval(
+      "import sandbox\n"
+      "def relay(xs):\n"
+      "    try:\n"
+      "        for x in xs:\n"
+      "            yield x\n"
+      "    except sandbox.StreamError as e:\n"
+      "        return [type(e).__name__, 'upstream broke' in str(e)]\n"
+      "    return 'no error'\n");
+  isola::Stream stream(2);  // the failure waits behind unread values
+  isola::Args args;
+  args.stream(stream);
+  std::thread producer([&] {
+    for (int i = 1; i <= 5; i++) {
+      stream.push_json(std::to_string(i));
+    }
+    stream.fail("upstream broke");
+  });
+  test::EventSink sink;
+  sb.call("relay", args, sink);
+  producer.join();
+  const std::vector<std::string> expected = {
+      "item:1", "item:2", "item:3", "item:4", "item:5", "result:[\"StreamError\",true]",
+  };
+  CHECK(sink.events == expected);
+  // Failing closed the stream.
+  const isola::Error e = test::expect_error([&] { stream.push_json("6"); });
   CHECK(e.code() == isola::ErrorCode::InvalidState);
 }
 

@@ -17,8 +17,9 @@
 //!
 //! Threading (from the C API): a Template may be shared by all threads; a
 //! Sandbox runs one call at a time, but `cancel` may be called from any
-//! thread while a call runs; a Stream may be pushed to and closed from any
-//! thread; a Reply may be completed from any thread.
+//! thread while a call runs; a Stream may be pushed to, closed and failed
+//! from any thread; a Reply may be completed from any thread. Sink and Host
+//! callbacks run on the calling thread's own stack.
 const std = @import("std");
 
 /// The translated C API, for what this wrapper does not cover.
@@ -165,7 +166,11 @@ pub const Sink = struct {
     format: Format = .json,
     /// A value yielded by a generator (or sent with `sandbox.emit`).
     on_item: ?*const fn (context: ?*anyopaque, value: []const u8) void = null,
-    /// The return value, once per successful call.
+    /// Once per successful eval or call: a call's return value (`null` when
+    /// it returns nothing); for `eval` / `evalFile` the value of the
+    /// script's final expression statement, `null` when the script ends
+    /// with a statement, the `repr` text (a JSON string) when the value has
+    /// no JSON/CBOR form.
     on_result: ?*const fn (context: ?*anyopaque, value: []const u8) void = null,
     on_stdout: ?*const fn (context: ?*anyopaque, text: []const u8) void = null,
     on_stderr: ?*const fn (context: ?*anyopaque, text: []const u8) void = null,
@@ -553,15 +558,38 @@ pub const Sandbox = struct {
     }
 
     /// Run Python source in the module namespace (top-level await allowed).
+    /// The sink's `on_result` gets the script's result once (see
+    /// `Sink.on_result`; `evalResult` returns it).
     pub fn eval(s: *Sandbox, code: [:0]const u8, sink: ?*const Sink) Error!void {
         const table = if (sink) |k| k.table() else null;
         return s.finish(c.isola_sandbox_eval(s.raw, code.ptr, if (table) |*t| t else null));
     }
 
-    /// Run the file at `guest_path` (inside a mount).
+    /// Run `code` and return its result as JSON text owned by the caller
+    /// (free it with `allocator`): the value of the final expression
+    /// statement (`"x = 20\nx + 22"` gives `42`), or `null` when the script
+    /// ends with a statement. Other output is dropped.
+    pub fn evalResult(s: *Sandbox, allocator: std.mem.Allocator, code: [:0]const u8) Error![]u8 {
+        var keep: ResultKeeper = .{ .allocator = allocator };
+        errdefer keep.deinit();
+        const sink = Sink.of(ResultKeeper, &keep, .json);
+        try s.eval(code, &sink);
+        return keep.take();
+    }
+
+    /// Run the file at `guest_path` (inside a mount), like `eval`.
     pub fn evalFile(s: *Sandbox, guest_path: [:0]const u8, sink: ?*const Sink) Error!void {
         const table = if (sink) |k| k.table() else null;
         return s.finish(c.isola_sandbox_eval_file(s.raw, guest_path.ptr, if (table) |*t| t else null));
+    }
+
+    /// The result of the file at `guest_path`, like `evalResult`.
+    pub fn evalFileResult(s: *Sandbox, allocator: std.mem.Allocator, guest_path: [:0]const u8) Error![]u8 {
+        var keep: ResultKeeper = .{ .allocator = allocator };
+        errdefer keep.deinit();
+        const sink = Sink.of(ResultKeeper, &keep, .json);
+        try s.evalFile(guest_path, &sink);
+        return keep.take();
     }
 
     /// Call global `function` with a JSON array of positional and a JSON
@@ -616,12 +644,41 @@ pub const Sandbox = struct {
     }
 };
 
+/// Keeps only the result of one eval (for `evalResult`).
+const ResultKeeper = struct {
+    allocator: std.mem.Allocator,
+    result: ?[]u8 = null,
+    out_of_memory: bool = false,
+
+    pub fn onResult(k: *ResultKeeper, value: []const u8) void {
+        const copy = k.allocator.dupe(u8, value) catch {
+            k.out_of_memory = true;
+            return;
+        };
+        if (k.result) |r| k.allocator.free(r);
+        k.result = copy;
+    }
+
+    fn deinit(k: *ResultKeeper) void {
+        if (k.result) |r| k.allocator.free(r);
+        k.result = null;
+    }
+
+    fn take(k: *ResultKeeper) Error![]u8 {
+        if (k.out_of_memory) return error.OutOfMemory;
+        // The library delivers exactly one result per successful eval.
+        const r = k.result orelse return error.Internal;
+        k.result = null;
+        return r;
+    }
+};
+
 // ---------------------------------------------------------------------------
 // Streams and argument lists
 // ---------------------------------------------------------------------------
 
-/// A bounded queue feeding one guest iterator argument. Push and close
-/// from any thread while a call consumes it; a push blocks while full.
+/// A bounded queue feeding one guest iterator argument. Push, close and
+/// fail from any thread while a call consumes it; a push blocks while full.
 pub const Stream = struct {
     raw: *c.isola_stream_t,
 
@@ -637,7 +694,8 @@ pub const Stream = struct {
         s.* = undefined;
     }
 
-    /// error.InvalidState once closed or once its call ended.
+    /// error.InvalidState once closed or failed (also a push blocked on a
+    /// full stream at that moment) or once its call ended.
     pub fn pushJson(s: *const Stream, json: [:0]const u8) Error!void {
         return check(c.isola_stream_push_json(s.raw, json.ptr), null);
     }
@@ -647,6 +705,13 @@ pub const Stream = struct {
     /// End the input; closing twice is allowed.
     pub fn close(s: *const Stream) Error!void {
         return check(c.isola_stream_close(s.raw), null);
+    }
+    /// End the input with an error: after the values already pushed, the
+    /// guest's iteration raises `sandbox.StreamError` (its str contains
+    /// `message`). Blocks like a push while the stream is full; the stream
+    /// is closed afterwards.
+    pub fn fail(s: *const Stream, message: [:0]const u8) Error!void {
+        return check(c.isola_stream_fail(s.raw, message.ptr), null);
     }
 };
 

@@ -35,6 +35,8 @@ test "eval defines a function and callJson returns its result" {
 
     try sb.eval("def add(a, b):\n    return a + b\nprint('defined')\n", &sink);
     try testing.expectEqualStrings("defined\n", col.stdout.items);
+    // The script ends with the expression print(...), whose value is None.
+    try testing.expectEqualStrings("null", col.result.?);
 
     col.clear();
     try sb.callJson("add", "[1, 2]", null, &sink);
@@ -204,6 +206,86 @@ test "a stream pushed from another thread feeds a generator" {
     try testing.expectEqualStrings("50500", col.items.items[99]);
     try testing.expectEqualStrings("\"end\"", col.result.?);
     try testing.expectError(error.InvalidState, stream.pushJson("1"));
+}
+
+test "evalResult returns the value of the final expression" {
+    var sb = try isola.Sandbox.init(try tpl(), .{});
+    defer sb.deinit();
+    const answer = try sb.evalResult(testing.allocator, "x = 20\nx + 22");
+    defer testing.allocator.free(answer);
+    try testing.expectEqualStrings("42", answer);
+    const none = try sb.evalResult(testing.allocator, "y = 1");
+    defer testing.allocator.free(none);
+    try testing.expectEqualStrings("null", none);
+    // Without a JSON form the result is the repr text.
+    const set = try sb.evalResult(testing.allocator, "{1, 2}");
+    defer testing.allocator.free(set);
+    try testing.expectEqualStrings("\"{1, 2}\"", set);
+    // Through a sink: the output first, then exactly one result.
+    var rec: Recorder = .{};
+    defer rec.deinit();
+    const sink = isola.Sink.of(Recorder, &rec, .json);
+    try sb.eval("print(x)\nx * 2", &sink);
+    try testing.expectEqual(@as(usize, 2), rec.events.items.len);
+    try testing.expectEqualStrings("out:20\n", rec.events.items[0]);
+    try testing.expectEqualStrings("result:40", rec.events.items[1]);
+    try testing.expectError(error.GuestException, sb.evalResult(testing.allocator, "raise KeyError('k')"));
+}
+
+test "evalFileResult returns a mounted script's result" {
+    // The guest writes the script into a read-write mount of /tmp, then
+    // runs it from there.
+    var sb = try isola.Sandbox.init(try tpl(), .{
+        .mounts = &.{.{ .host_path = "/tmp", .guest_path = "/scratch", .mode = .read_write }},
+    });
+    defer sb.deinit();
+    try sb.eval("open('/scratch/isola-zig-eval-file-result.py', 'w').write('n = 6\\nn * 7\\n')", null);
+    defer sb.eval("import os\nos.remove('/scratch/isola-zig-eval-file-result.py')", null) catch {};
+    const answer = try sb.evalFileResult(testing.allocator, "/scratch/isola-zig-eval-file-result.py");
+    defer testing.allocator.free(answer);
+    try testing.expectEqualStrings("42", answer);
+}
+
+fn pushThenFail(stream: *const isola.Stream) void {
+    var i: usize = 1;
+    while (i <= 5) : (i += 1) {
+        var buf: [16]u8 = undefined;
+        const json = std.fmt.bufPrintSentinel(&buf, "{d}", .{i}, 0) catch unreachable;
+        stream.pushJson(json) catch @panic("push failed");
+    }
+    stream.fail("upstream broke") catch @panic("fail failed");
+}
+
+test "a failed stream raises StreamError in the guest after the earlier values" {
+    var sb = try isola.Sandbox.init(try tpl(), .{});
+    defer sb.deinit();
+    try sb.eval(
+        \\import sandbox
+        \\def relay(xs):
+        \\    try:
+        \\        for x in xs:
+        \\            yield x
+        \\    except sandbox.StreamError as e:
+        \\        return [type(e).__name__, 'upstream broke' in str(e)]
+        \\    return 'no error'
+    , null);
+    var stream = try isola.Stream.init(2); // the failure waits behind unread values
+    defer stream.deinit();
+    var args = try isola.Args.init();
+    defer args.deinit();
+    try args.addStream(null, &stream);
+    const thread = try std.Thread.spawn(.{}, pushThenFail, .{&stream});
+    var rec: Recorder = .{};
+    defer rec.deinit();
+    const sink = isola.Sink.of(Recorder, &rec, .json);
+    const result = sb.call("relay", &args, &sink);
+    thread.join();
+    try result;
+    const expected = [_][]const u8{ "item:1", "item:2", "item:3", "item:4", "item:5", "result:[\"StreamError\",true]" };
+    try testing.expectEqual(expected.len, rec.events.items.len);
+    for (expected, rec.events.items) |want, got| try testing.expectEqualStrings(want, got);
+    // Failing closed the stream.
+    try testing.expectError(error.InvalidState, stream.pushJson("6"));
 }
 
 const Doubler = struct {
