@@ -152,8 +152,8 @@ static void http_request_reaches_the_callback_and_the_reply_the_guest(void) {
 }
 
 static void without_a_host_hostcalls_are_refused_clearly(void) {
-  isola_template_t *tpl = new_template();
-  isola_sandbox_t *sb = new_sandbox(tpl, NULL);
+  setup(NULL);
+  isola_sandbox_t *sb = sandbox;
   struct capture cap = {0};
   isola_sink_t sink = capture_sink(&cap, ISOLA_FORMAT_JSON);
   CHECK_OK(isola_sandbox_eval(sb,
@@ -162,8 +162,7 @@ static void without_a_host_hostcalls_are_refused_clearly(void) {
                               &sink));
   CHECK_CONTAINS(buffer_str(&cap.out), "not supported");
   capture_free(&cap);
-  isola_sandbox_free(sb);
-  isola_template_free(tpl);
+  teardown();
 }
 
 static void bad_host_format_is_an_invalid_argument_and_keeps_user_data(void) {
@@ -195,8 +194,8 @@ static void *push_values(void *arg) {
 }
 
 static void stream_pushed_from_another_thread_feeds_a_generator(void) {
-  isola_template_t *tpl = new_template();
-  isola_sandbox_t *sb = new_sandbox(tpl, NULL);
+  setup(NULL);
+  isola_sandbox_t *sb = sandbox;
   CHECK_OK(isola_sandbox_eval(sb, "def running_total(xs, *, scale):\n    t = 0\n    for x in xs:\n"
                                   "        t += x * scale\n        yield t\n    return 'end'\n",
                               NULL));
@@ -220,13 +219,12 @@ static void stream_pushed_from_another_thread_feeds_a_generator(void) {
   capture_free(&cap);
   isola_args_free(args);
   isola_stream_free(stream);
-  isola_sandbox_free(sb);
-  isola_template_free(tpl);
+  teardown();
 }
 
 static void stream_push_after_the_call_ended_fails_cleanly(void) {
-  isola_template_t *tpl = new_template();
-  isola_sandbox_t *sb = new_sandbox(tpl, NULL);
+  setup(NULL);
+  isola_sandbox_t *sb = sandbox;
   CHECK_OK(isola_sandbox_eval(sb, "def first(xs):\n    return next(iter(xs))\n", NULL));
   isola_stream_t *stream = NULL;
   CHECK_OK(isola_stream_new(4, &stream));
@@ -245,13 +243,12 @@ static void stream_push_after_the_call_ended_fails_cleanly(void) {
   capture_free(&cap);
   isola_args_free(args);
   isola_stream_free(stream);
-  isola_sandbox_free(sb);
-  isola_template_free(tpl);
+  teardown();
 }
 
 static void failed_stream_raises_stream_error_after_its_values(void) {
-  isola_template_t *tpl = new_template();
-  isola_sandbox_t *sb = new_sandbox(tpl, NULL);
+  setup(NULL);
+  isola_sandbox_t *sb = sandbox;
   CHECK_OK(isola_sandbox_eval(sb, "import sandbox\ndef drain(xs):\n    seen = []\n    try:\n"
                                   "        for x in xs:\n            seen.append(x)\n"
                                   "    except sandbox.StreamError as e:\n        return [seen, 'failed' in str(e) and 'disk on fire' in str(e)]\n"
@@ -271,13 +268,12 @@ static void failed_stream_raises_stream_error_after_its_values(void) {
   capture_free(&cap);
   isola_args_free(args);
   isola_stream_free(stream);
-  isola_sandbox_free(sb);
-  isola_template_free(tpl);
+  teardown();
 }
 
 static void args_list_mixes_json_and_cbor(void) {
-  isola_template_t *tpl = new_template();
-  isola_sandbox_t *sb = new_sandbox(tpl, NULL);
+  setup(NULL);
+  isola_sandbox_t *sb = sandbox;
   CHECK_OK(isola_sandbox_eval(sb, "def f(a, b, *, c):\n    return [a, b, c]\n", NULL));
   isola_args_t *args = isola_args_new();
   CHECK_OK(isola_args_add_json(args, NULL, "1"));
@@ -290,8 +286,7 @@ static void args_list_mixes_json_and_cbor(void) {
   CHECK_STR_EQ(buffer_str(&cap.result), "[1,[1,2],{\"k\":null}]");
   capture_free(&cap);
   isola_args_free(args);
-  isola_sandbox_free(sb);
-  isola_template_free(tpl);
+  teardown();
 }
 
 int main(int argc, char **argv) {
