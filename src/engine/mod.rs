@@ -6,6 +6,7 @@ pub(crate) mod cache;
 pub(crate) mod config;
 pub(crate) mod epoch;
 pub(crate) mod host_impl;
+pub(crate) mod instance;
 pub(crate) mod limits;
 pub(crate) mod relay;
 pub(crate) mod state;

@@ -1,6 +1,12 @@
 //! Errors of the sandbox API.
 
-use crate::{engine::EngineError, value::ValueError};
+use crate::{
+    engine::{
+        EngineError,
+        instance::{CallError, CreateError, LoadError},
+    },
+    value::ValueError,
+};
 
 /// Result type of the sandbox API.
 pub type Result<T, E = Error> = core::result::Result<T, E>;
@@ -110,8 +116,42 @@ impl From<EngineError> for Error {
     }
 }
 
-impl From<wasmtime::Error> for Error {
-    fn from(e: wasmtime::Error) -> Self {
-        Self::Internal(format!("{e:#}"))
+impl From<LoadError> for Error {
+    fn from(e: LoadError) -> Self {
+        match e {
+            LoadError::InvalidComponent(message) => {
+                Self::InvalidArgument(format!("not a valid runtime component: {message}"))
+            }
+            LoadError::NotRuntime(message) => {
+                Self::InvalidArgument(format!("not an isola runtime component: {message}"))
+            }
+            LoadError::Engine(e) => e.into(),
+        }
+    }
+}
+
+impl From<CreateError> for Error {
+    fn from(e: CreateError) -> Self {
+        match e {
+            CreateError::InvalidMount(message) => Self::InvalidArgument(message),
+            CreateError::Io(e) => Self::Io(e),
+            CreateError::MemoryLimit(message) => Self::MemoryLimit(message),
+            CreateError::Internal(message) => Self::Internal(message),
+        }
+    }
+}
+
+impl From<CallError> for Error {
+    fn from(e: CallError) -> Self {
+        match e {
+            CallError::UserCode { kind, message } => Self::UserCode { kind, message },
+            CallError::Timeout(limit) => Self::Timeout(limit),
+            CallError::Cancelled => Self::Cancelled,
+            CallError::MemoryLimit(message) => Self::MemoryLimit(message),
+            CallError::OutputLimit(message) => Self::OutputLimit(message),
+            CallError::InvalidArgument(message) => Self::InvalidArgument(message),
+            CallError::Trap(message) => Self::Trap(message),
+            CallError::Internal(message) => Self::Internal(message),
+        }
     }
 }

@@ -5,8 +5,16 @@ use std::{
     time::Duration,
 };
 
-/// Access the guest gets to a mount: `FsPerms::ReadOnly` or `FsPerms::ReadWrite`.
-pub use wasmtime_wasi::FsPerms;
+use crate::engine::instance::{Mount, MountAccess};
+
+/// Access the guest gets to a mount.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FsPerms {
+    /// Only reads are permitted.
+    ReadOnly,
+    /// Reads and writes are permitted.
+    ReadWrite,
+}
 
 /// Default cap on one emitted value or HTTP body: 16 MiB.
 pub const DEFAULT_MAX_VALUE_BYTES: usize = 16 << 20;
@@ -102,6 +110,23 @@ impl SandboxOptions {
             upsert_env(&mut merged.env, key, value);
         }
         merged
+    }
+}
+
+impl SandboxOptions {
+    /// The mounts in the engine's terms.
+    pub(crate) fn engine_mounts(&self) -> Vec<Mount> {
+        self.directory_mappings
+            .iter()
+            .map(|m| Mount {
+                host: m.host.clone(),
+                guest: m.guest.clone(),
+                access: match m.perms {
+                    FsPerms::ReadOnly => MountAccess::ReadOnly,
+                    FsPerms::ReadWrite => MountAccess::ReadWrite,
+                },
+            })
+            .collect()
     }
 }
 

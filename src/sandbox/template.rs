@@ -2,21 +2,12 @@
 
 use std::{path::PathBuf, sync::Arc};
 
-use wasmtime::{
-    Engine,
-    component::{HasSelf, Linker},
-};
-
 use super::{
     Error, Result, Sandbox,
     options::{FsPerms, SandboxOptions},
 };
 use crate::{
-    engine::{
-        bindings::{SandboxPre, isola::sandbox as wit},
-        cache, config, epoch,
-        state::InstanceState,
-    },
+    engine::{cache, instance::Runtime},
     host::Host,
 };
 
@@ -124,28 +115,15 @@ impl SandboxTemplateBuilder {
     }
 
     fn build_from_bytes(self, wasm: &[u8], digest: &[u8; 32]) -> Result<SandboxTemplate> {
-        let engine = config::engine()?;
         let cache_dir = match self.cache {
             CacheSetting::Default => cache::default_dir(),
             CacheSetting::Disabled => None,
             CacheSetting::Dir(dir) => Some(dir),
         };
-        let component = cache::load_or_compile(engine, wasm, digest, cache_dir.as_deref())
-            .map_err(|e| match e {
-                crate::engine::EngineError::Wasm(e) => {
-                    Error::InvalidArgument(format!("not a valid runtime component: {e:#}"))
-                }
-                other => other.into(),
-            })?;
-        let linker = new_linker(engine)?;
-        let pre = SandboxPre::new(linker.instantiate_pre(&component)?).map_err(|e| {
-            Error::InvalidArgument(format!("not an isola runtime component: {e:#}"))
-        })?;
-        epoch::ensure_ticker(engine);
+        let runtime = Runtime::load(wasm, digest, cache_dir.as_deref())?;
         Ok(SandboxTemplate {
             inner: Arc::new(TemplateInner {
-                engine,
-                pre,
+                runtime,
                 base_options: self.base_options,
                 prelude: self.prelude,
             }),
@@ -153,17 +131,8 @@ impl SandboxTemplateBuilder {
     }
 }
 
-fn new_linker(engine: &Engine) -> Result<Linker<InstanceState>> {
-    let mut linker = Linker::new(engine);
-    wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
-    wit::types::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)?;
-    wit::host::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)?;
-    Ok(linker)
-}
-
 pub(crate) struct TemplateInner {
-    pub(crate) engine: &'static Engine,
-    pub(crate) pre: SandboxPre<InstanceState>,
+    pub(crate) runtime: Runtime,
     pub(crate) base_options: SandboxOptions,
     pub(crate) prelude: Option<String>,
 }

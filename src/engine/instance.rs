@@ -1,0 +1,577 @@
+//! A loaded runtime ([`Runtime`]) and one live instance of it ([`Instance`]):
+//! the wasmtime `Store`, WASI context, linker, epoch deadline and trap
+//! classification. `src/sandbox` drives these with policy-level types and
+//! never sees wasmtime.
+
+use std::{
+    path::{Path, PathBuf},
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use futures::{StreamExt, stream::BoxStream};
+use wasmtime::{
+    Engine, Store, UpdateDeadline,
+    component::{HasSelf, Linker, ResourceTable},
+};
+use wasmtime_wasi::WasiCtxBuilder;
+
+use super::{
+    EngineError,
+    bindings::{
+        Sandbox as Bindings, SandboxPre,
+        exports::isola::sandbox::guest::{Argument, Value as WitValue},
+        isola::sandbox::{
+            self as wit,
+            types::{Error as WitError, ErrorCode},
+        },
+    },
+    cache, config, epoch,
+    limits::MemoryLimiter,
+    state::{CallState, CancelFlag, InstanceState, Interruption, OutputLimits},
+    streams::ChunkStream,
+};
+use crate::host::{Host, OutputSink};
+
+/// Why a runtime could not be loaded.
+#[derive(Debug)]
+pub(crate) enum LoadError {
+    /// The bytes are not a valid WebAssembly component.
+    InvalidComponent(String),
+    /// A valid component, but not one that fits the isola world.
+    NotRuntime(String),
+    /// The engine or the cache failed.
+    Engine(EngineError),
+}
+
+/// A compiled runtime component, linked and ready to instantiate. Shared by
+/// every sandbox of a template.
+pub(crate) struct Runtime {
+    engine: &'static Engine,
+    pre: SandboxPre<InstanceState>,
+}
+
+impl Runtime {
+    /// Compile `wasm` (SHA-256 `digest`) or load it from the cache in
+    /// `cache_dir`, and link it against the host's imports.
+    pub(crate) fn load(
+        wasm: &[u8],
+        digest: &[u8; 32],
+        cache_dir: Option<&Path>,
+    ) -> Result<Self, LoadError> {
+        let engine = config::engine().map_err(LoadError::Engine)?;
+        let component =
+            cache::load_or_compile(engine, wasm, digest, cache_dir).map_err(|e| match e {
+                EngineError::Wasm(e) => LoadError::InvalidComponent(format!("{e:#}")),
+                other => LoadError::Engine(other),
+            })?;
+        let linker = new_linker(engine).map_err(|e| LoadError::Engine(e.into()))?;
+        let pre = linker
+            .instantiate_pre(&component)
+            .map_err(|e| LoadError::Engine(e.into()))?;
+        let pre = SandboxPre::new(pre).map_err(|e| LoadError::NotRuntime(format!("{e:#}")))?;
+        epoch::ensure_ticker(engine);
+        Ok(Self { engine, pre })
+    }
+}
+
+fn new_linker(engine: &Engine) -> wasmtime::Result<Linker<InstanceState>> {
+    let mut linker = Linker::new(engine);
+    wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
+    wit::types::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)?;
+    wit::host::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)?;
+    Ok(linker)
+}
+
+/// Access of a guest to a mounted host directory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum MountAccess {
+    /// Reads only.
+    ReadOnly,
+    /// Reads and writes.
+    ReadWrite,
+}
+
+/// A host directory the guest sees at an absolute path.
+#[derive(Debug, Clone)]
+pub(crate) struct Mount {
+    /// Host directory.
+    pub(crate) host: PathBuf,
+    /// Absolute guest path.
+    pub(crate) guest: String,
+    /// Read-only or read-write.
+    pub(crate) access: MountAccess,
+}
+
+/// What an instance is created with.
+pub(crate) struct InstanceConfig<'a> {
+    /// Cap on linear memory, in bytes.
+    pub(crate) max_memory: usize,
+    /// Output caps of each call.
+    pub(crate) output_limits: OutputLimits,
+    /// Host directories visible to the guest.
+    pub(crate) mounts: &'a [Mount],
+    /// Environment variables visible to the guest.
+    pub(crate) env: &'a [(String, String)],
+}
+
+/// Why an instance could not be created.
+#[derive(Debug)]
+pub(crate) enum CreateError {
+    /// A mount is unusable (relative guest path).
+    InvalidMount(String),
+    /// A host directory could not be opened.
+    Io(std::io::Error),
+    /// The runtime does not fit in the memory cap.
+    MemoryLimit(String),
+    /// wasmtime failed to instantiate the runtime.
+    Internal(String),
+}
+
+/// How a call ended when it did not succeed, classified for the sandbox.
+#[derive(Debug)]
+pub(crate) enum CallError {
+    /// Guest code raised (`kind` is the Python exception type).
+    UserCode {
+        /// Python exception type name.
+        kind: String,
+        /// Formatted traceback and message.
+        message: String,
+    },
+    /// The call ran past its time limit (the limit is carried).
+    Timeout(Duration),
+    /// The call was cancelled.
+    Cancelled,
+    /// A memory growth was refused and the guest failed because of it.
+    MemoryLimit(String),
+    /// A value or the call's total output exceeded a limit.
+    OutputLimit(String),
+    /// The guest refused an argument (unknown function, bad value).
+    InvalidArgument(String),
+    /// The guest trapped.
+    Trap(String),
+    /// The runtime or wasmtime failed.
+    Internal(String),
+}
+
+/// An argument value for [`Instance::run`].
+pub(crate) enum ArgValue {
+    /// One CBOR-encoded value.
+    Cbor(Vec<u8>),
+    /// A lazily pulled stream of CBOR-encoded values; an `Err` item ends the
+    /// guest's iteration with an error.
+    Stream(BoxStream<'static, Result<Vec<u8>, String>>),
+}
+
+/// What a call asks the guest to do.
+pub(crate) enum Operation<'a> {
+    /// Run Python source in the module namespace.
+    EvalScript(&'a str),
+    /// Run a Python file at a guest path.
+    EvalFile(&'a str),
+    /// Call a guest function with optionally named arguments.
+    Call(&'a str, Vec<(Option<String>, ArgValue)>),
+}
+
+/// Stops a running call from any thread.
+#[derive(Debug, Clone)]
+pub(crate) struct Canceller {
+    flag: Arc<CancelFlag>,
+    engine: &'static Engine,
+}
+
+impl Canceller {
+    /// Stop the running call (or the next one, if none runs).
+    pub(crate) fn cancel(&self) {
+        self.flag.cancel();
+        // Reach the epoch check now instead of at the next tick.
+        self.engine.increment_epoch();
+    }
+}
+
+/// One live instance of a [`Runtime`]: its own store, memory and WASI state.
+pub(crate) struct Instance {
+    engine: &'static Engine,
+    store: Store<InstanceState>,
+    bindings: Bindings,
+    cancel: Arc<CancelFlag>,
+}
+
+impl Instance {
+    /// Instantiate `runtime` with `host` answering the guest's host calls.
+    pub(crate) async fn new(
+        runtime: &Runtime,
+        host: Arc<dyn Host>,
+        config: &InstanceConfig<'_>,
+    ) -> Result<Self, CreateError> {
+        let wasi = build_wasi(config)?;
+        let cancel = Arc::new(CancelFlag::default());
+        let state = InstanceState {
+            wasi,
+            table: ResourceTable::new(),
+            limiter: MemoryLimiter::new(config.max_memory),
+            host,
+            output_limits: config.output_limits,
+            cancel: Arc::clone(&cancel),
+            call: CallState::default(),
+            relay: Arc::default(),
+        };
+        let mut store = Store::new(runtime.engine, state);
+        store.limiter(|state| &mut state.limiter);
+        store.set_epoch_deadline(1);
+        store.epoch_deadline_callback(check_interruption);
+        let bindings = match runtime.pre.instantiate_async(&mut store).await {
+            Ok(bindings) => bindings,
+            Err(e) if store.data_mut().limiter.take_denied() => {
+                return Err(CreateError::MemoryLimit(format!(
+                    "the runtime does not fit in the sandbox memory limit ({e:#})"
+                )));
+            }
+            Err(e) => {
+                return Err(CreateError::Internal(format!(
+                    "instantiating the runtime: {e:#}"
+                )));
+            }
+        };
+        Ok(Self {
+            engine: runtime.engine,
+            store,
+            bindings,
+            cancel,
+        })
+    }
+
+    /// A handle that stops this instance's running call from any thread.
+    pub(crate) fn canceller(&self) -> Canceller {
+        Canceller {
+            flag: Arc::clone(&self.cancel),
+            engine: self.engine,
+        }
+    }
+
+    /// Bytes of linear memory the instance currently holds.
+    pub(crate) fn memory_usage(&self) -> usize {
+        self.store.data().limiter.current()
+    }
+
+    /// Run `operation` with a time limit of `timeout`, delivering output to
+    /// `sink` on the calling thread's stack as it is produced.
+    pub(crate) async fn run(
+        &mut self,
+        operation: Operation<'_>,
+        sink: Arc<dyn OutputSink>,
+        timeout: Option<Duration>,
+    ) -> Result<(), CallError> {
+        let operation = match operation {
+            Operation::EvalScript(code) => Lowered::EvalScript(code),
+            Operation::EvalFile(path) => Lowered::EvalFile(path),
+            Operation::Call(name, args) => Lowered::Call(
+                name,
+                args.into_iter()
+                    .map(|(name, value)| self.lower_argument(name, value))
+                    .collect::<Result<Vec<_>, _>>()?,
+            ),
+        };
+        let deadline = timeout.map(|t| Instant::now() + t);
+        self.store.data_mut().call = CallState {
+            emitted_bytes: 0,
+            deadline,
+            interruption: None,
+        };
+        self.store.data_mut().limiter.take_denied();
+        self.store.set_epoch_deadline(1);
+
+        let cancel = Arc::clone(&self.cancel);
+        let relay = Arc::clone(&self.store.data().relay);
+        let guest = self.bindings.isola_sandbox_guest();
+        let store = &mut self.store;
+        let outcome = {
+            let call = async move {
+                match operation {
+                    Lowered::EvalScript(code) => guest.call_eval_script(store, code).await,
+                    Lowered::EvalFile(path) => guest.call_eval_file(store, path).await,
+                    Lowered::Call(name, args) => guest.call_call_func(store, name, &args).await,
+                }
+            };
+            // Between fiber resumptions, deliver output and start host calls
+            // on this thread's own stack (see engine::relay).
+            let mut call = std::pin::pin!(call);
+            let driven = std::future::poll_fn(|cx| {
+                let polled = call.as_mut().poll(cx);
+                relay.deliver(sink.as_ref());
+                polled
+            });
+            // Guest code is stopped by the epoch callback; these arms stop a
+            // call that is waiting on the host (a host call, a stream, a sleep).
+            tokio::select! {
+                outcome = driven => Some(outcome),
+                () = sleep_until(deadline) => None,
+                () = cancel.requested() => None,
+            }
+        };
+
+        // Output produced before an interruption still reaches the sink.
+        relay.deliver(sink.as_ref());
+        let state = self.store.data_mut();
+        let interruption = state.call.interruption.take().or_else(|| {
+            if outcome.is_some() {
+                None
+            } else if self.cancel.is_requested() {
+                Some(Interruption::Cancelled)
+            } else {
+                Some(Interruption::Timeout)
+            }
+        });
+        let memory_denied = state.limiter.take_denied();
+        state.call = CallState::default();
+        self.cancel.reset();
+
+        match outcome {
+            Some(Ok(Ok(()))) => Ok(()),
+            Some(Ok(Err(guest_error))) => {
+                Err(guest_failure(guest_error, interruption, memory_denied))
+            }
+            Some(Err(trap)) => Err(trap_failure(&trap, interruption, timeout, memory_denied)),
+            None => Err(interrupted(interruption, timeout)),
+        }
+    }
+
+    fn lower_argument(
+        &mut self,
+        name: Option<String>,
+        value: ArgValue,
+    ) -> Result<Argument, CallError> {
+        let value = match value {
+            ArgValue::Cbor(bytes) => WitValue::Cbor(bytes),
+            ArgValue::Stream(stream) => self
+                .store
+                .data_mut()
+                .table
+                .push(ChunkStream::new(stream))
+                .map(WitValue::CborIterator)
+                .map_err(|e| CallError::Internal(format!("registering a stream argument: {e}")))?,
+        };
+        Ok(Argument { name, value })
+    }
+}
+
+/// A [`Operation`] with its arguments lowered into the store.
+enum Lowered<'a> {
+    EvalScript(&'a str),
+    EvalFile(&'a str),
+    Call(&'a str, Vec<Argument>),
+}
+
+/// Box a stream of CBOR chunks for [`ArgValue::Stream`].
+pub(crate) fn boxed_stream(
+    stream: impl futures::Stream<Item = Result<Vec<u8>, String>> + Send + 'static,
+) -> ArgValue {
+    ArgValue::Stream(stream.boxed())
+}
+
+/// The trap raised from the epoch callback to stop a call.
+#[derive(Debug)]
+struct Interrupted;
+
+impl std::fmt::Display for Interrupted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("call interrupted")
+    }
+}
+
+impl std::error::Error for Interrupted {}
+
+async fn sleep_until(deadline: Option<Instant>) {
+    match deadline {
+        Some(deadline) => tokio::time::sleep_until(deadline.into()).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Epoch callback: stop guest code when the call is cancelled or late.
+fn check_interruption(
+    mut ctx: wasmtime::StoreContextMut<'_, InstanceState>,
+) -> wasmtime::Result<UpdateDeadline> {
+    let state = ctx.data_mut();
+    let reason = if state.cancel.is_requested() {
+        Some(Interruption::Cancelled)
+    } else if state.call.deadline.is_some_and(|d| Instant::now() >= d) {
+        Some(Interruption::Timeout)
+    } else {
+        None
+    };
+    match reason {
+        Some(reason) => {
+            state.call.interruption = Some(reason);
+            Err(wasmtime::Error::new(Interrupted))
+        }
+        None => Ok(UpdateDeadline::Continue(1)),
+    }
+}
+
+fn interrupted(interruption: Option<Interruption>, timeout: Option<Duration>) -> CallError {
+    match interruption {
+        Some(Interruption::Cancelled) => CallError::Cancelled,
+        Some(Interruption::OutputLimit) => {
+            CallError::OutputLimit("call output exceeded its limit".into())
+        }
+        Some(Interruption::Timeout) | None => CallError::Timeout(timeout.unwrap_or_default()),
+    }
+}
+
+fn guest_failure(
+    error: WitError,
+    interruption: Option<Interruption>,
+    memory_denied: bool,
+) -> CallError {
+    let WitError {
+        code,
+        kind,
+        message,
+    } = error;
+    if interruption == Some(Interruption::OutputLimit) || code == ErrorCode::OutputLimit {
+        return CallError::OutputLimit(message);
+    }
+    match code {
+        ErrorCode::Exception if kind == "MemoryError" && memory_denied => {
+            CallError::MemoryLimit(message)
+        }
+        ErrorCode::Exception => CallError::UserCode { kind, message },
+        ErrorCode::InvalidArgument => CallError::InvalidArgument(message),
+        ErrorCode::OutputLimit => CallError::OutputLimit(message),
+        ErrorCode::Internal => CallError::Internal(message),
+    }
+}
+
+fn trap_failure(
+    trap: &wasmtime::Error,
+    interruption: Option<Interruption>,
+    timeout: Option<Duration>,
+    memory_denied: bool,
+) -> CallError {
+    if interruption.is_some() || trap.downcast_ref::<Interrupted>().is_some() {
+        return interrupted(interruption, timeout);
+    }
+    if memory_denied {
+        return CallError::MemoryLimit(format!(
+            "guest aborted after a refused allocation: {trap:#}"
+        ));
+    }
+    match trap.downcast_ref::<wasmtime::Trap>() {
+        Some(wasmtime::Trap::StackOverflow) => {
+            CallError::Trap("stack overflow (recursion too deep)".into())
+        }
+        Some(other) => CallError::Trap(other.to_string()),
+        None => CallError::Trap(format!("{trap:#}")),
+    }
+}
+
+fn build_wasi(config: &InstanceConfig<'_>) -> Result<wasmtime_wasi::WasiCtx, CreateError> {
+    let mut wasi = WasiCtxBuilder::new();
+    wasi.allow_blocking_current_thread(true)
+        .allow_tcp(false)
+        .allow_udp(false)
+        .allow_ip_name_lookup(false)
+        .envs(config.env);
+    for mount in config.mounts {
+        if !mount.guest.starts_with('/') {
+            return Err(CreateError::InvalidMount(format!(
+                "guest mount path '{}' must be absolute",
+                mount.guest
+            )));
+        }
+        let perms = match mount.access {
+            MountAccess::ReadOnly => wasmtime_wasi::FsPerms::ReadOnly,
+            MountAccess::ReadWrite => wasmtime_wasi::FsPerms::ReadWrite,
+        };
+        wasi.preopened_dir(&mount.host, &mount.guest, perms)
+            .map_err(|e| {
+                CreateError::Io(std::io::Error::other(format!(
+                    "mounting {} at {}: {e:#}",
+                    mount.host.display(),
+                    mount.guest
+                )))
+            })?;
+    }
+    Ok(wasi.build())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn epoch_interrupt_is_reported_as_the_recorded_reason() {
+        let trap = wasmtime::Error::new(Interrupted);
+        let timeout = Some(Duration::from_millis(7));
+        assert!(matches!(
+            trap_failure(&trap, Some(Interruption::Cancelled), timeout, false),
+            CallError::Cancelled
+        ));
+        assert!(matches!(
+            trap_failure(&trap, None, timeout, false),
+            CallError::Timeout(t) if t == Duration::from_millis(7)
+        ));
+        assert!(matches!(
+            trap_failure(&trap, Some(Interruption::OutputLimit), timeout, true),
+            CallError::OutputLimit(_)
+        ));
+    }
+
+    #[test]
+    fn traps_after_a_refused_growth_are_memory_limits() {
+        let trap = wasmtime::Error::new(wasmtime::Trap::UnreachableCodeReached);
+        assert!(matches!(
+            trap_failure(&trap, None, None, true),
+            CallError::MemoryLimit(_)
+        ));
+        let overflow = wasmtime::Error::new(wasmtime::Trap::StackOverflow);
+        assert!(matches!(
+            trap_failure(&overflow, None, None, false),
+            CallError::Trap(m) if m.contains("recursion")
+        ));
+    }
+
+    #[test]
+    fn guest_memory_error_counts_as_limit_only_when_growth_was_refused() {
+        let error = |kind: &str| WitError {
+            code: ErrorCode::Exception,
+            kind: kind.into(),
+            message: "m".into(),
+        };
+        assert!(matches!(
+            guest_failure(error("MemoryError"), None, true),
+            CallError::MemoryLimit(_)
+        ));
+        assert!(matches!(
+            guest_failure(error("MemoryError"), None, false),
+            CallError::UserCode { kind, .. } if kind == "MemoryError"
+        ));
+        assert!(matches!(
+            guest_failure(error("ValueError"), Some(Interruption::OutputLimit), false),
+            CallError::OutputLimit(_)
+        ));
+    }
+
+    #[test]
+    fn relative_guest_mount_is_refused_before_any_file_is_opened() {
+        let mounts = [Mount {
+            host: PathBuf::from("/definitely/not/here"),
+            guest: "data".into(),
+            access: MountAccess::ReadOnly,
+        }];
+        let config = InstanceConfig {
+            max_memory: usize::MAX,
+            output_limits: OutputLimits {
+                max_value_bytes: 1,
+                max_total_bytes: 1,
+            },
+            mounts: &mounts,
+            env: &[],
+        };
+        assert!(matches!(
+            build_wasi(&config),
+            Err(CreateError::InvalidMount(m)) if m.contains("absolute")
+        ));
+    }
+}
