@@ -1,6 +1,7 @@
 # isola build entry point. Two commands matter:
 #   make demo   install pinned tools, build runtime + library + C examples, run hello
 #   make test   run every test (Rust, Python guest units, C via CTest, header drift)
+#   make bench  release build, isola beside its peers, writes docs/performance.md
 # Everything goes into .venv/, target/ and build/; nothing is installed system-wide
 # except the C/C++ compilers, which `make setup` checks for.
 
@@ -89,8 +90,18 @@ lint:
 	cargo fmt --check
 	cargo clippy --all-targets -- -D warnings
 
-bench: lib
-	cargo bench --bench sandbox --profile dev
+# One table: isola through the C ABI (release build) beside native CPython,
+# wasmtime-py + WASI CPython and Pyodide, measured in the same run; writes
+# docs/performance.md. benches/run.py installs the pinned peers into
+# benches/peers/.venv and benches/peers/node_modules. BENCH_ARGS=--quick
+# for a shorter, noisier run; --no-write to leave the doc alone.
+BENCH_BUILD_DIR := $(BUILD_DIR)/release
+bench: runtime
+	cargo build --release --lib
+	cmake -S . -B $(BENCH_BUILD_DIR) -G Ninja -DISOLA_LIB_DIR=$(CURDIR)/target/release \
+	  -DCMAKE_BUILD_TYPE=Release -DISOLA_BUILD_EXAMPLES=OFF -DISOLA_BUILD_TESTS=OFF >/dev/null
+	cmake --build $(BENCH_BUILD_DIR) --target isola-bench
+	$(PYTHON) benches/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(BUILD_DIR) runtime/python/out

