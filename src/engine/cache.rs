@@ -1,16 +1,26 @@
 //! On-disk cache of compiled components.
 //!
 //! Compiling the CPython component takes seconds; loading a cached artifact
-//! takes milliseconds. Entries are keyed by the SHA-256 of the wasm bytes,
-//! the wasmtime version and the engine's compatibility hash, written
-//! atomically (temp file + rename) and carry a trailing SHA-256 of their
-//! content, so a truncated, corrupt or foreign file is recompiled instead of
-//! being trusted.
-
+//! takes about a millisecond, because it is mapped, not read. Entries are
+//! keyed by the SHA-256 of the wasm bytes, the wasmtime version and the
+//! engine's compatibility hash, and written atomically (temp file + rename),
+//! so a reader never sees a half-written entry.
+//!
+//! Integrity without hashing 45 MiB on every load: next to each entry a
+//! small stamp records the entry's SHA-256 and the file's identity at the
+//! time it was verified (device, inode, size, modification and change
+//! times). A load whose file still has that identity trusts the stamp; any
+//! other load (the file was rewritten, copied, or touched; or the stamp is
+//! younger than the file-system timestamp granularity, see [`Stamp::racy`])
+//! hashes the file in full and recompiles when the digest differs. A change
+//! time cannot be set from user space, so an entry modified in place always
+//! fails the quick check.
 use std::{
     hash::{Hash, Hasher},
-    io::Write,
+    io::{Read, Write},
+    os::unix::fs::MetadataExt,
     path::{Path, PathBuf},
+    time::Duration,
 };
 
 use sha2::{Digest, Sha256};
@@ -51,10 +61,15 @@ pub(crate) fn default_dir() -> Option<PathBuf> {
         .or_else(|| from_env("HOME").map(|p| p.join(".cache").join("isola")))
 }
 
+/// Bumped when the layout of entries or stamps changes, so old entries are
+/// not read (they are pruned instead).
+const FORMAT: &str = "isola-cache-2";
+
 fn cache_key(engine: &Engine, wasm_digest: &[u8; DIGEST_LEN]) -> String {
     let mut hasher = Sha256Hasher(Sha256::new());
     hasher.write(wasm_digest);
     hasher.write(env!("CARGO_PKG_VERSION").as_bytes());
+    hasher.write(FORMAT.as_bytes());
     engine.precompile_compatibility_hash().hash(&mut hasher);
     let digest = hasher.0.finalize();
     digest.iter().map(|b| format!("{b:02x}")).collect()
@@ -79,6 +94,11 @@ pub(crate) fn load_or_compile(
     // A read-only or full cache directory only costs speed, not correctness.
     if store(&component, dir, &path).is_ok() {
         prune(dir, &path);
+        // Use the stored entry, mapped, so the process shares its pages
+        // (code and memory images) with every other process using it.
+        if let Some(mapped) = load(engine, &path) {
+            return Ok(mapped);
+        }
     }
     Ok(component)
 }
@@ -87,15 +107,16 @@ pub(crate) fn load_or_compile(
 /// library versions) are removed when a new entry is written.
 const MAX_ENTRIES: usize = 8;
 
-/// Remove all but the newest [`MAX_ENTRIES`] entries, and temp files left by
-/// writers that died. Best effort: concurrent pruning by another process
-/// only makes removals fail.
+/// Remove all but the newest [`MAX_ENTRIES`] entries, stamps whose entry is
+/// gone, and temp files left by writers that died. Best effort: concurrent
+/// pruning by another process only makes removals fail.
 fn prune(dir: &Path, keep: &Path) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
     let hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
     let mut artifacts = Vec::new();
+    let mut stamps = Vec::new();
     for entry in entries.flatten() {
         let path = entry.path();
         let Some(modified) = entry.metadata().and_then(|m| m.modified()).ok() else {
@@ -107,26 +128,182 @@ fn prune(dir: &Path, keep: &Path) {
             let _ = std::fs::remove_file(&path);
         } else if name.ends_with(".cwasm") && path != keep {
             artifacts.push((modified, path));
+        } else if name.ends_with(".stamp") {
+            stamps.push(path);
         }
     }
     artifacts.sort_by_key(|(modified, _)| std::cmp::Reverse(*modified));
     for (_, path) in artifacts.into_iter().skip(MAX_ENTRIES - 1) {
         let _ = std::fs::remove_file(path);
     }
+    for stamp in stamps {
+        if !stamp.with_extension("cwasm").exists() {
+            let _ = std::fs::remove_file(stamp);
+        }
+    }
 }
 
-fn load(engine: &Engine, path: &Path) -> Option<Component> {
-    let bytes = std::fs::read(path).ok()?;
-    let split = bytes.len().checked_sub(DIGEST_LEN)?;
-    let (artifact, digest) = bytes.split_at(split);
-    if sha256(artifact) != digest {
-        return None;
+/// File-system timestamps are at most this coarse (FAT: 2 s); a stamp
+/// written sooner than this after the file last changed cannot tell a later
+/// in-place change from none (git's "racily clean" problem).
+const TIMESTAMP_GRANULARITY: Duration = Duration::from_secs(2);
+
+const STAMP_MAGIC: &[u8; 8] = b"isolastm";
+
+/// What was verified about an entry: its digest and the identity of the
+/// file that had it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Stamp {
+    digest: [u8; DIGEST_LEN],
+    identity: FileIdentity,
+    /// When the stamp was written (wall clock, nanoseconds since the epoch).
+    stamped_at: i128,
+}
+
+/// The fields of a file's metadata that change whenever its content can.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct FileIdentity {
+    dev: u64,
+    ino: u64,
+    size: u64,
+    mtime: i128,
+    ctime: i128,
+}
+
+impl FileIdentity {
+    fn of(meta: &std::fs::Metadata) -> Self {
+        let nanos = |secs: i64, nsecs: i64| i128::from(secs) * 1_000_000_000 + i128::from(nsecs);
+        Self {
+            dev: meta.dev(),
+            ino: meta.ino(),
+            size: meta.size(),
+            mtime: nanos(meta.mtime(), meta.mtime_nsec()),
+            ctime: nanos(meta.ctime(), meta.ctime_nsec()),
+        }
     }
-    // SAFETY: the artifact was written by `store` below from
+}
+
+fn now_nanos() -> i128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i128::try_from(d.as_nanos()).unwrap_or(i128::MAX))
+}
+
+impl Stamp {
+    const LEN: usize = 8 + DIGEST_LEN + 8 * 3 + 16 * 3;
+
+    /// Whether a later in-place change could leave the file's identity as
+    /// recorded (the change time might fall in the same timestamp tick).
+    fn racy(&self) -> bool {
+        self.stamped_at - self.identity.ctime < TIMESTAMP_GRANULARITY.as_nanos() as i128
+    }
+
+    fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(Self::LEN);
+        out.extend_from_slice(STAMP_MAGIC);
+        out.extend_from_slice(&self.digest);
+        let id = &self.identity;
+        for n in [id.dev, id.ino, id.size] {
+            out.extend_from_slice(&n.to_le_bytes());
+        }
+        for n in [id.mtime, id.ctime, self.stamped_at] {
+            out.extend_from_slice(&n.to_le_bytes());
+        }
+        out
+    }
+
+    fn decode(bytes: &[u8]) -> Option<Self> {
+        if bytes.len() != Self::LEN || !bytes.starts_with(STAMP_MAGIC) {
+            return None;
+        }
+        let mut rest = &bytes[STAMP_MAGIC.len()..];
+        let mut take = |n: usize| {
+            let (head, tail) = rest.split_at(n);
+            rest = tail;
+            head
+        };
+        let digest = take(DIGEST_LEN).try_into().ok()?;
+        let mut u64s = [0u64; 3];
+        for n in &mut u64s {
+            *n = u64::from_le_bytes(take(8).try_into().ok()?);
+        }
+        let mut i128s = [0i128; 3];
+        for n in &mut i128s {
+            *n = i128::from_le_bytes(take(16).try_into().ok()?);
+        }
+        Some(Self {
+            digest,
+            identity: FileIdentity {
+                dev: u64s[0],
+                ino: u64s[1],
+                size: u64s[2],
+                mtime: i128s[0],
+                ctime: i128s[1],
+            },
+            stamped_at: i128s[2],
+        })
+    }
+}
+
+fn stamp_path(path: &Path) -> PathBuf {
+    path.with_extension("stamp")
+}
+
+fn write_stamp(dir: &Path, path: &Path, stamp: &Stamp) -> std::io::Result<()> {
+    write_atomically(dir, &stamp_path(path), |file| {
+        file.write_all(&stamp.encode())
+    })
+}
+
+/// The entry at `path`, mapped into memory, if its stamp vouches for it (or
+/// a full check of its digest does).
+fn load(engine: &Engine, path: &Path) -> Option<Component> {
+    let stamp = Stamp::decode(&std::fs::read(stamp_path(path)).ok()?)?;
+    let mut file = std::fs::File::open(path).ok()?;
+    let identity = FileIdentity::of(&file.metadata().ok()?);
+    if identity != stamp.identity || stamp.racy() {
+        let mut bytes = Vec::new();
+        file.read_to_end(&mut bytes).ok()?;
+        if sha256(&bytes) != stamp.digest {
+            return None;
+        }
+        // Verified in full: vouch for this file from now on, unless it
+        // changed too recently for its timestamps to tell later changes.
+        let fresh = Stamp {
+            digest: stamp.digest,
+            identity,
+            stamped_at: now_nanos(),
+        };
+        if !fresh.racy()
+            && let Some(dir) = path.parent()
+        {
+            let _ = write_stamp(dir, path, &fresh);
+        }
+    }
+    // Map the very file that was checked, even if the path is replaced
+    // meanwhile (a concurrent writer renames a new entry over it).
+    let mapped = proc_fd_path(&file).unwrap_or_else(|| path.to_path_buf());
+    // SAFETY: the file was written by `store` below from
     // `Component::serialize` of an engine with the same compatibility hash
-    // (part of the file name), and its trailing digest proves it is intact.
-    // wasmtime additionally checks the header and engine settings.
-    unsafe { Component::deserialize(engine, artifact) }.ok()
+    // (part of the file name), and its identity or digest matches the stamp
+    // written after it was verified. Entries are only ever replaced by
+    // rename, never modified in place, so the mapping stays what was
+    // checked for as long as the component lives (a user editing a cache
+    // file in place while a process maps it is outside this contract, as
+    // for wasmtime's own cache). wasmtime additionally checks the header and
+    // engine settings.
+    unsafe { Component::deserialize_file(engine, mapped) }.ok()
+}
+
+/// `/proc/self/fd/N` for an open file, where that names the same file.
+fn proc_fd_path(file: &std::fs::File) -> Option<PathBuf> {
+    use std::os::fd::AsRawFd;
+    let path = PathBuf::from(format!("/proc/self/fd/{}", file.as_raw_fd()));
+    let same = std::fs::metadata(&path)
+        .ok()
+        .zip(file.metadata().ok())
+        .is_some_and(|(a, b)| a.dev() == b.dev() && a.ino() == b.ino());
+    same.then_some(path)
 }
 
 fn store(component: &Component, dir: &Path, path: &Path) -> Result<(), EngineError> {
@@ -137,22 +314,102 @@ fn store(component: &Component, dir: &Path, path: &Path) -> Result<(), EngineErr
     std::fs::create_dir_all(dir).map_err(io("creating cache directory"))?;
     let artifact = component.serialize()?;
     let digest = sha256(&artifact);
+    write_atomically(dir, path, |file| file.write_all(&artifact))
+        .map_err(io("writing cache entry in"))?;
+    let identity = FileIdentity::of(&std::fs::metadata(path).map_err(io("reading entry in"))?);
+    let stamp = Stamp {
+        digest,
+        identity,
+        stamped_at: now_nanos(),
+    };
+    write_stamp(dir, path, &stamp).map_err(io("writing cache stamp in"))
+}
+
+/// Write a file through a temp file in `dir` renamed over `path`.
+fn write_atomically(
+    dir: &Path,
+    path: &Path,
+    fill: impl FnOnce(&mut std::fs::File) -> std::io::Result<()>,
+) -> std::io::Result<()> {
     let tmp = dir.join(format!(".{}.{}.tmp", std::process::id(), unique_suffix()));
     let result = (|| {
         let mut file = std::fs::File::create(&tmp)?;
-        file.write_all(&artifact)?;
-        file.write_all(&digest)?;
+        fill(&mut file)?;
         file.sync_all()?;
         std::fs::rename(&tmp, path)
     })();
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);
     }
-    result.map_err(io("writing cache entry in"))
+    result
 }
 
 fn unique_suffix() -> u64 {
     use std::sync::atomic::{AtomicU64, Ordering};
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     COUNTER.fetch_add(1, Ordering::Relaxed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stamp(ctime: i128, stamped_at: i128) -> Stamp {
+        Stamp {
+            digest: [7; DIGEST_LEN],
+            identity: FileIdentity {
+                dev: 1,
+                ino: 2,
+                size: 3,
+                mtime: 4,
+                ctime,
+            },
+            stamped_at,
+        }
+    }
+
+    #[test]
+    fn stamps_round_trip_and_reject_garbage() {
+        let s = stamp(5, 6);
+        assert_eq!(Stamp::decode(&s.encode()), Some(s.clone()));
+        let mut bad = s.encode();
+        bad[0] ^= 1;
+        assert_eq!(Stamp::decode(&bad), None);
+        assert_eq!(Stamp::decode(&s.encode()[1..]), None);
+    }
+
+    #[test]
+    fn a_stamp_written_right_after_the_change_is_racy() {
+        let second = 1_000_000_000;
+        assert!(stamp(10 * second, 10 * second + 5).racy());
+        assert!(!stamp(10 * second, 13 * second).racy());
+    }
+
+    #[test]
+    fn in_place_change_is_caught_even_with_a_trusted_stamp() {
+        let engine = Engine::default();
+        let dir = tempfile::tempdir().unwrap();
+        let component = Component::new(&engine, b"\0asm\x0d\0\x01\0").unwrap();
+        let path = dir.path().join("e.cwasm");
+        store(&component, dir.path(), &path).unwrap();
+        // Age the stamp so the quick check applies.
+        let mut s = Stamp::decode(&std::fs::read(stamp_path(&path)).unwrap()).unwrap();
+        s.stamped_at += 10 * 1_000_000_000;
+        write_stamp(dir.path(), &path, &s).unwrap();
+        assert!(load(&engine, &path).is_some());
+
+        // Same size, same inode: only the timestamps tell. Let a clock tick
+        // pass (kernel timestamps are at most a jiffy coarse) so they can.
+        std::thread::sleep(Duration::from_millis(50));
+        let mut bytes = std::fs::read(&path).unwrap();
+        let last = bytes.len() - 1;
+        bytes[last] ^= 0xff;
+        std::fs::write(&path, &bytes).unwrap();
+        assert!(
+            load(&engine, &path).is_none(),
+            "a modified entry must not load"
+        );
+        std::fs::remove_file(stamp_path(&path)).unwrap();
+        assert!(load(&engine, &path).is_none(), "no stamp, no trust");
+    }
 }

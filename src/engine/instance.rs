@@ -65,14 +65,30 @@ impl Runtime {
                 EngineError::Wasm(e) => LoadError::InvalidComponent(format!("{e:#}")),
                 other => LoadError::Engine(other),
             })?;
-        let linker = new_linker(engine).map_err(|e| LoadError::Engine(e.into()))?;
-        let pre = linker
+        // Build the copy-on-write memory images now rather than in the first
+        // sandbox. With a mapped cache entry they are views of the file.
+        component
+            .initialize_copy_on_write_image()
+            .map_err(|e| LoadError::Engine(e.into()))?;
+        let pre = linker(engine)
+            .map_err(|e| LoadError::Engine(EngineError::Wasm(wasmtime::Error::msg(e))))?
             .instantiate_pre(&component)
             .map_err(|e| LoadError::Engine(e.into()))?;
         let pre = SandboxPre::new(pre).map_err(|e| LoadError::NotRuntime(format!("{e:#}")))?;
         epoch::ensure_ticker(engine);
         Ok(Self { engine, pre })
     }
+}
+
+/// The host's imports, linked once per process (every template shares the
+/// one engine).
+fn linker(engine: &'static Engine) -> Result<&'static Linker<InstanceState>, String> {
+    static LINKER: std::sync::OnceLock<Result<Linker<InstanceState>, String>> =
+        std::sync::OnceLock::new();
+    LINKER
+        .get_or_init(|| new_linker(engine).map_err(|e| format!("{e:#}")))
+        .as_ref()
+        .map_err(Clone::clone)
 }
 
 fn new_linker(engine: &Engine) -> wasmtime::Result<Linker<InstanceState>> {
