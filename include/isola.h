@@ -650,7 +650,8 @@ isola_error_t *isola_sandbox_memory_usage(const isola_sandbox_t *sandbox,
                                           uint64_t *out);
 
 /**
- * Create a stream holding at most `capacity` (> 0) unread values; a push
+ * Create a stream holding at most `capacity` (1 to `SIZE_MAX / 8`;
+ * anything else is `ISOLA_ERROR_INVALID_ARGUMENT`) unread values; a push
  * beyond that blocks until the guest reads (back-pressure). On success
  * `*out` receives a stream to free with `isola_stream_free`.
  */

@@ -31,10 +31,28 @@ impl host::Host for InstanceState {
         if let Err(message) = self.charge_output(value.len(), true) {
             return Ok(Err(message));
         }
-        let value = Value::from_cbor_unchecked(value);
+        // The guest runtime is as untrusted as user code: check what it
+        // sends before any sink sees it.
+        let value = match Value::from_cbor(value) {
+            Ok(value) => value,
+            Err(e) => {
+                return Ok(Err(
+                    self.violation(format!("the guest sent an invalid value: {e}"))
+                ));
+            }
+        };
+        if self.call.result_emitted {
+            return Ok(Err(self.violation(match kind {
+                EmitKind::Item => "the guest sent an item after the call's result".into(),
+                EmitKind::Final => "the guest sent a second result for one call".into(),
+            })));
+        }
         let work = match kind {
             EmitKind::Item => Deferred::Item(value),
-            EmitKind::Final => Deferred::Result(value),
+            EmitKind::Final => {
+                self.call.result_emitted = true;
+                Deferred::Result(value)
+            }
         };
         self.relay.hand_over(work).await;
         Ok(Ok(()))
@@ -66,7 +84,7 @@ impl host::Host for InstanceState {
             return Ok(Err(limit));
         }
         self.relay
-            .hand_over(Deferred::Log(level, logger, message))
+            .hand_over(Deferred::Log(log_level(level), logger, message))
             .await;
         Ok(Ok(()))
     }
@@ -76,6 +94,9 @@ impl host::Host for InstanceState {
         name: String,
         payload: Vec<u8>,
     ) -> wasmtime::Result<Resource<HostcallFuture>> {
+        if let Err(message) = self.start_host_call() {
+            return Ok(self.table.push(HostcallFuture::failed(message))?);
+        }
         let host = self.host.clone();
         let answer = HostcallFuture::start(&self.relay, async move {
             let payload = Value::from_cbor(payload).map_err(|e| e.to_string())?;
@@ -92,6 +113,9 @@ impl host::Host for InstanceState {
         &mut self,
         request: WitHttpRequest,
     ) -> wasmtime::Result<Resource<HttpFuture>> {
+        if let Err(message) = self.start_host_call() {
+            return Ok(self.table.push(HttpFuture::failed(message))?);
+        }
         let host = self.host.clone();
         let request = HttpRequest {
             method: request.method,
@@ -142,6 +166,7 @@ impl host::HostHostcallFuture for InstanceState {
 
     async fn drop(&mut self, this: Resource<HostcallFuture>) -> wasmtime::Result<()> {
         self.table.delete(this)?;
+        self.pending_host_calls = self.pending_host_calls.saturating_sub(1);
         Ok(())
     }
 }
@@ -183,8 +208,15 @@ impl host::HostHttpFuture for InstanceState {
 
     async fn drop(&mut self, this: Resource<HttpFuture>) -> wasmtime::Result<()> {
         self.table.delete(this)?;
+        self.pending_host_calls = self.pending_host_calls.saturating_sub(1);
         Ok(())
     }
+}
+
+/// The standard Python level at or below `level` (0 NOTSET, 10 DEBUG, 20
+/// INFO, 30 WARNING, 40 ERROR, 50 CRITICAL): sinks only ever see these.
+fn log_level(level: u32) -> u32 {
+    level.min(50) / 10 * 10
 }
 
 /// Turn a host body into guest chunks, failing the stream once the body

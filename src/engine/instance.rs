@@ -129,6 +129,10 @@ pub(crate) struct InstanceConfig<'a> {
     pub(crate) mounts: &'a [Mount],
     /// Environment variables visible to the guest.
     pub(crate) env: &'a [(String, String)],
+    /// Most host objects (resource table entries) the guest may hold.
+    pub(crate) max_host_objects: usize,
+    /// Most host call and HTTP futures the guest may hold.
+    pub(crate) max_pending_host_calls: usize,
 }
 
 /// Why an instance could not be created.
@@ -211,6 +215,9 @@ pub(crate) struct Instance {
     store: Store<InstanceState>,
     bindings: Bindings,
     cancel: Arc<CancelFlag>,
+    /// A call trapped or was interrupted: wasmtime will not enter the
+    /// instance again.
+    poisoned: bool,
 }
 
 impl Instance {
@@ -222,14 +229,19 @@ impl Instance {
     ) -> Result<Self, CreateError> {
         let wasi = build_wasi(config)?;
         let cancel = Arc::new(CancelFlag::default());
+        let mut table = ResourceTable::new();
+        // Each entry lives in host memory, outside the memory limit.
+        table.set_max_capacity(config.max_host_objects);
         let state = InstanceState {
             wasi,
-            table: ResourceTable::new(),
+            table,
             limiter: MemoryLimiter::new(config.max_memory),
             host,
             output_limits: config.output_limits,
             cancel: Arc::clone(&cancel),
             call: CallState::default(),
+            pending_host_calls: 0,
+            max_pending_host_calls: config.max_pending_host_calls,
             relay: Arc::default(),
         };
         let mut store = Store::new(runtime.engine, state);
@@ -254,6 +266,7 @@ impl Instance {
             store,
             bindings,
             cancel,
+            poisoned: false,
         })
     }
 
@@ -263,6 +276,12 @@ impl Instance {
             flag: Arc::clone(&self.cancel),
             engine: self.engine,
         }
+    }
+
+    /// Whether an earlier call trapped or was interrupted, so the instance
+    /// can run nothing more.
+    pub(crate) fn is_poisoned(&self) -> bool {
+        self.poisoned
     }
 
     /// Bytes of linear memory the instance currently holds.
@@ -290,9 +309,8 @@ impl Instance {
         };
         let deadline = timeout.map(|t| Instant::now() + t);
         self.store.data_mut().call = CallState {
-            emitted_bytes: 0,
             deadline,
-            interruption: None,
+            ..CallState::default()
         };
         self.store.data_mut().limiter.take_denied();
         self.store.set_epoch_deadline(1);
@@ -339,15 +357,36 @@ impl Instance {
             }
         });
         let memory_denied = state.limiter.take_denied();
-        state.call = CallState::default();
+        let call = std::mem::take(&mut state.call);
+        let max_host_objects = state.table.max_capacity();
         self.cancel.reset();
+        // A trap or an interruption leaves the instance unable to run again
+        // (wasmtime refuses to re-enter it), whatever the error's kind.
+        self.poisoned |= !matches!(outcome, Some(Ok(_)));
+        let violation = call.violation.or_else(|| {
+            matches!(outcome, Some(Ok(Ok(()))) if !call.result_emitted)
+                .then(|| "the guest ended the call without sending its result".to_string())
+        });
 
+        // The host decides how a call ended: a limit it enforced or a
+        // protocol violation it saw wins over whatever the guest reports.
         match outcome {
-            Some(Ok(Ok(()))) => Ok(()),
-            Some(Ok(Err(guest_error))) => {
-                Err(guest_failure(guest_error, interruption, memory_denied))
+            Some(Ok(_)) if interruption == Some(Interruption::OutputLimit) => {
+                Err(interrupted(interruption, timeout))
             }
-            Some(Err(trap)) => Err(trap_failure(&trap, interruption, timeout, memory_denied)),
+            Some(Ok(_)) if violation.is_some() => Err(CallError::UserCode {
+                kind: "ProtocolError".into(),
+                message: violation.unwrap_or_default(),
+            }),
+            Some(Ok(Ok(()))) => Ok(()),
+            Some(Ok(Err(guest_error))) => Err(guest_failure(guest_error, memory_denied)),
+            Some(Err(trap)) => Err(trap_failure(
+                &trap,
+                interruption,
+                timeout,
+                memory_denied,
+                max_host_objects,
+            )),
             None => Err(interrupted(interruption, timeout)),
         }
     }
@@ -435,27 +474,29 @@ fn interrupted(interruption: Option<Interruption>, timeout: Option<Duration>) ->
     }
 }
 
-fn guest_failure(
-    error: WitError,
-    interruption: Option<Interruption>,
-    memory_denied: bool,
-) -> CallError {
+/// Map an error the guest reported. The guest (runtime included) is
+/// untrusted, so it can only claim guest-side kinds: the host decides
+/// timeouts, cancellation, memory, output and internal failures.
+fn guest_failure(error: WitError, memory_denied: bool) -> CallError {
     let WitError {
         code,
         kind,
         message,
     } = error;
-    if interruption == Some(Interruption::OutputLimit) || code == ErrorCode::OutputLimit {
-        return CallError::OutputLimit(message);
-    }
     match code {
-        ErrorCode::Exception if kind == "MemoryError" && memory_denied => {
-            CallError::MemoryLimit(message)
-        }
+        _ if kind == "MemoryError" && memory_denied => CallError::MemoryLimit(message),
         ErrorCode::Exception => CallError::UserCode { kind, message },
         ErrorCode::InvalidArgument => CallError::InvalidArgument(message),
-        ErrorCode::OutputLimit => CallError::OutputLimit(message),
-        ErrorCode::Internal => CallError::Internal(message),
+        // Without a host-recorded limit, a claimed output limit or internal
+        // failure is the guest's own failure.
+        ErrorCode::OutputLimit | ErrorCode::Internal => CallError::UserCode {
+            kind: if kind.is_empty() {
+                "RuntimeError".into()
+            } else {
+                kind
+            },
+            message,
+        },
     }
 }
 
@@ -464,9 +505,18 @@ fn trap_failure(
     interruption: Option<Interruption>,
     timeout: Option<Duration>,
     memory_denied: bool,
+    max_host_objects: usize,
 ) -> CallError {
     if interruption.is_some() || trap.downcast_ref::<Interrupted>().is_some() {
         return interrupted(interruption, timeout);
+    }
+    if let Some(wasmtime::component::ResourceTableError::Full) =
+        trap.downcast_ref::<wasmtime::component::ResourceTableError>()
+    {
+        return CallError::Trap(format!(
+            "the guest holds more than {max_host_objects} host objects (pending host calls, \
+             pollables, streams, descriptors)"
+        ));
     }
     if memory_denied {
         return CallError::MemoryLimit(format!(
@@ -521,15 +571,15 @@ mod tests {
         let trap = wasmtime::Error::new(Interrupted);
         let timeout = Some(Duration::from_millis(7));
         assert!(matches!(
-            trap_failure(&trap, Some(Interruption::Cancelled), timeout, false),
+            trap_failure(&trap, Some(Interruption::Cancelled), timeout, false, 1),
             CallError::Cancelled
         ));
         assert!(matches!(
-            trap_failure(&trap, None, timeout, false),
+            trap_failure(&trap, None, timeout, false, 1),
             CallError::Timeout(t) if t == Duration::from_millis(7)
         ));
         assert!(matches!(
-            trap_failure(&trap, Some(Interruption::OutputLimit), timeout, true),
+            trap_failure(&trap, Some(Interruption::OutputLimit), timeout, true, 1),
             CallError::OutputLimit(_)
         ));
     }
@@ -538,12 +588,12 @@ mod tests {
     fn traps_after_a_refused_growth_are_memory_limits() {
         let trap = wasmtime::Error::new(wasmtime::Trap::UnreachableCodeReached);
         assert!(matches!(
-            trap_failure(&trap, None, None, true),
+            trap_failure(&trap, None, None, true, 1),
             CallError::MemoryLimit(_)
         ));
         let overflow = wasmtime::Error::new(wasmtime::Trap::StackOverflow);
         assert!(matches!(
-            trap_failure(&overflow, None, None, false),
+            trap_failure(&overflow, None, None, false, 1),
             CallError::Trap(m) if m.contains("recursion")
         ));
     }
@@ -556,16 +606,32 @@ mod tests {
             message: "m".into(),
         };
         assert!(matches!(
-            guest_failure(error("MemoryError"), None, true),
+            guest_failure(error("MemoryError"), true),
             CallError::MemoryLimit(_)
         ));
         assert!(matches!(
-            guest_failure(error("MemoryError"), None, false),
+            guest_failure(error("MemoryError"), false),
             CallError::UserCode { kind, .. } if kind == "MemoryError"
         ));
+    }
+
+    #[test]
+    fn guest_cannot_claim_host_side_error_kinds() {
+        for code in [ErrorCode::OutputLimit, ErrorCode::Internal] {
+            let forged = WitError {
+                code,
+                kind: String::new(),
+                message: "isola panicked: forged".into(),
+            };
+            assert!(matches!(
+                guest_failure(forged, false),
+                CallError::UserCode { kind, .. } if kind == "RuntimeError"
+            ));
+        }
+        let table_full = wasmtime::Error::new(wasmtime::component::ResourceTableError::Full);
         assert!(matches!(
-            guest_failure(error("ValueError"), Some(Interruption::OutputLimit), false),
-            CallError::OutputLimit(_)
+            trap_failure(&table_full, None, None, false, 9),
+            CallError::Trap(m) if m.contains("more than 9 host objects")
         ));
     }
 
@@ -584,6 +650,8 @@ mod tests {
             },
             mounts: &mounts,
             env: &[],
+            max_host_objects: 1,
+            max_pending_host_calls: 1,
         };
         assert!(matches!(
             build_wasi(&config),

@@ -76,6 +76,12 @@ pub(crate) struct CallState {
     pub(crate) emitted_bytes: usize,
     pub(crate) deadline: Option<Instant>,
     pub(crate) interruption: Option<Interruption>,
+    /// The call's result was emitted; nothing may follow it.
+    pub(crate) result_emitted: bool,
+    /// The first way the guest broke the host protocol (a malformed or
+    /// second result, an item after the result); the call fails with it
+    /// whatever the guest reports afterwards.
+    pub(crate) violation: Option<String>,
 }
 
 /// The data of one sandbox's store.
@@ -87,13 +93,46 @@ pub struct InstanceState {
     pub(crate) output_limits: OutputLimits,
     pub(crate) cancel: Arc<CancelFlag>,
     pub(crate) call: CallState,
+    /// Host call and HTTP futures the guest still holds.
+    pub(crate) pending_host_calls: usize,
+    /// Most futures in `pending_host_calls`; beyond it requests fail at once.
+    pub(crate) max_pending_host_calls: usize,
     /// Sink callbacks and host-call starts waiting for the call driver.
     pub(crate) relay: Arc<Relay>,
 }
 
 impl InstanceState {
+    /// Record a protocol violation (the first one wins) and return the text
+    /// the guest receives.
+    pub(crate) fn violation(&mut self, message: String) -> String {
+        self.call.violation.get_or_insert(message).clone()
+    }
+
+    /// Count a new host call or HTTP future (every one the guest holds,
+    /// answered or not); `Err` (the guest's error text) when the sandbox
+    /// already holds too many, and the host must not be asked.
+    pub(crate) fn start_host_call(&mut self) -> Result<(), String> {
+        let over = self.pending_host_calls >= self.max_pending_host_calls;
+        self.pending_host_calls += 1;
+        if over {
+            return Err(format!(
+                "too many host calls and HTTP requests in flight (the limit is {} per sandbox)",
+                self.max_pending_host_calls
+            ));
+        }
+        Ok(())
+    }
+
     /// Account for `bytes` of output; `Err` names the limit that was hit.
+    /// Once a limit was hit or the protocol broken, all further output of
+    /// the call is refused.
     pub(crate) fn charge_output(&mut self, bytes: usize, is_value: bool) -> Result<(), String> {
+        if self.call.interruption == Some(Interruption::OutputLimit) {
+            return Err("the call already exceeded its output limit".into());
+        }
+        if let Some(violation) = &self.call.violation {
+            return Err(format!("the call already failed: {violation}"));
+        }
         if is_value && bytes > self.output_limits.max_value_bytes {
             self.call.interruption = Some(Interruption::OutputLimit);
             return Err(format!(

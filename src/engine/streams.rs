@@ -111,6 +111,13 @@ impl<T: Send + 'static> PendingAnswer<T> {
         Self { state }
     }
 
+    /// An answer that is a failure from the start (the host is not asked).
+    pub(crate) fn failed(message: String) -> Self {
+        Self {
+            state: AnswerState::Ready(Err(message)),
+        }
+    }
+
     /// `None` while the answer is not there; then the answer, once. A second
     /// take after the answer reports an error instead of trapping.
     pub(crate) fn take(&mut self) -> Option<Result<T, String>> {

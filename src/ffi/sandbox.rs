@@ -265,54 +265,35 @@ pub extern "C" fn isola_sandbox_memory_usage(
 }
 
 pub(crate) fn positional_from_json(text: &str) -> Result<Vec<Arg>, FfiError> {
-    match serde_json::from_str::<serde_json::Value>(text) {
-        Ok(serde_json::Value::Array(items)) => items
-            .iter()
-            .map(|item| Ok(Arg::Positional(Value::from_json(item)?)))
-            .collect(),
-        Ok(_) => Err(FfiError::invalid_argument("args must be a JSON array")),
-        Err(e) => Err(FfiError::invalid_argument(format!(
-            "args are not valid JSON: {e}"
-        ))),
-    }
+    let value = Value::from_json_str(text)
+        .map_err(|e| FfiError::invalid_argument(format!("args are not valid: {e}")))?;
+    positional_from_cbor(value).map_err(|_| FfiError::invalid_argument("args must be a JSON array"))
 }
 
 pub(crate) fn named_from_json(text: &str) -> Result<Vec<Arg>, FfiError> {
-    match serde_json::from_str::<serde_json::Value>(text) {
-        Ok(serde_json::Value::Object(map)) => map
-            .iter()
-            .map(|(name, value)| Ok(Arg::Named(name.clone(), Value::from_json(value)?)))
-            .collect(),
-        Ok(_) => Err(FfiError::invalid_argument("kwargs must be a JSON object")),
-        Err(e) => Err(FfiError::invalid_argument(format!(
-            "kwargs are not valid JSON: {e}"
-        ))),
-    }
+    let value = Value::from_json_str(text)
+        .map_err(|e| FfiError::invalid_argument(format!("kwargs are not valid: {e}")))?;
+    named_from_cbor(value).map_err(|_| FfiError::invalid_argument("kwargs must be a JSON object"))
 }
 
 fn positional_from_cbor(value: Value) -> Result<Vec<Arg>, FfiError> {
-    match value.to_cbor_value()? {
-        ciborium::Value::Array(items) => Ok(items
-            .iter()
-            .map(|item| Arg::Positional(Value::from_cbor_value(item)))
-            .collect()),
-        _ => Err(FfiError::invalid_argument("args must be a CBOR array")),
+    match value.array_items()? {
+        Some(items) => Ok(items.into_iter().map(Arg::Positional).collect()),
+        None => Err(FfiError::invalid_argument("args must be a CBOR array")),
     }
 }
 
 fn named_from_cbor(value: Value) -> Result<Vec<Arg>, FfiError> {
-    match value.to_cbor_value()? {
-        ciborium::Value::Map(entries) => entries
-            .iter()
-            .map(|(key, item)| match key {
-                ciborium::Value::Text(name) => {
-                    Ok(Arg::Named(name.clone(), Value::from_cbor_value(item)))
-                }
-                _ => Err(FfiError::invalid_argument(
-                    "kwargs keys must be CBOR text strings",
-                )),
-            })
-            .collect(),
-        _ => Err(FfiError::invalid_argument("kwargs must be a CBOR map")),
-    }
+    let Some(entries) = value.map_entries()? else {
+        return Err(FfiError::invalid_argument("kwargs must be a CBOR map"));
+    };
+    entries
+        .into_iter()
+        .map(|(key, item)| match key.as_text() {
+            Some(name) => Ok(Arg::Named(name, item)),
+            None => Err(FfiError::invalid_argument(
+                "kwargs keys must be CBOR text strings",
+            )),
+        })
+        .collect()
 }

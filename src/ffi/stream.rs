@@ -103,7 +103,12 @@ impl isola_stream_t {
     }
 }
 
-/// Create a stream holding at most `capacity` (> 0) unread values; a push
+/// Largest capacity of a stream (`SIZE_MAX / 8`, the limit of tokio's
+/// bounded channel).
+const MAX_STREAM_CAPACITY: usize = tokio::sync::Semaphore::MAX_PERMITS;
+
+/// Create a stream holding at most `capacity` (1 to `SIZE_MAX / 8`;
+/// anything else is `ISOLA_ERROR_INVALID_ARGUMENT`) unread values; a push
 /// beyond that blocks until the guest reads (back-pressure). On success
 /// `*out` receives a stream to free with `isola_stream_free`.
 #[unsafe(no_mangle)]
@@ -113,10 +118,10 @@ pub extern "C" fn isola_stream_new(
 ) -> *mut isola_error_t {
     guard(|| {
         super::args::check_out(out, "out")?;
-        if capacity == 0 {
-            return Err(FfiError::invalid_argument(
-                "stream capacity must be greater than 0",
-            ));
+        if capacity == 0 || capacity > MAX_STREAM_CAPACITY {
+            return Err(FfiError::invalid_argument(format!(
+                "stream capacity must be between 1 and {MAX_STREAM_CAPACITY}, not {capacity}"
+            )));
         }
         let (sender, receiver) = mpsc::channel(capacity);
         let stream = isola_stream_t {

@@ -6,7 +6,10 @@ use futures::StreamExt;
 
 use super::{
     Arg, CallOutput, Error, Result,
-    options::{DEFAULT_MAX_OUTPUT_BYTES, DEFAULT_MAX_VALUE_BYTES, SandboxOptions},
+    options::{
+        DEFAULT_MAX_OUTPUT_BYTES, DEFAULT_MAX_VALUE_BYTES, MAX_HOST_RESOURCES,
+        MAX_PENDING_HOST_CALLS, SandboxOptions,
+    },
     template::TemplateInner,
 };
 use crate::{
@@ -66,6 +69,8 @@ impl Sandbox {
             },
             mounts: &mounts,
             env: &options.env,
+            max_host_objects: MAX_HOST_RESOURCES,
+            max_pending_host_calls: MAX_PENDING_HOST_CALLS,
         };
         let instance = Instance::new(&template.runtime, host, &config).await?;
         let mut sandbox = Self {
@@ -180,8 +185,10 @@ impl Sandbox {
             .run(operation, sink, self.timeout)
             .await
             .map_err(Error::from);
+        // A trap or an interruption poisons the instance, whatever the
+        // error's kind (a memory limit hit inside the runtime traps too).
         if let Err(e) = &result
-            && matches!(e, Error::Timeout(_) | Error::Cancelled | Error::Trap(_))
+            && self.instance.is_poisoned()
         {
             self.unusable = Some(format!(
                 "an earlier call failed ({e}); create a new sandbox"

@@ -20,7 +20,8 @@ use futures::Stream;
 pub use error::{Error, ErrorKind, Result};
 pub use instance::{CancelHandle, Sandbox};
 pub use options::{
-    DEFAULT_MAX_OUTPUT_BYTES, DEFAULT_MAX_VALUE_BYTES, DirectoryMapping, FsPerms, SandboxOptions,
+    DEFAULT_MAX_OUTPUT_BYTES, DEFAULT_MAX_VALUE_BYTES, DirectoryMapping, FsPerms,
+    MAX_HOST_RESOURCES, MAX_PENDING_HOST_CALLS, SandboxOptions,
 };
 pub use output::CallOutput;
 pub use template::{SandboxTemplate, SandboxTemplateBuilder};

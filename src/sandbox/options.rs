@@ -20,6 +20,15 @@ pub enum FsPerms {
 pub const DEFAULT_MAX_VALUE_BYTES: usize = 16 << 20;
 /// Default cap on everything one call emits (values, text, logs): 64 MiB.
 pub const DEFAULT_MAX_OUTPUT_BYTES: usize = 64 << 20;
+/// Most host calls and HTTP requests one sandbox may have unanswered at a
+/// time; more fail at once in the guest (`sandbox.HostError`) without
+/// reaching the host.
+pub const MAX_PENDING_HOST_CALLS: usize = 1024;
+/// Most host-side objects one sandbox may hold at a time (pending host
+/// calls, HTTP bodies, pollables, WASI streams and descriptors): each lives
+/// in host memory outside the sandbox's memory limit. A guest asking for
+/// more traps; the sandbox becomes unusable.
+pub const MAX_HOST_RESOURCES: usize = 16_384;
 
 /// A host directory visible to the guest at `guest`.
 #[derive(Clone, Debug)]

@@ -140,10 +140,30 @@ class DecodeErrorTests(unittest.TestCase):
         self.bad("5a7fffffff", "truncated")
 
     def test_depth_limit(self):
-        deep = b"\x81" * (cbor.MAX_DEPTH + 5) + b"\x00"
+        deep = b"\x81" * (cbor.MAX_DEPTH + 1) + b"\x00"
         self.bad(deep.hex(), "nested")
-        ok = b"\x81" * 100 + b"\x00"
+        self.bad((b"\xa1\x00" * (cbor.MAX_DEPTH + 1) + b"\x00").hex(), "nested")
+        ok = b"\x81" * cbor.MAX_DEPTH + b"\xc2\x41\x01"
         self.assertIsInstance(cbor.loads(ok), list)
+
+    def test_encoder_depth_limit_matches_decoder(self):
+        value = 1
+        for _ in range(cbor.MAX_DEPTH):
+            value = [value]
+        self.assertEqual(cbor.loads(cbor.dumps(value)), value)
+        with self.assertRaisesRegex(ValueError, "nested deeper"):
+            cbor.dumps([value])
+        with self.assertRaisesRegex(ValueError, "nested deeper"):
+            cbor.dumps({"k": value})
+
+    def test_bignum_size_limit(self):
+        largest = (1 << (cbor.MAX_BIGNUM_BYTES * 8)) - 1
+        self.assertEqual(cbor.loads(cbor.dumps(largest)), largest)
+        self.assertEqual(cbor.loads(cbor.dumps(-1 - largest)), -1 - largest)
+        with self.assertRaisesRegex(ValueError, "larger than"):
+            cbor.dumps(largest + 1)
+        self.bad("c2" + "5a%08x" % (cbor.MAX_BIGNUM_BYTES + 1) + "ff" * (cbor.MAX_BIGNUM_BYTES + 1), "bignum")
+        self.bad("c201", "byte string")
 
     def test_unhashable_key(self):
         self.bad("a1a00000", "map key")

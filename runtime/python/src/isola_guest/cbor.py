@@ -7,11 +7,13 @@ silently about what a value means.
 
 import struct
 
-__all__ = ["dumps", "loads", "CBORDecodeError", "MAX_DEPTH"]
+__all__ = ["dumps", "loads", "CBORDecodeError", "MAX_DEPTH", "MAX_BIGNUM_BYTES"]
 
-# Hostile input could nest arrays deeply enough to exhaust the C stack of the
-# interpreter; refuse well before that.
-MAX_DEPTH = 512
+# The host's limits (src/value/mod.rs, MAX_DEPTH and MAX_BIGNUM_BYTES; a host
+# test checks the numbers agree): at most MAX_DEPTH arrays and maps nested in
+# each other, and bignums of at most MAX_BIGNUM_BYTES bytes, in both directions.
+MAX_DEPTH = 100
+MAX_BIGNUM_BYTES = 1024
 
 _U64_LIMIT = 1 << 64
 
@@ -43,13 +45,20 @@ def _head(major, n):
 
 def _bignum(tag, n):
     size = max(1, (n.bit_length() + 7) // 8)
+    if size > MAX_BIGNUM_BYTES:
+        raise ValueError("cannot encode to CBOR: integer larger than 2**%d" % (MAX_BIGNUM_BYTES * 8))
     raw = n.to_bytes(size, "big")
     return _head(6, tag) + _head(2, len(raw)) + raw
 
 
+def _too_deep():
+    return ValueError(
+        "cannot encode to CBOR: value nested deeper than %d levels of lists and dicts" % MAX_DEPTH
+    )
+
+
 def _encode(value, out, depth):
-    if depth > MAX_DEPTH:
-        raise ValueError("cannot encode to CBOR: value nested deeper than %d levels" % MAX_DEPTH)
+    # depth: how many lists/dicts enclose ``value``.
     # bool is checked before int because bool is a subclass of int.
     if value is None:
         out.append(b"\xf6")
@@ -79,10 +88,14 @@ def _encode(value, out, depth):
         out.append(_head(2, len(raw)))
         out.append(raw)
     elif isinstance(value, (list, tuple)):
+        if depth >= MAX_DEPTH:
+            raise _too_deep()
         out.append(_head(4, len(value)))
         for item in value:
             _encode(item, out, depth + 1)
     elif isinstance(value, dict):
+        if depth >= MAX_DEPTH:
+            raise _too_deep()
         out.append(_head(5, len(value)))
         for k, v in value.items():
             _encode(k, out, depth + 1)
@@ -157,11 +170,12 @@ class _Decoder:
             parts.append(bytes(self.take(n)))
 
     def item(self, depth, allow_break=False):
-        if depth > MAX_DEPTH:
-            raise CBORDecodeError("CBOR value nested deeper than %d levels" % MAX_DEPTH)
+        # depth: how many arrays/maps enclose this item.
         ib = self.take(1)[0]
         major = ib >> 5
         info = ib & 0x1F
+        if (major == 4 or major == 5) and depth >= MAX_DEPTH:
+            raise CBORDecodeError("CBOR value nested deeper than %d levels of arrays and maps" % MAX_DEPTH)
 
         if major == 7:
             if info == 31:
@@ -243,9 +257,11 @@ class _Decoder:
 
     def tagged(self, tag, depth):
         if tag in (2, 3):
-            inner = self.item(depth + 1)
-            if not isinstance(inner, bytes):
+            if self.remaining() < 1 or self.data[self.pos] >> 5 != 2:
                 raise CBORDecodeError("CBOR bignum tag %d must wrap a byte string" % tag)
+            inner = self.item(depth)
+            if len(inner) > MAX_BIGNUM_BYTES:
+                raise CBORDecodeError("CBOR bignum longer than %d bytes" % MAX_BIGNUM_BYTES)
             n = int.from_bytes(inner, "big")
             return n if tag == 2 else -1 - n
         raise CBORDecodeError("unsupported CBOR tag %d" % tag)
