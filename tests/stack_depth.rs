@@ -138,17 +138,22 @@ impl Drop for Fixture {
 /// A call's outcome: the sink's results and the error, if any.
 type Outcome = (Vec<Vec<u8>>, Result<(), (isola_error_code_t, String)>);
 
-fn call_json(sb: *mut isola_sandbox_t, function: &str, args: &str, format: u32) -> Outcome {
-    let seen = Mutex::new(Seen::default());
-    let sink = isola_sink_t {
-        user_data: (&raw const seen).cast_mut().cast(),
+/// A sink recording results into `seen`.
+fn result_sink(seen: &Mutex<Seen>, format: u32) -> isola_sink_t {
+    isola_sink_t {
+        user_data: (&raw const *seen).cast_mut().cast(),
         format,
         on_item: None,
         on_result: Some(on_result),
         on_stdout: None,
         on_stderr: None,
         on_log: None,
-    };
+    }
+}
+
+fn call_json(sb: *mut isola_sandbox_t, function: &str, args: &str, format: u32) -> Outcome {
+    let seen = Mutex::new(Seen::default());
+    let sink = result_sink(&seen, format);
     let function = CString::new(function).unwrap();
     let args = CString::new(args).unwrap();
     let result = check(isola_sandbox_call_json(
@@ -163,15 +168,7 @@ fn call_json(sb: *mut isola_sandbox_t, function: &str, args: &str, format: u32) 
 
 fn call_cbor(sb: *mut isola_sandbox_t, function: &str, args: &[u8], kwargs: &[u8]) -> Outcome {
     let seen = Mutex::new(Seen::default());
-    let sink = isola_sink_t {
-        user_data: (&raw const seen).cast_mut().cast(),
-        format: ISOLA_FORMAT_CBOR,
-        on_item: None,
-        on_result: Some(on_result),
-        on_stdout: None,
-        on_stderr: None,
-        on_log: None,
-    };
+    let sink = result_sink(&seen, ISOLA_FORMAT_CBOR);
     let function = CString::new(function).unwrap();
     let result = check(isola_sandbox_call_cbor(
         sb,
