@@ -78,7 +78,7 @@ test-asan: lib
 	cmake -S . -B $(BUILD_DIR)/asan -G Ninja -DISOLA_LIB_DIR=$(LIB_DIR) -DISOLA_SANITIZE=ON \
 	  -DCMAKE_BUILD_TYPE=Debug >/dev/null
 	cmake --build $(BUILD_DIR)/asan
-	ctest --test-dir $(BUILD_DIR)/asan -j2 -LE "valgrind|package" --output-on-failure
+	ctest --test-dir $(BUILD_DIR)/asan -j2 -LE "valgrind|package|corpus" --output-on-failure
 
 # valgrind over the C examples (hello, isola-run success/exception/timeout/
 # usage paths). valgrind reports a different CPU to wasmtime, so its first

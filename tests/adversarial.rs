@@ -156,3 +156,74 @@ async fn many_sandboxes_live_at_once() {
         assert_eq!(out.stdout, format!("{i}\n"));
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn forged_log_levels_reach_the_sink_as_standard_levels() {
+    let mut sb = sandbox().await;
+    let sink = Arc::new(Recorder::default());
+    sb.eval_script(
+        "from isola_guest import hostapi\n\
+         for level in [4_000_000_000, 51, 25, 10, 0]:\n    hostapi.emit_log(level, 'forged', str(level))\n",
+        sink.clone(),
+    )
+    .await
+    .unwrap();
+    let levels: Vec<(u32, String)> = sink
+        .events()
+        .into_iter()
+        .filter_map(|e| match e {
+            common::Event::Log(level, _, message) => Some((level, message)),
+            _ => None,
+        })
+        .collect();
+    let expected = [
+        (50, "4000000000"),
+        (50, "51"),
+        (20, "25"),
+        (10, "10"),
+        (0, "0"),
+    ];
+    assert_eq!(
+        levels,
+        expected.map(|(l, m)| (l, m.to_string())),
+        "levels outside 0, 10, ..., 50 are normalized"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn pending_host_calls_are_capped_before_reaching_the_host() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// A host that never answers and counts what reaches it.
+    struct Silent(Arc<AtomicUsize>);
+
+    #[async_trait::async_trait]
+    impl isola::Host for Silent {
+        async fn hostcall(
+            &self,
+            _name: &str,
+            _payload: isola::Value,
+        ) -> Result<isola::Value, isola::BoxError> {
+            self.0.fetch_add(1, Ordering::SeqCst);
+            std::future::pending().await
+        }
+    }
+
+    let reached = Arc::new(AtomicUsize::new(0));
+    let mut sb = sandbox_with(Silent(reached.clone()), &SandboxOptions::default()).await;
+    let out = eval(
+        &mut sb,
+        "from isola_guest import hostapi\n\
+         held = [hostapi.hostcall('wait', b'\\xf6') for _ in range(1100)]\n\
+         last = held[-1].get()\n\
+         del held\n\
+         str(getattr(last, 'value', last))\n",
+    )
+    .await;
+    assert_eq!(
+        reached.load(Ordering::SeqCst),
+        isola::sandbox::MAX_PENDING_HOST_CALLS
+    );
+    let message = common::text(&out.result.unwrap());
+    assert!(message.contains("too many host calls"), "{message}");
+}

@@ -360,13 +360,15 @@ impl Instance {
         let call = std::mem::take(&mut state.call);
         let max_host_objects = state.table.max_capacity();
         self.cancel.reset();
-        // A trap or an interruption leaves the instance unable to run again
-        // (wasmtime refuses to re-enter it), whatever the error's kind.
-        self.poisoned |= !matches!(outcome, Some(Ok(_)));
         let violation = call.violation.or_else(|| {
             matches!(outcome, Some(Ok(Ok(()))) if !call.result_emitted)
                 .then(|| "the guest ended the call without sending its result".to_string())
         });
+        // A trap or an interruption leaves the instance unable to run again
+        // (wasmtime refuses to re-enter it), whatever the error's kind; a
+        // guest that broke the protocol has tampered with its runtime and is
+        // not trusted with another call.
+        self.poisoned |= !matches!(outcome, Some(Ok(_))) || violation.is_some();
 
         // The host decides how a call ended: a limit it enforced or a
         // protocol violation it saw wins over whatever the guest reports.
@@ -518,15 +520,16 @@ fn trap_failure(
              pollables, streams, descriptors)"
         ));
     }
+    // A stack overflow is one whatever memory growth was refused on the way.
+    if let Some(wasmtime::Trap::StackOverflow) = trap.downcast_ref::<wasmtime::Trap>() {
+        return CallError::Trap("stack overflow (recursion too deep)".into());
+    }
     if memory_denied {
         return CallError::MemoryLimit(format!(
             "guest aborted after a refused allocation: {trap:#}"
         ));
     }
     match trap.downcast_ref::<wasmtime::Trap>() {
-        Some(wasmtime::Trap::StackOverflow) => {
-            CallError::Trap("stack overflow (recursion too deep)".into())
-        }
         Some(other) => CallError::Trap(other.to_string()),
         None => CallError::Trap(format!("{trap:#}")),
     }
@@ -592,10 +595,12 @@ mod tests {
             CallError::MemoryLimit(_)
         ));
         let overflow = wasmtime::Error::new(wasmtime::Trap::StackOverflow);
-        assert!(matches!(
-            trap_failure(&overflow, None, None, false, 1),
-            CallError::Trap(m) if m.contains("recursion")
-        ));
+        for memory_denied in [false, true] {
+            assert!(matches!(
+                trap_failure(&overflow, None, None, memory_denied, 1),
+                CallError::Trap(m) if m.contains("recursion")
+            ));
+        }
     }
 
     #[test]

@@ -1,0 +1,4 @@
+# expect: TIMEOUT
+# options: timeout-ms=1000
+while True:
+    pass

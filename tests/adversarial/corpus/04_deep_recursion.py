@@ -1,0 +1,5 @@
+# expect: GUEST_EXCEPTION
+# error: RecursionError
+def f(n):
+    return f(n + 1)
+f(0)

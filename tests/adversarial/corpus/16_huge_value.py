@@ -1,0 +1,3 @@
+# expect: OUTPUT_LIMIT
+import sandbox
+sandbox.emit(b"z" * (17 << 20))

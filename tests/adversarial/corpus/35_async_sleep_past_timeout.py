@@ -1,0 +1,4 @@
+# expect: TIMEOUT
+# options: timeout-ms=500
+import asyncio
+await asyncio.sleep(3600)

@@ -1,0 +1,6 @@
+# expect: TRAP
+# error: host objects
+from isola_guest import hostapi
+held = []
+while True:
+    held.append(hostapi.subscribe_duration(10**12))

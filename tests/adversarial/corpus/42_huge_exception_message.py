@@ -1,0 +1,3 @@
+# expect: GUEST_EXCEPTION
+# error: ValueError
+raise ValueError("m" * (8 << 20))

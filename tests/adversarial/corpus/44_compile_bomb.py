@@ -1,0 +1,3 @@
+# expect: TRAP
+# error: stack overflow
+compile("(" * 100_000 + ")" * 100_000, "bomb", "eval")

@@ -1,0 +1,4 @@
+# expect: GUEST_EXCEPTION
+# error: SystemExit
+import sys
+sys.exit(3)

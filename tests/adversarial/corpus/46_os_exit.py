@@ -1,0 +1,4 @@
+# os._exit cannot end the host process.
+# expect: TRAP
+import os
+os._exit(0)
