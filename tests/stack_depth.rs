@@ -240,14 +240,6 @@ fn deep_values_are_safe_on_a_64_kib_thread() {
                 "nested deeper than 100",
             );
         }
-        // A guest bypassing its encoder is refused by the host.
-        for depth in [MAX_DEPTH + 1, 100_000] {
-            expect_error(
-                call_json(sb, "forge", &format!("[{depth}]"), ISOLA_FORMAT_JSON),
-                isola_error_code_t::ISOLA_ERROR_GUEST_EXCEPTION,
-                "nested deeper than 100",
-            );
-        }
 
         // JSON arguments: the deepest allowed value round-trips.
         let args = format!("[{}]", nested_json(MAX_DEPTH - 2));
@@ -304,6 +296,29 @@ fn deep_values_are_safe_on_a_64_kib_thread() {
         ok.unwrap();
         assert_eq!(results, [b"[[1]]".to_vec()]);
     });
+}
+
+#[test]
+fn forged_deep_results_are_refused_on_a_64_kib_thread() {
+    // A guest bypassing its encoder is refused by the host (and, having
+    // broken the protocol, gets no further call: one sandbox per depth).
+    for depth in [MAX_DEPTH + 1, 100_000] {
+        let fixture = Fixture::new();
+        let sb = fixture.sandbox as usize;
+        on_small_stack(move || {
+            let sb = sb as *mut isola_sandbox_t;
+            expect_error(
+                call_json(sb, "forge", &format!("[{depth}]"), ISOLA_FORMAT_JSON),
+                isola_error_code_t::ISOLA_ERROR_GUEST_EXCEPTION,
+                "nested deeper than 100",
+            );
+            let (_, after) = call_json(sb, "nest", "[1]", ISOLA_FORMAT_JSON);
+            assert_eq!(
+                after.unwrap_err().0,
+                isola_error_code_t::ISOLA_ERROR_INVALID_STATE
+            );
+        });
+    }
 }
 
 #[test]

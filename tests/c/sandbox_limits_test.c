@@ -149,9 +149,17 @@ static void overlapping_call_is_invalid_state(void) {
   isola_template_free(tpl);
 }
 
+static void memory_256mib(isola_sandbox_options_t *opts) {
+  CHECK_OK(isola_sandbox_options_set_max_memory(opts, 256u * 1024 * 1024));
+}
+
 static void stack_overflow_traps_and_poisons_sandbox(void) {
+  /* With a memory limit the Python frames cannot first grow the linear
+   * memory to 4 GiB (tens of seconds); the overflow is a trap either way. */
   isola_template_t *tpl = new_template();
-  isola_sandbox_t *sandbox = new_sandbox(tpl, NULL);
+  isola_sandbox_options_t *opts = options_with(memory_256mib);
+  isola_sandbox_t *sandbox = new_sandbox(tpl, opts);
+  isola_sandbox_options_free(opts);
   isola_error_t *err = EXPECT_ERROR(
       isola_sandbox_eval(sandbox,
                          "import sys\nsys.setrecursionlimit(10**6)\n"
