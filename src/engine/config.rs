@@ -1,50 +1,148 @@
 //! The process-wide wasmtime engine and its configuration.
 
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 
-use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+use wasmtime::{Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
 use super::EngineError;
 
-/// How many sandboxes may be alive at once in the process (pool slots).
-/// Override with `ISOLA_MAX_SANDBOXES`.
-const DEFAULT_MAX_SANDBOXES: u32 = 1000;
+/// Sandboxes that may be alive at once unless the host says otherwise
+/// ([`EngineSettings::max_sandboxes`], `ISOLA_MAX_SANDBOXES`). Each slot
+/// costs engine start-up time (about 2 µs) and two memory mappings (its
+/// stack and guard page) whether used or not, so the default stays modest;
+/// 10,000 slots take about 22 ms more to set up and 20,000 of the kernel's
+/// default 65,530 mappings, which leaves room for 10,000 live sandboxes
+/// (about 4 mappings each).
+pub(crate) const DEFAULT_MAX_SANDBOXES: u32 = 1_000;
 
-/// Largest linear memory one sandbox may reach, whatever its own limit says.
-const MAX_MEMORY_PER_SANDBOX: usize = 4 << 30;
+/// Largest linear memory of one sandbox unless the host says otherwise:
+/// 4 GiB, all a 32-bit guest can address.
+pub(crate) const DEFAULT_MAX_MEMORY_PER_SANDBOX: u64 = 4 << 30;
 
-/// Core instances, memories and tables a single runtime component needs
-/// (the CPython component links several core modules).
+/// Core instances, memories and tables one runtime component may use. The
+/// CPython runtime links several core modules into one instance graph but
+/// defines a single linear memory.
 const CORE_INSTANCES_PER_SANDBOX: u32 = 24;
 const MEMORIES_PER_SANDBOX: u32 = 4;
 const TABLES_PER_SANDBOX: u32 = 8;
 
+/// Pool slots per sandbox: memories and tables are pooled process-wide, so a
+/// runtime that uses one memory and few tables (the CPython runtime) lets
+/// every sandbox slot be used; each memory slot reserves 4 GiB plus guard
+/// pages of address space (not memory).
+const MEMORY_SLOTS_PER_SANDBOX: u32 = 1;
+const TABLE_SLOTS_PER_SANDBOX: u32 = 4;
+
+/// Dirty pages of a freed sandbox's memory kept resident (reset by copying,
+/// found with the kernel's `PAGEMAP_SCAN` where available) so the next
+/// sandbox in that slot does not fault them in again; the rest is returned
+/// to the kernel.
+const KEEP_RESIDENT_BYTES: usize = 8 << 20;
+
+/// Freed slots kept warm (their memory image still mapped) for reuse.
+const MAX_UNUSED_WARM_SLOTS: u32 = 32;
+
+/// Slot decommits (`madvise`) gathered into one batch: fewer system calls
+/// and fewer cross-CPU TLB shootdowns when sandboxes are freed quickly.
+const DECOMMIT_BATCH: usize = 16;
+
+/// Process-wide settings of the engine, fixed when the first template is
+/// built (see [`configure`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EngineSettings {
+    /// Most sandboxes alive at once in the process (pool slots). Creating
+    /// one more fails with a resource error. Each slot reserves about 4 GiB
+    /// of address space (not memory), a 2 MiB stack and two memory
+    /// mappings, used or not: 10,000 slots take about 22 ms more to set up
+    /// and 20,000 of the kernel's default 65,530 mappings, which leaves
+    /// room for 10,000 live sandboxes (about 4 mappings each). Default
+    /// 1000, or `ISOLA_MAX_SANDBOXES` when set.
+    pub max_sandboxes: u32,
+    /// Hard ceiling on one sandbox's linear memory, in bytes, whatever its
+    /// own limit says (at most 4 GiB, the default). Address space is
+    /// reserved for 4 GiB per slot either way, so compiled code stays the
+    /// same and needs no bounds checks.
+    pub max_memory_per_sandbox: u64,
+}
+
+impl Default for EngineSettings {
+    fn default() -> Self {
+        let max_sandboxes = std::env::var("ISOLA_MAX_SANDBOXES")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .filter(|n| *n > 0)
+            .unwrap_or(DEFAULT_MAX_SANDBOXES);
+        Self {
+            max_sandboxes,
+            max_memory_per_sandbox: DEFAULT_MAX_MEMORY_PER_SANDBOX,
+        }
+    }
+}
+
+impl EngineSettings {
+    fn validate(&self) -> Result<(), String> {
+        if self.max_sandboxes == 0 {
+            return Err("max_sandboxes must be at least 1".into());
+        }
+        if self.max_memory_per_sandbox < 64 << 10
+            || self.max_memory_per_sandbox > DEFAULT_MAX_MEMORY_PER_SANDBOX
+        {
+            return Err(format!(
+                "max_memory_per_sandbox must be between 64 KiB and 4 GiB, not {} bytes",
+                self.max_memory_per_sandbox
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Settings chosen by the host before the engine exists.
+static SETTINGS: Mutex<Option<EngineSettings>> = Mutex::new(None);
+
 static ENGINE: OnceLock<Result<Engine, String>> = OnceLock::new();
+
+/// Set the engine's settings. Call it before the first template is built;
+/// afterwards the engine exists and this fails. Calling it again before
+/// then replaces the earlier settings.
+///
+/// # Errors
+/// A message when the settings are out of range or the engine already runs.
+pub(crate) fn configure(settings: EngineSettings) -> Result<(), String> {
+    settings.validate()?;
+    let mut chosen = SETTINGS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if ENGINE.get().is_some() {
+        return Err(
+            "the engine is already running: configure it before the first template is built".into(),
+        );
+    }
+    *chosen = Some(settings);
+    Ok(())
+}
 
 /// The shared engine. Created on first use; every template and sandbox of
 /// the process uses it, so compiled code and the instance pool are shared.
 pub(crate) fn engine() -> Result<&'static Engine, EngineError> {
     ENGINE
-        .get_or_init(|| build_engine().map_err(|e| format!("{e:#}")))
+        .get_or_init(|| {
+            // Holding the lock while building orders this against `configure`.
+            let chosen = SETTINGS
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            build_engine(chosen.unwrap_or_default()).map_err(|e| format!("{e:#}"))
+        })
         .as_ref()
         .map_err(|msg| EngineError::Wasm(wasmtime::Error::msg(msg.clone())))
 }
 
-fn max_sandboxes() -> u32 {
-    std::env::var("ISOLA_MAX_SANDBOXES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .filter(|n| *n > 0)
-        .unwrap_or(DEFAULT_MAX_SANDBOXES)
-}
-
-fn build_engine() -> wasmtime::Result<Engine> {
+fn build_engine(settings: EngineSettings) -> wasmtime::Result<Engine> {
     let mut config = Config::new();
     config.wasm_component_model(true);
     config.epoch_interruption(true);
     config.memory_init_cow(true);
     config.cranelift_opt_level(wasmtime::OptLevel::Speed);
-    config.allocation_strategy(pooling_strategy(max_sandboxes()));
+    config.allocation_strategy(pooling_strategy(&settings));
     match Engine::new(&config) {
         Ok(engine) => Ok(engine),
         // The pool reserves address space for every slot up front; where that
@@ -58,12 +156,14 @@ fn build_engine() -> wasmtime::Result<Engine> {
     }
 }
 
-fn pooling_strategy(sandboxes: u32) -> InstanceAllocationStrategy {
+fn pooling_strategy(settings: &EngineSettings) -> InstanceAllocationStrategy {
+    let sandboxes = settings.max_sandboxes;
+    let max_memory = usize::try_from(settings.max_memory_per_sandbox).unwrap_or(usize::MAX);
     let mut pool = PoolingAllocationConfig::default();
     pool.total_component_instances(sandboxes)
-        .total_core_instances(sandboxes * CORE_INSTANCES_PER_SANDBOX)
-        .total_memories(sandboxes * MEMORIES_PER_SANDBOX)
-        .total_tables(sandboxes * TABLES_PER_SANDBOX)
+        .total_core_instances(sandboxes.saturating_mul(CORE_INSTANCES_PER_SANDBOX))
+        .total_memories(sandboxes.saturating_mul(MEMORY_SLOTS_PER_SANDBOX))
+        .total_tables(sandboxes.saturating_mul(TABLE_SLOTS_PER_SANDBOX))
         .total_stacks(sandboxes)
         .max_core_instances_per_component(CORE_INSTANCES_PER_SANDBOX)
         .max_memories_per_component(MEMORIES_PER_SANDBOX)
@@ -73,7 +173,34 @@ fn pooling_strategy(sandboxes: u32) -> InstanceAllocationStrategy {
         .table_elements(100_000)
         .max_core_instance_size(4 << 20)
         .max_component_instance_size(4 << 20)
-        .max_memory_size(MAX_MEMORY_PER_SANDBOX)
-        .max_unused_warm_slots(64);
+        .max_memory_size(max_memory)
+        .max_unused_warm_slots(MAX_UNUSED_WARM_SLOTS)
+        .linear_memory_keep_resident(KEEP_RESIDENT_BYTES)
+        .pagemap_scan(Enabled::Auto)
+        .decommit_batch_size(DECOMMIT_BATCH);
     InstanceAllocationStrategy::Pooling(pool)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn out_of_range_settings_are_refused() {
+        let ok = EngineSettings {
+            max_sandboxes: 1,
+            max_memory_per_sandbox: 64 << 10,
+        };
+        assert!(ok.validate().is_ok());
+        let none = EngineSettings {
+            max_sandboxes: 0,
+            ..ok
+        };
+        assert!(none.validate().unwrap_err().contains("max_sandboxes"));
+        let huge = EngineSettings {
+            max_memory_per_sandbox: 8 << 30,
+            ..ok
+        };
+        assert!(huge.validate().unwrap_err().contains("4 GiB"));
+    }
 }

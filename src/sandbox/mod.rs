@@ -28,6 +28,20 @@ pub use template::{SandboxTemplate, SandboxTemplateBuilder};
 
 use crate::value::Value;
 
+pub use crate::engine::config::EngineSettings;
+
+/// Set the process-wide engine settings (pool size, memory ceiling). Call
+/// it before the first template is built; a later call fails because the
+/// engine and its pool already exist. A second call before then replaces
+/// the first.
+///
+/// # Errors
+/// [`Error::InvalidArgument`] when a setting is out of range or the engine
+/// already runs.
+pub fn configure_engine(settings: EngineSettings) -> Result<()> {
+    crate::engine::config::configure(settings).map_err(Error::InvalidArgument)
+}
+
 /// The directory compiled runtimes are cached in when a builder does not
 /// say otherwise: `$ISOLA_CACHE_DIR`, else `$XDG_CACHE_HOME/isola`, else
 /// `$HOME/.cache/isola`; `None` when none of these is set.
