@@ -44,6 +44,14 @@ static double now_ms(void) {
     return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
+/* CPU time of the whole process (every thread), in ms: unlike wall time,
+ * barely moved by other work on the machine. */
+static double process_cpu_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
 static void fail(const char *what, isola_error_t *err) {
     fprintf(stderr, "isola-bench: %s: %s: %s\n", what,
             isola_error_code_name(isola_error_code(err)), isola_error_message(err));
@@ -282,6 +290,7 @@ static int mode_measure(measure_opts_t o) {
     double *eval = calloc((size_t)o.fresh, sizeof(double));
     double *call = calloc((size_t)o.fresh, sizeof(double));
     double *free_ = calloc((size_t)o.fresh, sizeof(double));
+    double fresh_cpu_start = process_cpu_ms();
     for (long i = 0; i < o.fresh; i++) {
         fresh_times_t t = fresh_sandbox(tpl, &buf);
         create[i] = t.create;
@@ -290,6 +299,7 @@ static int mode_measure(measure_opts_t o) {
         free_[i] = t.free_;
         total[i] = t.create + t.eval + t.call + t.free_;
     }
+    double fresh_cpu_ms = (process_cpu_ms() - fresh_cpu_start) / (double)o.fresh;
 
     /* Warm call: f(1) with JSON in and out on one sandbox. */
     isola_sandbox_t *sb = NULL;
@@ -299,12 +309,14 @@ static int mode_measure(measure_opts_t o) {
     for (long i = 0; i < o.calls; i++)
         check("call", isola_sandbox_call_json(sb, "f", "[1]", NULL, &sink));
     double *per_call = calloc((size_t)o.batches, sizeof(double));
+    double warm_cpu_start = process_cpu_ms();
     for (long b = 0; b < o.batches; b++) {
         double s = now_ms();
         for (long i = 0; i < o.calls; i++)
             check("call", isola_sandbox_call_json(sb, "f", "[1]", NULL, &sink));
         per_call[b] = (now_ms() - s) * 1e3 / (double)o.calls; /* µs */
     }
+    double warm_cpu_us = (process_cpu_ms() - warm_cpu_start) * 1e3 / (double)(o.calls * o.batches);
     isola_sandbox_free(sb);
 
     double rate1 = throughput(tpl, 1, o.seconds);
@@ -357,7 +369,9 @@ static int mode_measure(measure_opts_t o) {
     printf("  \"fresh_eval_ms\": %.4f,\n", median(eval, (size_t)o.fresh));
     printf("  \"fresh_call_ms\": %.4f,\n", median(call, (size_t)o.fresh));
     printf("  \"fresh_free_ms\": %.4f,\n", median(free_, (size_t)o.fresh));
+    printf("  \"fresh_cpu_ms\": %.4f,\n", fresh_cpu_ms);
     printf("  \"warm_call_us\": %.3f,\n", median(per_call, (size_t)o.batches));
+    printf("  \"warm_call_cpu_us\": %.3f,\n", warm_cpu_us);
     printf("  \"per_second_1_thread\": %.1f,\n", rate1);
     printf("  \"per_second_2_threads\": %.1f,\n", rate2);
     printf("  \"memory_sandboxes\": %ld,\n", o.memory_sandboxes);
