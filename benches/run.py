@@ -17,7 +17,9 @@ Usage: python3 benches/run.py [--quick] [--no-write] [--live-max N]
   --quick      fewer iterations (a minute; figures are noisier)
   --no-write   print only, leave docs/performance.md and README.md alone
   --live-max N stop counting live isola sandboxes at N (default 10000,
-               or $BENCH_LIVE_MAX); a guard also stops below 3 GiB available
+               or $BENCH_LIVE_MAX)
+  --min-available-mib N  also stop it when the machine has less than N MiB
+               available (default 4096, or $BENCH_MIN_AVAILABLE_MIB)
 Environment: BENCH_NATIVE_PYTHON picks the native interpreter.
 """
 
@@ -263,7 +265,7 @@ def measure_all(args):
 
     log("isola: fresh sandboxes, warm calls, threads, memory, live count")
     opts = ["--fresh", 50 if q else 300, "--batches", 10 if q else 30, "--seconds", 1 if q else 3,
-            "--live-max", args.live_max]
+            "--live-max", args.live_max, "--min-available-mib", args.min_available_mib]
     res["isola"].update(run_json([ISOLA_BENCH, "measure", *opts]))
     log("native CPython: subprocess, exec, JSON round trip")
     res["peers"]["native"].update(run_json([native, PEERS / "native_peer.py", "measure",
@@ -351,10 +353,10 @@ def count_text(n, cap, stop):
 
 
 def short_stop(stop):
+    if stop.startswith("memory guard"):
+        return stop
     if "pool" in stop.lower() or "limit" in stop.lower():
         return "pool limit"
-    if "memory" in stop.lower() or "3 GiB" in stop:
-        return "memory guard"
     return stop[:60]
 
 
@@ -656,6 +658,8 @@ def main():
     parser.add_argument("--no-write", action="store_true")
     parser.add_argument("--no-pyodide", action="store_true")
     parser.add_argument("--live-max", type=int, default=int(os.environ.get("BENCH_LIVE_MAX", 10000)))
+    parser.add_argument("--min-available-mib", type=int,
+                        default=int(os.environ.get("BENCH_MIN_AVAILABLE_MIB", 4096)))
     parser.add_argument("--json", help="also write the raw results here")
     parser.add_argument("--isola-bench", type=Path, default=ISOLA_BENCH,
                         help="the isola-bench binary (default: the release build)")

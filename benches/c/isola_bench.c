@@ -19,7 +19,9 @@
  * --calls N (warm calls per batch, default 500), --batches N (default 30),
  * --seconds S (per throughput run, default 2), --memory-sandboxes N
  * (sandboxes whose private memory is averaged, default 200), --live-max N
- * (stop the live count there, default 10000; 0 skips it).
+ * (stop the live count there, default 10000; 0 skips it), --min-available-mib N
+ * (also stop it when the machine has less than N MiB available, default 4096,
+ * so the count never starves the rest of the machine).
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -35,8 +37,6 @@
 
 #define DEF_F "def f(x):\n    return x + 1\n"
 
-/* Stop creating live sandboxes while the machine has less than this. */
-#define MIN_AVAILABLE_KIB (3ULL << 20)
 
 static double now_ms(void) {
     struct timespec ts;
@@ -262,7 +262,7 @@ static double throughput(const isola_template_t *tpl, int threads, double second
 }
 
 typedef struct {
-    long fresh, calls, batches, memory_sandboxes, live_max;
+    long fresh, calls, batches, memory_sandboxes, live_max, min_available_mib;
     double seconds;
 } measure_opts_t;
 
@@ -350,8 +350,9 @@ static int mode_measure(measure_opts_t o) {
             private_at_m = private_kib();
             rss_at_m = proc_kib("/proc/self/status", "VmRSS");
         }
-        if (count % 100 == 0 && proc_kib("/proc/meminfo", "MemAvailable") < (long long)MIN_AVAILABLE_KIB) {
-            snprintf(stop, sizeof stop, "stopped by the bench: machine below 3 GiB available");
+        if (count % 100 == 0 && proc_kib("/proc/meminfo", "MemAvailable") < o.min_available_mib * 1024LL) {
+            snprintf(stop, sizeof stop, "memory guard: stopped with %ld MiB left available on the machine",
+                     o.min_available_mib);
             break;
         }
     }
@@ -476,6 +477,7 @@ int main(int argc, char **argv) {
         o.memory_sandboxes = arg_long(argc, argv, "--memory-sandboxes", 200);
         o.live_max = arg_long(argc, argv, "--live-max", 10000);
         o.seconds = (double)arg_long(argc, argv, "--seconds", 2);
+        o.min_available_mib = arg_long(argc, argv, "--min-available-mib", 4096);
         if (o.fresh < 1 || o.calls < 1 || o.batches < 1 || o.memory_sandboxes < 1 || o.live_max < 0 ||
             o.seconds <= 0) {
             fprintf(stderr, "isola-bench: every count must be positive\n");
@@ -485,7 +487,7 @@ int main(int argc, char **argv) {
     }
     if (strcmp(argv[1], "smoke") == 0) {
         measure_opts_t o = {.fresh = 3, .calls = 5, .batches = 3, .memory_sandboxes = 3, .live_max = 5,
-                            .seconds = 0.2};
+                            .seconds = 0.2, .min_available_mib = 0};
         return mode_measure(o);
     }
     if (strcmp(argv[1], "compute") == 0 && (argc == 4 || argc == 5))
