@@ -98,10 +98,36 @@ typedef enum {
 } isola_error_code_t;
 
 /**
+ * What a cancel request did.
+ */
+typedef enum {
+  /**
+   * A call was running: it stops and returns `ISOLA_ERROR_CANCELLED`;
+   * the sandbox must then be freed.
+   */
+  ISOLA_CANCEL_REQUESTED = 0,
+  /**
+   * No call was running: nothing happened, the next call is not affected.
+   */
+  ISOLA_CANCEL_IDLE = 1,
+  /**
+   * The sandbox has been freed: nothing happened.
+   */
+  ISOLA_CANCEL_GONE = 2,
+} isola_cancel_outcome_t;
+
+/**
  * An ordered list of call arguments. Positional arguments must come before
  * keyword arguments (as in Python). Use from one thread at a time.
  */
 typedef struct isola_args_t isola_args_t;
+
+/**
+ * Stops the running call of one sandbox from any thread, and stays valid
+ * after the sandbox is freed (cancelling then does nothing). Thread-safe;
+ * free it with `isola_cancel_handle_free`.
+ */
+typedef struct isola_cancel_handle_t isola_cancel_handle_t;
 
 /**
  * An error returned by an isola function. Owned by the caller, who frees
@@ -128,8 +154,8 @@ typedef struct isola_sandbox_options_t isola_sandbox_options_t;
 /**
  * A live sandbox. Calls on one sandbox must not overlap: use it from one
  * thread at a time (a second concurrent call fails with
- * `ISOLA_ERROR_INVALID_STATE`). `isola_sandbox_cancel` is the exception
- * and may be called from any thread while a call runs.
+ * `ISOLA_ERROR_INVALID_STATE`). `isola_sandbox_cancel` and
+ * `isola_sandbox_free` are the exceptions (see their documentation).
  */
 typedef struct isola_sandbox_t isola_sandbox_t;
 
@@ -230,7 +256,11 @@ typedef void (*isola_http_fn)(void *user_data,
  * the eval/call, never concurrently for one sandbox; with several
  * sandboxes on several threads they may run concurrently, so `user_data`
  * must tolerate that. Any callback may be NULL: that operation is refused
- * with a clear guest exception.
+ * with a clear guest exception. The same re-entrancy rules as for sinks
+ * apply; a callback that blocks stalls its call, whose time limit is only
+ * checked again once the callback returns: reply later from another
+ * thread instead. Callbacks must return normally (no C++ exception,
+ * `longjmp` or Go panic may unwind out of them).
  */
 typedef struct {
   /**
@@ -238,8 +268,10 @@ typedef struct {
    */
   void *user_data;
   /**
-   * Called once with `user_data` when the last options object or sandbox
-   * using this host is freed. May be NULL.
+   * Called exactly once with `user_data` when the last options object,
+   * template or sandbox using it is freed, however many host tables name
+   * the same `user_data` (the first table's function is the one called).
+   * Never called for a NULL `user_data`. May be NULL.
    */
   isola_free_fn user_data_free;
   /**
@@ -289,8 +321,14 @@ typedef void (*isola_log_fn)(void *user_data,
  * Callbacks receiving the output of one eval or call, in the order the
  * guest produced it. Every callback may be NULL (that output is dropped).
  * Callbacks run on the thread that made the call, before the call
- * returns, never concurrently; they must not call back into the same
- * sandbox. The sink is only borrowed for the duration of the call.
+ * returns, never concurrently. Inside a callback only non-blocking
+ * functions may be used (replies, cancel, free, stream close and
+ * try-push, error accessors); blocking ones fail with
+ * `ISOLA_ERROR_INVALID_STATE` (see docs/c-api.md, "Callbacks and
+ * re-entrancy"). Callbacks must return normally: unwinding out of one
+ * (a C++ exception, `longjmp`, a Go panic) is undefined behaviour; catch
+ * inside the callback. The sink is only borrowed for the duration of the
+ * call.
  */
 typedef struct {
   /**
@@ -453,8 +491,11 @@ isola_error_t *isola_http_reply_error(isola_http_reply_t *reply,
  * Attach host callbacks to sandbox options (and so to every sandbox
  * created with them; on template defaults, to every sandbox of the
  * template unless its own options set another host). The table is copied;
- * `user_data_free` runs when the last user of the host is gone. Setting a
- * host again replaces the previous one.
+ * `user_data_free` runs once per `user_data`, when the last user of it is
+ * gone, even when the same `user_data` is set on several objects or
+ * several times. Setting a host again replaces the previous one (its
+ * `user_data` is freed only if nothing else uses it). On an error nothing
+ * is taken: `user_data` stays the caller's.
  */
 isola_error_t *isola_sandbox_options_set_host(isola_sandbox_options_t *options,
                                               const isola_host_t *host);
@@ -571,8 +612,11 @@ isola_error_t *isola_sandbox_new(const isola_template_t *template_,
                                  isola_sandbox_t **out);
 
 /**
- * Free a sandbox and everything it holds. NULL is ignored. Must not be
- * called while another thread is inside a call on it.
+ * Free a sandbox and everything it holds. NULL is ignored. When a call is
+ * running on it (on another thread, or this is one of the call's own
+ * callbacks), that call is cancelled and the sandbox is destroyed when the
+ * call returns, on the calling thread; the handle must not be used again
+ * either way. Cancel handles stay valid (see `isola_cancel_handle_t`).
  */
 void isola_sandbox_free(isola_sandbox_t *sandbox);
 
@@ -620,9 +664,13 @@ isola_error_t *isola_sandbox_call_cbor(const isola_sandbox_t *sandbox,
 
 /**
  * Call the global function `function` with the arguments in `args`
- * (NULL for none), which the call empties: free `args` afterwards.
- * Stream arguments are read while the call runs; push into them from
- * other threads. Items and the result go to `sink` as they are produced.
+ * (NULL for none). A call that starts empties `args` (free it
+ * afterwards); a call refused before it starts (NULL or invalid
+ * arguments, an invalid sink, a busy or unusable sandbox, a call from
+ * inside a callback) leaves `args` and its streams untouched, ready for a
+ * retry. Stream arguments are read while the call runs; push into them
+ * from other threads. Items and the result go to `sink` as they are
+ * produced.
  */
 isola_error_t *isola_sandbox_call(const isola_sandbox_t *sandbox,
                                   const char *function,
@@ -630,11 +678,35 @@ isola_error_t *isola_sandbox_call(const isola_sandbox_t *sandbox,
                                   const isola_sink_t *sink);
 
 /**
- * Stop the sandbox's running call from any thread. The call returns
- * `ISOLA_ERROR_CANCELLED` and the sandbox must then be freed. A cancel
- * requested while no call runs stops the next call.
+ * Stop the call running on `sandbox` now, from any thread, like
+ * `isola_cancel_handle_cancel` (a request while no call runs does
+ * nothing). `sandbox` must still be alive: a watchdog thread that may race
+ * with `isola_sandbox_free` must use an `isola_cancel_handle_t` instead.
  */
 isola_error_t *isola_sandbox_cancel(const isola_sandbox_t *sandbox);
+
+/**
+ * Make a cancel handle for `sandbox`; `*out` receives it. The handle is
+ * independent of the sandbox's lifetime: free it with
+ * `isola_cancel_handle_free`, before or after the sandbox.
+ */
+isola_error_t *isola_sandbox_cancel_handle(const isola_sandbox_t *sandbox,
+                                           isola_cancel_handle_t **out);
+
+/**
+ * Stop the call running now on the handle's sandbox. Callable from any
+ * thread, also from inside a callback, at any time: a request made while
+ * no call runs, or after the sandbox was freed, does nothing and never
+ * affects a later call. `outcome` (may be NULL) receives what happened.
+ */
+isola_error_t *isola_cancel_handle_cancel(const isola_cancel_handle_t *handle_,
+                                          isola_cancel_outcome_t *outcome);
+
+/**
+ * Free a cancel handle. NULL is ignored. Must not race with
+ * `isola_cancel_handle_cancel` on the same handle.
+ */
+void isola_cancel_handle_free(isola_cancel_handle_t *handle_);
 
 /**
  * Set the time limit of each following call in milliseconds (0: none),
@@ -690,8 +762,31 @@ isola_error_t *isola_stream_fail(const isola_stream_t *stream,
                                  const char *message);
 
 /**
+ * Push a JSON value (NUL-terminated) without waiting. `*pushed` (must not
+ * be NULL) is set to true when the value was queued, false when the
+ * stream is full (nothing was queued; retry later). Fails with
+ * `ISOLA_ERROR_INVALID_STATE` once the stream is closed or its call ended.
+ * Never blocks, so it may be called from inside callbacks.
+ */
+isola_error_t *isola_stream_try_push_json(const isola_stream_t *stream,
+                                          const char *json,
+                                          bool *pushed);
+
+/**
+ * Push a CBOR value of `len` bytes without waiting, like
+ * `isola_stream_try_push_json`.
+ */
+isola_error_t *isola_stream_try_push_cbor(const isola_stream_t *stream,
+                                          const uint8_t *cbor,
+                                          size_t len,
+                                          bool *pushed);
+
+/**
  * Free a stream. NULL is ignored. A call still reading it keeps its own
- * reference and sees the end of the stream.
+ * reference and sees the end of the stream. Pushes (and a fail) blocked
+ * on it in other threads are woken and return `ISOLA_ERROR_INVALID_STATE`;
+ * they never touch the freed stream. A push that has not started yet must
+ * not race with the free.
  */
 void isola_stream_free(isola_stream_t *stream);
 

@@ -15,7 +15,7 @@ pub use host::{
     BoxError, DiscardSink, Host, HttpRequest, HttpResponse, LogLevel, NoHost, OutputSink,
 };
 pub use sandbox::{
-    Arg, CallOutput, CancelHandle, EngineSettings, Error, ErrorKind, FsPerms, Sandbox,
-    SandboxOptions, SandboxTemplate, SandboxTemplateBuilder, configure_engine,
+    Arg, CallOutput, CancelHandle, CancelOutcome, EngineSettings, Error, ErrorKind, FsPerms,
+    Sandbox, SandboxOptions, SandboxTemplate, SandboxTemplateBuilder, configure_engine,
 };
 pub use value::{Value, ValueError};

@@ -5,7 +5,7 @@ mod common;
 use std::{sync::Arc, time::Duration};
 
 use common::{Recorder, eval, sandbox, sandbox_with};
-use isola::{ErrorKind, NoHost, SandboxOptions};
+use isola::{CancelOutcome, ErrorKind, NoHost, SandboxOptions};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn timeout_traps_and_sandbox_refuses_reuse() {
@@ -66,6 +66,19 @@ async fn cancel_from_another_thread_stops_the_call() {
     canceller.join().unwrap();
     assert_eq!(err.kind(), ErrorKind::Cancelled, "{err}");
     assert!(!sb.is_usable());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn cancel_while_idle_does_nothing_and_a_handle_outlives_its_sandbox() {
+    let mut sb = sandbox().await;
+    let handle = sb.cancel_handle();
+    assert_eq!(handle.cancel(), CancelOutcome::Idle);
+    sb.eval_script("x = 1", Arc::new(Recorder::default()))
+        .await
+        .expect("an idle cancel must not reach the next call");
+    assert!(sb.is_usable());
+    drop(sb);
+    assert_eq!(handle.cancel(), CancelOutcome::Gone);
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -280,7 +280,19 @@ func TestContextCancel(t *testing.T) {
 
 func TestCancelFromOtherGoroutine(t *testing.T) {
 	sb := newSandbox(t, nil)
-	time.AfterFunc(100*time.Millisecond, func() { sb.Cancel() })
+	// With no call running a cancel does nothing and says so.
+	if running, err := sb.Cancel(); running || err != nil {
+		t.Fatalf("idle cancel: %v %v", running, err)
+	}
+	mustEval(t, sb, "x = 1")
+	go func() {
+		for {
+			time.Sleep(20 * time.Millisecond)
+			if running, err := sb.Cancel(); running || err != nil {
+				return
+			}
+		}
+	}()
 	err := sb.Eval(context.Background(), "while True:\n    pass\n", nil)
 	if !errors.Is(err, isola.ErrCancelled) {
 		t.Fatalf("err %v", err)
@@ -784,7 +796,7 @@ func TestCloseTwice(t *testing.T) {
 	if err := sb.Eval(context.Background(), "1", nil); !errors.Is(err, isola.ErrInvalidState) {
 		t.Fatalf("eval after close: %v", err)
 	}
-	if err := sb.Cancel(); !errors.Is(err, isola.ErrInvalidState) {
+	if _, err := sb.Cancel(); !errors.Is(err, isola.ErrInvalidState) {
 		t.Fatalf("cancel after close: %v", err)
 	}
 	tp, err := isola.NewTemplate(nil)

@@ -16,80 +16,165 @@ import (
 
 // Sandbox is one isolated Python interpreter. Its methods are safe to call
 // from several goroutines, but calls are serialized: a second Eval or Call
-// waits until the running one returns. Cancel never waits.
+// waits until the running one returns, or until its own context ends. Cancel
+// and Close never wait.
 //
 // After ErrTimeout, ErrCancelled or ErrTrap the sandbox is unusable: Close
 // it and create a new one (about a millisecond).
 type Sandbox struct {
-	mu   sync.Mutex   // serializes calls; held by Close while freeing
-	life sync.RWMutex // guards ptr for Cancel, which must not take mu
+	turn chan struct{} // one call at a time; waiting honours the context
+	life sync.Mutex    // guards the fields below; never held during a call
 	ptr  *C.isola_sandbox_t
-	host *hostState
+	// cancel stops the running call; valid until destroy, after ptr.
+	cancel   *C.isola_cancel_handle_t
+	inflight int  // calls using ptr right now
+	closed   bool // Close was called; destroy when inflight drops to 0
+	host     *hostState
 }
 
-// Close frees the sandbox. It waits for a running call to return; call
-// Cancel first to stop it. Closing twice is allowed; using a closed sandbox
-// fails with ErrInvalidState.
+func newSandbox(ptr *C.isola_sandbox_t, hs *hostState) (*Sandbox, error) {
+	var handle *C.isola_cancel_handle_t
+	if err := takeError(C.isola_sandbox_cancel_handle(ptr, &handle)); err != nil {
+		C.isola_sandbox_free(ptr)
+		return nil, err
+	}
+	s := &Sandbox{turn: make(chan struct{}, 1), ptr: ptr, cancel: handle, host: hs}
+	runtime.SetFinalizer(s, (*Sandbox).finalize)
+	return s, nil
+}
+
+// Close frees the sandbox without waiting: a call running on it (in another
+// goroutine, or the one whose Host callback calls Close) is cancelled and
+// the sandbox is freed when that call returns. Closing twice is allowed;
+// using a closed sandbox fails with ErrInvalidState.
 func (s *Sandbox) Close() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	s.life.Lock()
 	defer s.life.Unlock()
-	if s.ptr != nil {
-		C.isola_sandbox_free(s.ptr)
-		s.ptr = nil
-		runtime.SetFinalizer(s, nil)
+	if s.closed {
+		return nil
+	}
+	s.closed = true
+	runtime.SetFinalizer(s, nil)
+	if s.inflight == 0 {
+		s.destroy()
+	} else {
+		s.cancelLocked()
 	}
 	return nil
 }
 
-func (s *Sandbox) finalize() {
+// destroy frees the C objects; s.life is held and nothing uses them.
+func (s *Sandbox) destroy() {
 	if s.ptr != nil {
 		C.isola_sandbox_free(s.ptr)
 		s.ptr = nil
 	}
+	if s.cancel != nil {
+		C.isola_cancel_handle_free(s.cancel)
+		s.cancel = nil
+	}
+}
+
+func (s *Sandbox) finalize() {
+	s.life.Lock()
+	defer s.life.Unlock()
+	s.destroy()
+}
+
+// acquire marks a use of ptr; release ends it (and completes a Close).
+func (s *Sandbox) acquire() (*C.isola_sandbox_t, error) {
+	s.life.Lock()
+	defer s.life.Unlock()
+	if s.closed || s.ptr == nil {
+		return nil, errClosed("sandbox")
+	}
+	s.inflight++
+	return s.ptr, nil
+}
+
+func (s *Sandbox) release() {
+	s.life.Lock()
+	defer s.life.Unlock()
+	s.inflight--
+	if s.closed && s.inflight == 0 {
+		s.destroy()
+	}
+}
+
+// cancelLocked cancels the running call, if any; s.life is held.
+func (s *Sandbox) cancelLocked() bool {
+	if s.cancel == nil {
+		return false
+	}
+	var outcome C.isola_cancel_outcome_t
+	dropError(C.isola_cancel_handle_cancel(s.cancel, &outcome))
+	return outcome == C.ISOLA_CANCEL_REQUESTED
 }
 
 // Cancel stops the running call from any goroutine, without waiting for it:
-// the call returns ErrCancelled and the sandbox must then be closed. A
-// cancel requested while no call runs stops the next call.
-func (s *Sandbox) Cancel() error {
-	s.life.RLock()
-	defer s.life.RUnlock()
-	if s.ptr == nil {
-		return errClosed("sandbox")
+// the call returns ErrCancelled and the sandbox must then be closed. It
+// reports whether a call was running; with none running it does nothing
+// (a cancel never reaches a later call).
+func (s *Sandbox) Cancel() (bool, error) {
+	s.life.Lock()
+	defer s.life.Unlock()
+	if s.closed {
+		return false, errClosed("sandbox")
 	}
-	return takeError(C.isola_sandbox_cancel(s.ptr))
+	return s.cancelLocked(), nil
+}
+
+// enter waits for the sandbox's turn (or for ctx to end) and marks a use of
+// the C sandbox; the returned function ends both.
+func (s *Sandbox) enter(ctx context.Context) (*C.isola_sandbox_t, func(), error) {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if err := ctx.Err(); err != nil {
+		// Nothing ran; the sandbox stays usable.
+		return nil, nil, &Error{Code: CodeCancelled, Message: "context ended before the call started", cause: err}
+	}
+	select {
+	case s.turn <- struct{}{}:
+	case <-ctx.Done():
+		return nil, nil, &Error{Code: CodeCancelled, Message: "context ended while waiting for the sandbox", cause: ctx.Err()}
+	}
+	p, err := s.acquire()
+	if err != nil {
+		<-s.turn
+		return nil, nil, err
+	}
+	return p, func() {
+		s.release()
+		<-s.turn
+	}, nil
 }
 
 // SetTimeout replaces the time limit of each following call (0 or negative:
 // none), rounded up to whole milliseconds.
 func (s *Sandbox) SetTimeout(d time.Duration) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.ptr == nil {
-		return errClosed("sandbox")
+	p, leave, err := s.enter(context.Background())
+	if err != nil {
+		return err
 	}
+	defer leave()
 	ms, _ := timeoutMillis(d)
 	if d < 0 {
 		ms = 0
 	}
-	err := takeError(C.isola_sandbox_set_timeout_ms(s.ptr, C.uint64_t(ms)))
-	runtime.KeepAlive(s)
-	return err
+	return takeError(C.isola_sandbox_set_timeout_ms(p, C.uint64_t(ms)))
 }
 
 // MemoryUsage returns the bytes of linear memory the sandbox holds. It waits
 // for a running call to return.
 func (s *Sandbox) MemoryUsage() (uint64, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.ptr == nil {
-		return 0, errClosed("sandbox")
+	p, leave, err := s.enter(context.Background())
+	if err != nil {
+		return 0, err
 	}
+	defer leave()
 	var out C.uint64_t
-	err := takeError(C.isola_sandbox_memory_usage(s.ptr, &out))
-	runtime.KeepAlive(s)
+	err = takeError(C.isola_sandbox_memory_usage(p, &out))
 	return uint64(out), err
 }
 
@@ -226,16 +311,11 @@ func (s *Sandbox) run(ctx context.Context, sink Sink, call callFunc) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	p := s.ptr
-	if p == nil {
-		return errClosed("sandbox")
+	p, leave, err := s.enter(ctx)
+	if err != nil {
+		return err
 	}
-	if err := ctx.Err(); err != nil {
-		// Nothing ran; the sandbox stays usable.
-		return &Error{Code: CodeCancelled, Message: "context ended before the call started", cause: err}
-	}
+	defer leave()
 
 	st := &callState{sink: sink}
 	var csink *C.isola_sink_t
@@ -263,7 +343,11 @@ func (s *Sandbox) run(ctx context.Context, sink Sink, call callFunc) error {
 		go func() {
 			select {
 			case <-ctx.Done():
-				dropError(C.isola_sandbox_cancel(p))
+				// Call-scoped: once the call below has returned this does
+				// nothing, so it can never stop a later call.
+				s.life.Lock()
+				s.cancelLocked()
+				s.life.Unlock()
 				fired <- true
 			case <-stop:
 				fired <- false
@@ -278,14 +362,13 @@ func (s *Sandbox) run(ctx context.Context, sink Sink, call callFunc) error {
 		close(stop)
 		cancelled = <-fired
 	}
-	runtime.KeepAlive(s)
-	err := takeError(cerr)
+	err = takeError(cerr)
 	if cancelled {
 		if e, ok := err.(*Error); ok && e.Code == CodeCancelled {
 			e.cause = ctx.Err()
 		}
 		// Otherwise the call finished before the cancel reached it: the
-		// result stands, and the library stops the next call instead.
+		// result stands.
 	}
 	if st.panicked {
 		panic(st.panicVal)

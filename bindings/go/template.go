@@ -149,7 +149,5 @@ func (t *Template) NewSandbox(opts *SandboxOptions) (*Sandbox, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Sandbox{ptr: out, host: hs}
-	runtime.SetFinalizer(s, (*Sandbox).finalize)
-	return s, nil
+	return newSandbox(out, hs)
 }

@@ -28,7 +28,7 @@ use super::{
     },
     cache, config, epoch,
     limits::MemoryLimiter,
-    state::{CallState, CancelFlag, InstanceState, Interruption, OutputLimits},
+    state::{CallState, CancelFlag, CancelOutcome, InstanceState, Interruption, OutputLimits},
     streams::ChunkStream,
 };
 use crate::host::{Host, OutputSink};
@@ -201,11 +201,15 @@ pub(crate) struct Canceller {
 }
 
 impl Canceller {
-    /// Stop the running call (or the next one, if none runs).
-    pub(crate) fn cancel(&self) {
-        self.flag.cancel();
-        // Reach the epoch check now instead of at the next tick.
-        self.engine.increment_epoch();
+    /// Stop the call running now; a request while idle (or after the
+    /// instance was dropped) does nothing and says so.
+    pub(crate) fn cancel(&self) -> CancelOutcome {
+        let outcome = self.flag.cancel();
+        if outcome == CancelOutcome::Requested {
+            // Reach the epoch check now instead of at the next tick.
+            self.engine.increment_epoch();
+        }
+        outcome
     }
 }
 
@@ -218,6 +222,13 @@ pub(crate) struct Instance {
     /// A call trapped or was interrupted: wasmtime will not enter the
     /// instance again.
     poisoned: bool,
+}
+
+impl Drop for Instance {
+    /// Cancel requests made after this report [`CancelOutcome::Gone`].
+    fn drop(&mut self) {
+        self.cancel.retire();
+    }
 }
 
 impl Instance {
@@ -314,6 +325,7 @@ impl Instance {
         };
         self.store.data_mut().limiter.take_denied();
         self.store.set_epoch_deadline(1);
+        self.cancel.begin_call();
 
         let cancel = Arc::clone(&self.cancel);
         let relay = Arc::clone(&self.store.data().relay);
@@ -359,7 +371,7 @@ impl Instance {
         let memory_denied = state.limiter.take_denied();
         let call = std::mem::take(&mut state.call);
         let max_host_objects = state.table.max_capacity();
-        self.cancel.reset();
+        self.cancel.end_call();
         let violation = call.violation.or_else(|| {
             matches!(outcome, Some(Ok(Ok(()))) if !call.result_emitted)
                 .then(|| "the guest ended the call without sending its result".to_string())

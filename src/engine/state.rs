@@ -34,31 +34,87 @@ pub(crate) enum Interruption {
     OutputLimit,
 }
 
-/// A flag another thread sets to stop the running call.
+/// What a cancel request did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CancelOutcome {
+    /// A call was running; it stops with a cancellation error.
+    Requested,
+    /// No call was running: nothing happened, and the next call is not
+    /// affected.
+    Idle,
+    /// The sandbox no longer exists: nothing happened.
+    Gone,
+}
+
+/// Where the sandbox's calls are, as seen by cancel requests.
+#[derive(Debug, Default)]
+struct CallPhase {
+    /// Number of the running call (calls are numbered from 1), 0 when idle.
+    running: u64,
+    /// Calls started so far.
+    started: u64,
+    /// The sandbox was dropped.
+    retired: bool,
+}
+
+/// Stops the running call of one sandbox from any thread. A request
+/// applies only to the call running when it is made (calls are numbered):
+/// one made while idle, or after that call ended, does nothing.
 #[derive(Debug, Default)]
 pub struct CancelFlag {
+    phase: parking_lot::Mutex<CallPhase>,
+    /// Set (under `phase`) for the running call only; read lock-free by the
+    /// epoch callback.
     requested: AtomicBool,
     notify: tokio::sync::Notify,
 }
 
 impl CancelFlag {
-    /// Ask the running call (or the next one) to stop.
-    pub fn cancel(&self) {
+    /// Ask the running call to stop; say what happened.
+    pub fn cancel(&self) -> CancelOutcome {
+        let phase = self.phase.lock();
+        if phase.retired {
+            return CancelOutcome::Gone;
+        }
+        if phase.running == 0 {
+            return CancelOutcome::Idle;
+        }
         self.requested.store(true, Ordering::SeqCst);
+        drop(phase);
         self.notify.notify_waiters();
+        CancelOutcome::Requested
     }
 
-    /// Whether a cancel was requested.
+    /// Mark a call as running; returns its number.
+    pub fn begin_call(&self) -> u64 {
+        let mut phase = self.phase.lock();
+        phase.started += 1;
+        phase.running = phase.started;
+        self.requested.store(false, Ordering::SeqCst);
+        phase.running
+    }
+
+    /// Mark the running call as ended: later requests are no-ops.
+    pub fn end_call(&self) {
+        let mut phase = self.phase.lock();
+        phase.running = 0;
+        self.requested.store(false, Ordering::SeqCst);
+    }
+
+    /// The sandbox is gone: every later request reports [`CancelOutcome::Gone`].
+    pub fn retire(&self) {
+        let mut phase = self.phase.lock();
+        phase.retired = true;
+        phase.running = 0;
+        self.requested.store(false, Ordering::SeqCst);
+    }
+
+    /// Whether the running call was asked to stop.
     pub fn is_requested(&self) -> bool {
         self.requested.load(Ordering::SeqCst)
     }
 
-    /// Clear a request once the call it targeted has ended.
-    pub fn reset(&self) {
-        self.requested.store(false, Ordering::SeqCst);
-    }
-
-    /// Resolve when a cancel is requested.
+    /// Resolve when the running call is asked to stop.
     pub async fn requested(&self) {
         loop {
             let notified = self.notify.notified();

@@ -52,14 +52,20 @@ pub type isola_free_fn = Option<extern "C" fn(user_data: *mut c_void)>;
 /// the eval/call, never concurrently for one sandbox; with several
 /// sandboxes on several threads they may run concurrently, so `user_data`
 /// must tolerate that. Any callback may be NULL: that operation is refused
-/// with a clear guest exception.
+/// with a clear guest exception. The same re-entrancy rules as for sinks
+/// apply; a callback that blocks stalls its call, whose time limit is only
+/// checked again once the callback returns: reply later from another
+/// thread instead. Callbacks must return normally (no C++ exception,
+/// `longjmp` or Go panic may unwind out of them).
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
 pub struct isola_host_t {
     /// Passed unchanged to every callback.
     pub user_data: *mut c_void,
-    /// Called once with `user_data` when the last options object or sandbox
-    /// using this host is freed. May be NULL.
+    /// Called exactly once with `user_data` when the last options object,
+    /// template or sandbox using it is freed, however many host tables name
+    /// the same `user_data` (the first table's function is the one called).
+    /// Never called for a NULL `user_data`. May be NULL.
     pub user_data_free: isola_free_fn,
     /// `ISOLA_FORMAT_JSON` or `ISOLA_FORMAT_CBOR`: how host call payloads
     /// are delivered to `on_hostcall`.
@@ -125,9 +131,69 @@ pub struct isola_http_reply_t {
 
 impl BoxedHandle for isola_http_reply_t {}
 
-/// Owns the C table; calls `user_data_free` when dropped.
+/// A host's `user_data` and the function freeing it. One owner exists per
+/// distinct `user_data` pointer in the whole process, shared by every host
+/// table naming it, so `user_data_free` runs exactly once, when the last
+/// options object, template or sandbox using it is gone.
+struct UserData {
+    ptr: *mut c_void,
+    free: isola_free_fn,
+}
+
+// SAFETY: `user_data` is only handed back to C callbacks, which the C API
+// documents may run on any thread.
+unsafe impl Send for UserData {}
+// SAFETY: as above; the owner itself is never mutated.
+unsafe impl Sync for UserData {}
+
+/// Live `user_data` owners by pointer address.
+static USER_DATA: std::sync::LazyLock<
+    parking_lot::Mutex<std::collections::HashMap<usize, std::sync::Weak<UserData>>>,
+> = std::sync::LazyLock::new(Default::default);
+
+impl UserData {
+    /// The owner of `ptr`: the live one when another table already names
+    /// it (its free function wins), else a new one. `None` for NULL, which
+    /// is never freed.
+    fn shared(ptr: *mut c_void, free: isola_free_fn) -> Option<std::sync::Arc<Self>> {
+        if ptr.is_null() {
+            return None;
+        }
+        let mut owners = USER_DATA.lock();
+        if let Some(owner) = owners
+            .get(&(ptr as usize))
+            .and_then(std::sync::Weak::upgrade)
+        {
+            return Some(owner);
+        }
+        let owner = std::sync::Arc::new(Self { ptr, free });
+        owners.insert(ptr as usize, std::sync::Arc::downgrade(&owner));
+        Some(owner)
+    }
+}
+
+impl Drop for UserData {
+    fn drop(&mut self) {
+        {
+            let mut owners = USER_DATA.lock();
+            let key = self.ptr as usize;
+            if owners
+                .get(&key)
+                .is_some_and(|w| std::ptr::eq(w.as_ptr(), &raw const *self))
+            {
+                owners.remove(&key);
+            }
+        }
+        if let Some(free) = self.free {
+            free(self.ptr);
+        }
+    }
+}
+
+/// A validated host table and the shared owner of its `user_data`.
 pub(crate) struct CHost {
     table: isola_host_t,
+    _user_data: Option<std::sync::Arc<UserData>>,
 }
 
 // SAFETY: the C API documents that callbacks may be invoked from the
@@ -139,7 +205,10 @@ unsafe impl Sync for CHost {}
 impl CHost {
     pub(crate) fn new(table: isola_host_t) -> Result<Self, FfiError> {
         match table.format {
-            ISOLA_FORMAT_JSON | ISOLA_FORMAT_CBOR => Ok(Self { table }),
+            ISOLA_FORMAT_JSON | ISOLA_FORMAT_CBOR => Ok(Self {
+                _user_data: UserData::shared(table.user_data, table.user_data_free),
+                table,
+            }),
             other => Err(FfiError::invalid_argument(format!(
                 "unknown host payload format {other}"
             ))),
@@ -181,14 +250,6 @@ impl CHost {
         let reply = isola_http_reply_t { sender }.into_raw();
         callback(user_data, &raw const c_request, reply);
         receiver
-    }
-}
-
-impl Drop for CHost {
-    fn drop(&mut self) {
-        if let Some(free) = self.table.user_data_free {
-            free(self.table.user_data);
-        }
     }
 }
 
@@ -381,8 +442,11 @@ fn parse_headers(
 /// Attach host callbacks to sandbox options (and so to every sandbox
 /// created with them; on template defaults, to every sandbox of the
 /// template unless its own options set another host). The table is copied;
-/// `user_data_free` runs when the last user of the host is gone. Setting a
-/// host again replaces the previous one.
+/// `user_data_free` runs once per `user_data`, when the last user of it is
+/// gone, even when the same `user_data` is set on several objects or
+/// several times. Setting a host again replaces the previous one (its
+/// `user_data` is freed only if nothing else uses it). On an error nothing
+/// is taken: `user_data` stays the caller's.
 #[unsafe(no_mangle)]
 pub extern "C" fn isola_sandbox_options_set_host(
     options: *mut super::options::isola_sandbox_options_t,

@@ -1,6 +1,7 @@
-//! `isola_sandbox_t`: one isolated Python instance.
+//! `isola_sandbox_t`: one isolated Python instance, and
+//! `isola_cancel_handle_t`, which stops its running call from any thread.
 
-use std::{ffi::c_char, sync::Arc};
+use std::{ffi::c_char, sync::Arc, thread::ThreadId};
 
 use parking_lot::Mutex;
 
@@ -9,35 +10,71 @@ use super::{
     error::{FfiError, isola_error_t},
     guard, guard_value,
     options::{isola_sandbox_options_t, timeout_ms},
-    runtime::block_on,
+    runtime::{block_on, ensure_can_block},
     sink::{CSink, isola_sink_t},
     template::isola_template_t,
 };
 use crate::{
     host::{DiscardSink, Host, NoHost, OutputSink},
-    sandbox::{Arg, CancelHandle, Sandbox, SandboxOptions},
+    sandbox::{Arg, CancelHandle, CancelOutcome, Sandbox, SandboxOptions},
     value::Value,
 };
 
 /// A live sandbox. Calls on one sandbox must not overlap: use it from one
 /// thread at a time (a second concurrent call fails with
-/// `ISOLA_ERROR_INVALID_STATE`). `isola_sandbox_cancel` is the exception
-/// and may be called from any thread while a call runs.
+/// `ISOLA_ERROR_INVALID_STATE`). `isola_sandbox_cancel` and
+/// `isola_sandbox_free` are the exceptions (see their documentation).
 pub struct isola_sandbox_t {
     sandbox: Mutex<Sandbox>,
     cancel: CancelHandle,
+    life: Mutex<Life>,
+}
+
+/// Who is using the sandbox, and whether a free waits for that use to end.
+#[derive(Default)]
+struct Life {
+    /// The thread inside a call on the sandbox, if any.
+    busy: Option<ThreadId>,
+    /// `isola_sandbox_free` ran during that call: free when it ends.
+    free_requested: bool,
 }
 
 impl BoxedHandle for isola_sandbox_t {}
 
-impl isola_sandbox_t {
-    fn with<T>(
-        &self,
-        body: impl FnOnce(&mut Sandbox) -> Result<T, FfiError>,
-    ) -> Result<T, FfiError> {
-        let mut sandbox = self.sandbox.try_lock().ok_or_else(|| {
-            FfiError::invalid_state("the sandbox is already running a call on another thread")
-        })?;
+/// Run `body` with exclusive use of the sandbox behind `ptr`. A second use
+/// (from another thread, or re-entering from one of the sandbox's own
+/// callbacks) is refused with an error saying which; a free requested
+/// meanwhile destroys the sandbox when `body` returns.
+fn with_sandbox<T>(
+    ptr: *const isola_sandbox_t,
+    what: &str,
+    body: impl FnOnce(&mut Sandbox) -> Result<T, FfiError>,
+) -> Result<T, FfiError> {
+    let this = handle(ptr, "sandbox")?;
+    {
+        let mut life = this.life.lock();
+        if life.free_requested {
+            return Err(FfiError::invalid_state(format!(
+                "{what}: the sandbox was freed while a call was running on it"
+            )));
+        }
+        match life.busy {
+            Some(owner) if owner == std::thread::current().id() => {
+                return Err(FfiError::invalid_state(format!(
+                    "{what} cannot be called from inside a callback of the same sandbox's \
+                     running call (re-entrancy is not allowed)"
+                )));
+            }
+            Some(_) => {
+                return Err(FfiError::invalid_state(format!(
+                    "{what}: the sandbox is already running a call on another thread"
+                )));
+            }
+            None => life.busy = Some(std::thread::current().id()),
+        }
+    }
+    let result = {
+        let mut sandbox = this.sandbox.lock();
         match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| body(&mut sandbox))) {
             Ok(result) => result,
             Err(_) => {
@@ -48,7 +85,16 @@ impl isola_sandbox_t {
                 ))
             }
         }
+    };
+    let free_now = {
+        let mut life = this.life.lock();
+        life.busy = None;
+        life.free_requested
+    };
+    if free_now {
+        isola_sandbox_t::free_raw(ptr.cast_mut());
     }
+    result
 }
 
 /// Create a sandbox from `template` (about a millisecond with a warm
@@ -80,17 +126,35 @@ pub extern "C" fn isola_sandbox_new(
         let raw = isola_sandbox_t {
             sandbox: Mutex::new(sandbox),
             cancel,
+            life: Mutex::default(),
         }
         .into_raw();
         write_out(out, raw, "out")
     })
 }
 
-/// Free a sandbox and everything it holds. NULL is ignored. Must not be
-/// called while another thread is inside a call on it.
+/// Free a sandbox and everything it holds. NULL is ignored. When a call is
+/// running on it (on another thread, or this is one of the call's own
+/// callbacks), that call is cancelled and the sandbox is destroyed when the
+/// call returns, on the calling thread; the handle must not be used again
+/// either way. Cancel handles stay valid (see `isola_cancel_handle_t`).
 #[unsafe(no_mangle)]
 pub extern "C" fn isola_sandbox_free(sandbox: *mut isola_sandbox_t) {
-    guard_value((), || isola_sandbox_t::free_raw(sandbox));
+    guard_value((), || {
+        let Ok(this) = handle(sandbox, "sandbox") else {
+            return;
+        };
+        {
+            let mut life = this.life.lock();
+            life.free_requested = true;
+            if life.busy.is_some() {
+                drop(life);
+                this.cancel.cancel();
+                return;
+            }
+        }
+        isola_sandbox_t::free_raw(sandbox);
+    });
 }
 
 fn sink_from(sink: *const isola_sink_t) -> Result<Arc<dyn OutputSink>, FfiError> {
@@ -110,10 +174,13 @@ pub extern "C" fn isola_sandbox_eval(
     sink: *const isola_sink_t,
 ) -> *mut isola_error_t {
     guard(|| {
-        let sandbox = handle(sandbox, "sandbox")?;
+        handle(sandbox, "sandbox")?;
         let code = c_str(code, "code")?;
         let sink = sink_from(sink)?;
-        sandbox.with(|sb| Ok(block_on(sb.eval_script(code, sink))??))
+        with_sandbox(sandbox, "isola_sandbox_eval", |sb| {
+            ensure_can_block("isola_sandbox_eval")?;
+            Ok(block_on(sb.eval_script(code, sink))??)
+        })
     })
 }
 
@@ -126,10 +193,13 @@ pub extern "C" fn isola_sandbox_eval_file(
     sink: *const isola_sink_t,
 ) -> *mut isola_error_t {
     guard(|| {
-        let sandbox = handle(sandbox, "sandbox")?;
+        handle(sandbox, "sandbox")?;
         let path = c_str(guest_path, "guest path")?;
         let sink = sink_from(sink)?;
-        sandbox.with(|sb| Ok(block_on(sb.eval_file(path, sink))??))
+        with_sandbox(sandbox, "isola_sandbox_eval_file", |sb| {
+            ensure_can_block("isola_sandbox_eval_file")?;
+            Ok(block_on(sb.eval_file(path, sink))??)
+        })
     })
 }
 
@@ -145,7 +215,7 @@ pub extern "C" fn isola_sandbox_call_json(
     kwargs_json: *const c_char,
     sink: *const isola_sink_t,
 ) -> *mut isola_error_t {
-    run_call(sandbox, function, sink, || {
+    run_call(sandbox, "isola_sandbox_call_json", function, sink, || {
         let mut call_args = Vec::new();
         if let Some(text) = opt_c_str(args_json, "args")? {
             call_args.extend(positional_from_json(text)?);
@@ -170,7 +240,7 @@ pub extern "C" fn isola_sandbox_call_cbor(
     kwargs_len: usize,
     sink: *const isola_sink_t,
 ) -> *mut isola_error_t {
-    run_call(sandbox, function, sink, || {
+    run_call(sandbox, "isola_sandbox_call_cbor", function, sink, || {
         let mut call_args = Vec::new();
         let args = bytes(args, args_len, "args")?;
         if !args.is_empty() {
@@ -185,9 +255,13 @@ pub extern "C" fn isola_sandbox_call_cbor(
 }
 
 /// Call the global function `function` with the arguments in `args`
-/// (NULL for none), which the call empties: free `args` afterwards.
-/// Stream arguments are read while the call runs; push into them from
-/// other threads. Items and the result go to `sink` as they are produced.
+/// (NULL for none). A call that starts empties `args` (free it
+/// afterwards); a call refused before it starts (NULL or invalid
+/// arguments, an invalid sink, a busy or unusable sandbox, a call from
+/// inside a callback) leaves `args` and its streams untouched, ready for a
+/// retry. Stream arguments are read while the call runs; push into them
+/// from other threads. Items and the result go to `sink` as they are
+/// produced.
 #[unsafe(no_mangle)]
 pub extern "C" fn isola_sandbox_call(
     sandbox: *const isola_sandbox_t,
@@ -197,7 +271,7 @@ pub extern "C" fn isola_sandbox_call(
 ) -> *mut isola_error_t {
     // Dropped after the call: ends its streams for any pusher still waiting.
     let mut stream_guards = Vec::new();
-    let result = run_call(sandbox, function, sink, || {
+    let result = run_call(sandbox, "isola_sandbox_call", function, sink, || {
         if args.is_null() {
             return Ok(Vec::new());
         }
@@ -211,30 +285,110 @@ pub extern "C" fn isola_sandbox_call(
 
 /// The shared body of the call exports: validate, build the arguments,
 /// run the call on the sandbox.
+/// The arguments are built (and taken from an `isola_args_t`) only once
+/// everything that can refuse the call has been checked.
 fn run_call(
     sandbox: *const isola_sandbox_t,
+    what: &str,
     function: *const c_char,
     sink: *const isola_sink_t,
     build_args: impl FnOnce() -> Result<Vec<Arg>, FfiError>,
 ) -> *mut isola_error_t {
     guard(|| {
-        let sandbox = handle(sandbox, "sandbox")?;
+        handle(sandbox, "sandbox")?;
         let function = c_str(function, "function")?;
-        let call_args = build_args()?;
         let sink = sink_from(sink)?;
-        sandbox.with(|sb| Ok(block_on(sb.call_with_sink(function, call_args, sink))??))
+        with_sandbox(sandbox, what, |sb| {
+            ensure_can_block(what)?;
+            sb.ensure_usable()?;
+            let call_args = build_args()?;
+            Ok(block_on(sb.call_with_sink(function, call_args, sink))??)
+        })
     })
 }
 
-/// Stop the sandbox's running call from any thread. The call returns
-/// `ISOLA_ERROR_CANCELLED` and the sandbox must then be freed. A cancel
-/// requested while no call runs stops the next call.
+/// What a cancel request did.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum isola_cancel_outcome_t {
+    /// A call was running: it stops and returns `ISOLA_ERROR_CANCELLED`;
+    /// the sandbox must then be freed.
+    ISOLA_CANCEL_REQUESTED = 0,
+    /// No call was running: nothing happened, the next call is not affected.
+    ISOLA_CANCEL_IDLE = 1,
+    /// The sandbox has been freed: nothing happened.
+    ISOLA_CANCEL_GONE = 2,
+}
+
+impl From<CancelOutcome> for isola_cancel_outcome_t {
+    fn from(outcome: CancelOutcome) -> Self {
+        match outcome {
+            CancelOutcome::Requested => Self::ISOLA_CANCEL_REQUESTED,
+            CancelOutcome::Idle => Self::ISOLA_CANCEL_IDLE,
+            CancelOutcome::Gone => Self::ISOLA_CANCEL_GONE,
+        }
+    }
+}
+
+/// Stop the call running on `sandbox` now, from any thread, like
+/// `isola_cancel_handle_cancel` (a request while no call runs does
+/// nothing). `sandbox` must still be alive: a watchdog thread that may race
+/// with `isola_sandbox_free` must use an `isola_cancel_handle_t` instead.
 #[unsafe(no_mangle)]
 pub extern "C" fn isola_sandbox_cancel(sandbox: *const isola_sandbox_t) -> *mut isola_error_t {
     guard(|| {
         handle(sandbox, "sandbox")?.cancel.cancel();
         Ok(())
     })
+}
+
+/// Stops the running call of one sandbox from any thread, and stays valid
+/// after the sandbox is freed (cancelling then does nothing). Thread-safe;
+/// free it with `isola_cancel_handle_free`.
+pub struct isola_cancel_handle_t {
+    inner: CancelHandle,
+}
+
+impl BoxedHandle for isola_cancel_handle_t {}
+
+/// Make a cancel handle for `sandbox`; `*out` receives it. The handle is
+/// independent of the sandbox's lifetime: free it with
+/// `isola_cancel_handle_free`, before or after the sandbox.
+#[unsafe(no_mangle)]
+pub extern "C" fn isola_sandbox_cancel_handle(
+    sandbox: *const isola_sandbox_t,
+    out: *mut *mut isola_cancel_handle_t,
+) -> *mut isola_error_t {
+    guard(|| {
+        check_out(out, "out")?;
+        let inner = handle(sandbox, "sandbox")?.cancel.clone();
+        write_out(out, isola_cancel_handle_t { inner }.into_raw(), "out")
+    })
+}
+
+/// Stop the call running now on the handle's sandbox. Callable from any
+/// thread, also from inside a callback, at any time: a request made while
+/// no call runs, or after the sandbox was freed, does nothing and never
+/// affects a later call. `outcome` (may be NULL) receives what happened.
+#[unsafe(no_mangle)]
+pub extern "C" fn isola_cancel_handle_cancel(
+    handle_: *const isola_cancel_handle_t,
+    outcome: *mut isola_cancel_outcome_t,
+) -> *mut isola_error_t {
+    guard(|| {
+        let done = handle(handle_, "cancel handle")?.inner.cancel();
+        if !outcome.is_null() {
+            write_out(outcome, done.into(), "outcome")?;
+        }
+        Ok(())
+    })
+}
+
+/// Free a cancel handle. NULL is ignored. Must not race with
+/// `isola_cancel_handle_cancel` on the same handle.
+#[unsafe(no_mangle)]
+pub extern "C" fn isola_cancel_handle_free(handle_: *mut isola_cancel_handle_t) {
+    guard_value((), || isola_cancel_handle_t::free_raw(handle_));
 }
 
 /// Set the time limit of each following call in milliseconds (0: none),
@@ -245,7 +399,7 @@ pub extern "C" fn isola_sandbox_set_timeout_ms(
     milliseconds: u64,
 ) -> *mut isola_error_t {
     guard(|| {
-        handle(sandbox, "sandbox")?.with(|sb| {
+        with_sandbox(sandbox, "isola_sandbox_set_timeout_ms", |sb| {
             sb.set_timeout(timeout_ms(milliseconds));
             Ok(())
         })
@@ -259,7 +413,9 @@ pub extern "C" fn isola_sandbox_memory_usage(
     out: *mut u64,
 ) -> *mut isola_error_t {
     guard(|| {
-        let usage = handle(sandbox, "sandbox")?.with(|sb| Ok(sb.memory_usage()))?;
+        let usage = with_sandbox(sandbox, "isola_sandbox_memory_usage", |sb| {
+            Ok(sb.memory_usage())
+        })?;
         write_out(out, u64::try_from(usage).unwrap_or(u64::MAX), "out")
     })
 }

@@ -41,8 +41,14 @@ pub type isola_log_fn = Option<
 /// Callbacks receiving the output of one eval or call, in the order the
 /// guest produced it. Every callback may be NULL (that output is dropped).
 /// Callbacks run on the thread that made the call, before the call
-/// returns, never concurrently; they must not call back into the same
-/// sandbox. The sink is only borrowed for the duration of the call.
+/// returns, never concurrently. Inside a callback only non-blocking
+/// functions may be used (replies, cancel, free, stream close and
+/// try-push, error accessors); blocking ones fail with
+/// `ISOLA_ERROR_INVALID_STATE` (see docs/c-api.md, "Callbacks and
+/// re-entrancy"). Callbacks must return normally: unwinding out of one
+/// (a C++ exception, `longjmp`, a Go panic) is undefined behaviour; catch
+/// inside the callback. The sink is only borrowed for the duration of the
+/// call.
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
 pub struct isola_sink_t {

@@ -12,9 +12,10 @@ use parking_lot::Mutex;
 use tokio::sync::mpsc;
 
 use super::{
-    args::{BoxedHandle, bytes, c_str, handle, write_out},
+    args::{BoxedHandle, bytes, c_str, check_out, handle, write_out},
     error::{FfiError, isola_error_t},
     guard, guard_value,
+    runtime::ensure_can_block,
 };
 use crate::{sandbox::TryValueStream, value::Value};
 
@@ -71,36 +72,81 @@ impl isola_stream_t {
         ))
     }
 
-    fn push(&self, value: Result<Value, String>) -> Result<(), FfiError> {
+    /// The sending end, while the stream is open.
+    fn sender(&self) -> Result<mpsc::Sender<Result<Value, String>>, FfiError> {
+        self.sender
+            .lock()
+            .clone()
+            .ok_or_else(|| FfiError::invalid_state("the stream is closed"))
+    }
+
+    /// Push, waiting while the stream is full. The wait uses only owned
+    /// clones, never `self`: a free during the wait wakes it (see `Drop`)
+    /// and cannot be a use-after-free.
+    fn push(&self, value: Result<Value, String>, what: &str) -> Result<(), FfiError> {
+        let sender = self.sender()?;
+        ensure_can_block(what)?;
+        let closed = self.closed.subscribe();
+        send_blocking(&sender, closed, value)
+    }
+
+    /// Push without waiting: `Ok(false)` when the stream is full.
+    fn try_push(&self, value: Result<Value, String>) -> Result<bool, FfiError> {
+        match self.sender()?.try_send(value) {
+            Ok(()) => Ok(true),
+            Err(mpsc::error::TrySendError::Full(_)) => Ok(false),
+            Err(mpsc::error::TrySendError::Closed(_)) => Err(consumer_finished()),
+        }
+    }
+
+    /// Push a failure and close: the sending end leaves the stream first,
+    /// so the wait below never touches `self`.
+    fn fail(&self, message: String) -> Result<(), FfiError> {
+        ensure_can_block("isola_stream_fail")?;
         let sender = self
             .sender
             .lock()
-            .clone()
+            .take()
             .ok_or_else(|| FfiError::invalid_state("the stream is closed"))?;
-        if tokio::runtime::Handle::try_current().is_ok() {
-            return Err(FfiError::invalid_state(
-                "isola_stream_push blocks; it cannot run on a tokio thread",
-            ));
-        }
-        let mut closed = self.closed.subscribe();
-        futures::executor::block_on(async {
-            tokio::select! {
-                sent = sender.send(value) => sent.map_err(|_| {
-                    FfiError::invalid_state(
-                        "the stream's consumer has finished; nothing reads it any more",
-                    )
-                }),
-                _ = closed.wait_for(|closed| *closed) => {
-                    Err(FfiError::invalid_state("the stream was closed while this push waited"))
-                }
-            }
-        })
+        let closer = self.closed.clone();
+        let closed = self.closed.subscribe();
+        let pushed = send_blocking(&sender, closed, Err(message));
+        // Wake pushes still blocked on the full stream.
+        closer.send_replace(true);
+        pushed
     }
 
     fn close(&self) {
         self.sender.lock().take();
         self.closed.send_replace(true);
     }
+}
+
+impl Drop for isola_stream_t {
+    /// A free wakes every push (or fail) still waiting on the stream.
+    fn drop(&mut self) {
+        self.closed.send_replace(true);
+    }
+}
+
+fn consumer_finished() -> FfiError {
+    FfiError::invalid_state("the stream's consumer has finished; nothing reads it any more")
+}
+
+/// Send `value`, waiting for room; a close (or free) ends the wait.
+fn send_blocking(
+    sender: &mpsc::Sender<Result<Value, String>>,
+    mut closed: tokio::sync::watch::Receiver<bool>,
+    value: Result<Value, String>,
+) -> Result<(), FfiError> {
+    futures::executor::block_on(async {
+        tokio::select! {
+            sent = sender.send(value) => sent.map_err(|_| consumer_finished()),
+            _ = closed.wait_for(|closed| *closed) => {
+                Err(FfiError::invalid_state("the stream was closed while this push waited"))
+            }
+        }
+    })
 }
 
 /// Largest capacity of a stream (`SIZE_MAX / 8`, the limit of tokio's
@@ -144,7 +190,10 @@ pub extern "C" fn isola_stream_push_json(
 ) -> *mut isola_error_t {
     guard(|| {
         let stream = handle(stream, "stream")?;
-        stream.push(Ok(Value::from_json_str(c_str(json, "json")?)?))
+        stream.push(
+            Ok(Value::from_json_str(c_str(json, "json")?)?),
+            "isola_stream_push_json",
+        )
     })
 }
 
@@ -157,7 +206,10 @@ pub extern "C" fn isola_stream_push_cbor(
 ) -> *mut isola_error_t {
     guard(|| {
         let stream = handle(stream, "stream")?;
-        stream.push(Ok(Value::from_cbor(bytes(cbor, len, "cbor")?)?))
+        stream.push(
+            Ok(Value::from_cbor(bytes(cbor, len, "cbor")?)?),
+            "isola_stream_push_cbor",
+        )
     })
 }
 
@@ -184,14 +236,51 @@ pub extern "C" fn isola_stream_fail(
         let stream = handle(stream, "stream")?;
         let message =
             super::args::opt_c_str(message, "message")?.unwrap_or("the host's stream failed");
-        let pushed = stream.push(Err(message.to_string()));
-        stream.close();
-        pushed
+        stream.fail(message.to_string())
+    })
+}
+
+/// Push a JSON value (NUL-terminated) without waiting. `*pushed` (must not
+/// be NULL) is set to true when the value was queued, false when the
+/// stream is full (nothing was queued; retry later). Fails with
+/// `ISOLA_ERROR_INVALID_STATE` once the stream is closed or its call ended.
+/// Never blocks, so it may be called from inside callbacks.
+#[unsafe(no_mangle)]
+pub extern "C" fn isola_stream_try_push_json(
+    stream: *const isola_stream_t,
+    json: *const c_char,
+    pushed: *mut bool,
+) -> *mut isola_error_t {
+    guard(|| {
+        check_out(pushed, "pushed")?;
+        let stream = handle(stream, "stream")?;
+        let accepted = stream.try_push(Ok(Value::from_json_str(c_str(json, "json")?)?))?;
+        write_out(pushed, accepted, "pushed")
+    })
+}
+
+/// Push a CBOR value of `len` bytes without waiting, like
+/// `isola_stream_try_push_json`.
+#[unsafe(no_mangle)]
+pub extern "C" fn isola_stream_try_push_cbor(
+    stream: *const isola_stream_t,
+    cbor: *const u8,
+    len: usize,
+    pushed: *mut bool,
+) -> *mut isola_error_t {
+    guard(|| {
+        check_out(pushed, "pushed")?;
+        let stream = handle(stream, "stream")?;
+        let accepted = stream.try_push(Ok(Value::from_cbor(bytes(cbor, len, "cbor")?)?))?;
+        write_out(pushed, accepted, "pushed")
     })
 }
 
 /// Free a stream. NULL is ignored. A call still reading it keeps its own
-/// reference and sees the end of the stream.
+/// reference and sees the end of the stream. Pushes (and a fail) blocked
+/// on it in other threads are woken and return `ISOLA_ERROR_INVALID_STATE`;
+/// they never touch the freed stream. A push that has not started yet must
+/// not race with the free.
 #[unsafe(no_mangle)]
 pub extern "C" fn isola_stream_free(stream: *mut isola_stream_t) {
     guard_value((), || isola_stream_t::free_raw(stream));

@@ -15,7 +15,7 @@ use super::{
 use crate::{
     engine::{
         instance::{ArgValue, Canceller, Instance, InstanceConfig, Operation, boxed_stream},
-        state::OutputLimits,
+        state::{CancelOutcome, OutputLimits},
     },
     host::{Host, OutputSink},
     value::Value,
@@ -45,11 +45,13 @@ pub struct CancelHandle {
 }
 
 impl CancelHandle {
-    /// Stop the running call; it returns [`Error::Cancelled`] and the sandbox
-    /// becomes unusable. A cancel requested while no call runs stops the
-    /// next call as soon as it starts.
-    pub fn cancel(&self) {
-        self.canceller.cancel();
+    /// Stop the call running now; it returns [`Error::Cancelled`] and the
+    /// sandbox becomes unusable. A request made while no call runs (or
+    /// after the sandbox was dropped) does nothing and says so: it never
+    /// affects a later call. Callable from any thread, also after the
+    /// sandbox is gone.
+    pub fn cancel(&self) -> CancelOutcome {
+        self.canceller.cancel()
     }
 }
 
@@ -171,7 +173,12 @@ impl Sandbox {
         Ok(output.take())
     }
 
-    fn ensure_usable(&self) -> Result<()> {
+    /// `Ok` when the sandbox can run a call, else the [`Error::Unusable`]
+    /// a call would fail with (nothing is consumed by asking).
+    ///
+    /// # Errors
+    /// [`Error::Unusable`] after a timeout, cancel or trap.
+    pub fn ensure_usable(&self) -> Result<()> {
         match &self.unusable {
             Some(reason) => Err(Error::Unusable(reason.clone())),
             None => Ok(()),

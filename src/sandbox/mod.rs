@@ -17,6 +17,7 @@ use std::pin::Pin;
 
 use futures::Stream;
 
+pub use crate::engine::state::CancelOutcome;
 pub use error::{Error, ErrorKind, Result};
 pub use instance::{CancelHandle, Sandbox};
 pub use options::{

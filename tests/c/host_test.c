@@ -177,6 +177,56 @@ static void bad_host_format_is_an_invalid_argument_and_keeps_user_data(void) {
   CHECK_ERROR(isola_http_reply_error(NULL, "x"), ISOLA_ERROR_INVALID_ARGUMENT);
 }
 
+static isola_host_t host_table(struct host_state *state) {
+  isola_host_t host = {
+      .user_data = state,
+      .user_data_free = free_state,
+      .format = ISOLA_FORMAT_JSON,
+      .on_hostcall = on_hostcall,
+      .on_http_request = on_http,
+  };
+  return host;
+}
+
+static void user_data_free_runs_once_however_often_a_table_is_set(void) {
+  struct host_state state = {0};
+  struct host_state other = {0};
+  isola_host_t host = host_table(&state);
+  isola_host_t replacement = host_table(&other);
+
+  isola_template_options_t *topts = isola_template_options_new();
+  CHECK_OK(isola_sandbox_options_set_host(isola_template_options_defaults(topts), &host));
+  isola_sandbox_options_t *a = isola_sandbox_options_new();
+  isola_sandbox_options_t *b = isola_sandbox_options_new();
+  CHECK_OK(isola_sandbox_options_set_host(a, &host));
+  CHECK_OK(isola_sandbox_options_set_host(a, &host)); /* twice on one object */
+  CHECK_OK(isola_sandbox_options_set_host(b, &host)); /* and on another */
+  isola_template_t *tpl = NULL;
+  CHECK_OK(isola_template_new(topts, &tpl));
+  isola_template_options_free(topts);
+  isola_sandbox_t *sb = new_sandbox(tpl, a);
+  isola_sandbox_options_free(a);
+  /* Replacing the host on b: the other users still hold state. */
+  CHECK_OK(isola_sandbox_options_set_host(b, &replacement));
+  isola_sandbox_options_free(b);
+  CHECK(atomic_load(&state.freed) == 0);
+  CHECK(atomic_load(&other.freed) == 1);
+  eval_stdout(sb, "import sandbox\nprint(sandbox.hostcall_sync('double', 21))\n", "42\n");
+  isola_sandbox_t *from_defaults = new_sandbox(tpl, NULL);
+  eval_stdout(from_defaults, "import sandbox\nprint(sandbox.hostcall_sync('double', 4))\n", "8\n");
+  isola_sandbox_free(from_defaults);
+  isola_sandbox_free(sb);
+  CHECK(atomic_load(&state.freed) == 0); /* the template's defaults still use it */
+  isola_template_free(tpl);
+  CHECK(atomic_load(&state.freed) == 1);
+  CHECK(atomic_load(&state.calls) == 2);
+  /* Freed user_data may be registered again, as new. */
+  isola_sandbox_options_t *c = isola_sandbox_options_new();
+  CHECK_OK(isola_sandbox_options_set_host(c, &host));
+  isola_sandbox_options_free(c);
+  CHECK(atomic_load(&state.freed) == 2);
+}
+
 struct pusher {
   isola_stream_t *stream;
   int count;
@@ -297,6 +347,7 @@ int main(int argc, char **argv) {
       TEST_CASE(http_request_reaches_the_callback_and_the_reply_the_guest),
       TEST_CASE(without_a_host_hostcalls_are_refused_clearly),
       TEST_CASE(bad_host_format_is_an_invalid_argument_and_keeps_user_data),
+      TEST_CASE(user_data_free_runs_once_however_often_a_table_is_set),
       TEST_CASE(stream_pushed_from_another_thread_feeds_a_generator),
       TEST_CASE(stream_push_after_the_call_ended_fails_cleanly),
       TEST_CASE(failed_stream_raises_stream_error_after_its_values),

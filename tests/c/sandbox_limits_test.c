@@ -109,11 +109,11 @@ static void cancel_from_another_thread_stops_call(void) {
   isola_template_free(tpl);
 }
 
-static void cancel_before_a_call_stops_the_next_call(void) {
+static void cancel_before_a_call_does_not_reach_the_next_call(void) {
   isola_template_t *tpl = new_template();
   isola_sandbox_t *sandbox = new_sandbox(tpl, NULL);
   CHECK_OK(isola_sandbox_cancel(sandbox));
-  CHECK_ERROR(isola_sandbox_eval(sandbox, SPIN, NULL), ISOLA_ERROR_CANCELLED);
+  CHECK_OK(isola_sandbox_eval(sandbox, "x = 1", NULL));
   isola_sandbox_free(sandbox);
   isola_template_free(tpl);
 }
@@ -279,7 +279,7 @@ static const struct test_case cases[] = {
     TEST_CASE(set_timeout_ms_applies_to_following_calls),
     TEST_CASE(timeout_covers_sleeping_guest),
     TEST_CASE(cancel_from_another_thread_stops_call),
-    TEST_CASE(cancel_before_a_call_stops_the_next_call),
+    TEST_CASE(cancel_before_a_call_does_not_reach_the_next_call),
     TEST_CASE(overlapping_call_is_invalid_state),
     TEST_CASE(stack_overflow_traps_and_poisons_sandbox),
     TEST_CASE(recursion_error_is_a_guest_exception),

@@ -788,6 +788,47 @@ class Args {
 
 class Sandbox;
 
+// What a cancel request did (isola_cancel_outcome_t).
+enum class CancelOutcome : std::uint32_t {
+  Requested = ISOLA_CANCEL_REQUESTED,  // a call was running; it stops with Cancelled
+  Idle = ISOLA_CANCEL_IDLE,            // no call was running; nothing happened
+  Gone = ISOLA_CANCEL_GONE,            // the sandbox was destroyed; nothing happened
+};
+
+// Stops the running call of one sandbox from any thread. Independent of
+// the Sandbox's lifetime: a watchdog thread may keep it and cancel after
+// the Sandbox was destroyed (Gone). A cancel only ever reaches the call
+// running when it is made. Move-only; cancel() may be called from several
+// threads at once.
+class CancelHandle {
+ public:
+  CancelHandle() noexcept = default;
+  explicit CancelHandle(isola_cancel_handle_t *raw) noexcept : raw_(raw) {}
+  CancelHandle(CancelHandle &&other) noexcept : raw_(std::exchange(other.raw_, nullptr)) {}
+  CancelHandle &operator=(CancelHandle &&other) noexcept {
+    if (this != &other) {
+      isola_cancel_handle_free(raw_);
+      raw_ = std::exchange(other.raw_, nullptr);
+    }
+    return *this;
+  }
+  CancelHandle(const CancelHandle &) = delete;
+  CancelHandle &operator=(const CancelHandle &) = delete;
+  ~CancelHandle() { isola_cancel_handle_free(raw_); }
+
+  CancelOutcome cancel() const {
+    isola_cancel_outcome_t outcome = ISOLA_CANCEL_IDLE;
+    detail::check(isola_cancel_handle_cancel(raw_, &outcome));
+    return static_cast<CancelOutcome>(outcome);
+  }
+
+  const isola_cancel_handle_t *raw() const noexcept { return raw_; }
+  explicit operator bool() const noexcept { return raw_ != nullptr; }
+
+ private:
+  isola_cancel_handle_t *raw_ = nullptr;
+};
+
 // A compiled Python runtime plus defaults. Thread-safe; sandboxes outlive
 // it safely. Move-only.
 class Template {
@@ -824,8 +865,10 @@ class Template {
 };
 
 // A live sandbox. One call at a time; `cancel()` from any thread. After
-// Timeout, Cancelled or Trap errors discard it. Move-only; do not move or
-// destroy it while another thread is inside a call on it.
+// Timeout, Cancelled or Trap errors discard it. Move-only; do not move it
+// while another thread is inside a call on it. Destroying it while a call
+// runs (even from one of that call's callbacks) cancels the call and frees
+// the sandbox when the call returns.
 class Sandbox {
  public:
   static Sandbox create(const Template &tpl) { return create_raw(tpl, nullptr); }
@@ -833,11 +876,13 @@ class Sandbox {
     return create_raw(tpl, options.raw());
   }
 
-  Sandbox(Sandbox &&other) noexcept : raw_(std::exchange(other.raw_, nullptr)) {}
+  Sandbox(Sandbox &&other) noexcept
+      : raw_(std::exchange(other.raw_, nullptr)), cancel_(std::move(other.cancel_)) {}
   Sandbox &operator=(Sandbox &&other) noexcept {
     if (this != &other) {
       isola_sandbox_free(raw_);
       raw_ = std::exchange(other.raw_, nullptr);
+      cancel_ = std::move(other.cancel_);
     }
     return *this;
   }
@@ -931,8 +976,18 @@ class Sandbox {
 
   // Stop the running call from any thread; it fails with
   // Error(Cancelled) and the sandbox must be discarded. With no call
-  // running, the next call is stopped.
-  void cancel() const { detail::check(isola_sandbox_cancel(raw_)); }
+  // running nothing happens (Idle): a cancel never reaches a later call.
+  // The Sandbox must outlive this call; a watchdog that may race with the
+  // Sandbox's destruction uses cancel_handle() instead.
+  CancelOutcome cancel() const { return cancel_.cancel(); }
+
+  // A handle that cancels this sandbox's running call from any thread and
+  // stays valid after the Sandbox is destroyed.
+  CancelHandle cancel_handle() const {
+    isola_cancel_handle_t *raw = nullptr;
+    detail::check(isola_sandbox_cancel_handle(raw_, &raw));
+    return CancelHandle(raw);
+  }
 
   // Time limit of each following call (0: none).
   void set_timeout(std::chrono::milliseconds limit) const {
@@ -950,14 +1005,21 @@ class Sandbox {
   explicit operator bool() const noexcept { return raw_ != nullptr; }
 
  private:
-  explicit Sandbox(isola_sandbox_t *raw) noexcept : raw_(raw) {}
+  Sandbox(isola_sandbox_t *raw, CancelHandle cancel) noexcept : raw_(raw), cancel_(std::move(cancel)) {}
   static Sandbox create_raw(const Template &tpl, const isola_sandbox_options_t *options) {
     isola_sandbox_t *raw = nullptr;
     detail::check(isola_sandbox_new(tpl.raw(), options, &raw));
-    return Sandbox(raw);
+    isola_cancel_handle_t *cancel = nullptr;
+    isola_error_t *err = isola_sandbox_cancel_handle(raw, &cancel);
+    if (err != nullptr) {
+      isola_sandbox_free(raw);
+      detail::check(err);
+    }
+    return Sandbox(raw, CancelHandle(cancel));
   }
 
   isola_sandbox_t *raw_;
+  CancelHandle cancel_;
 };
 
 inline Sandbox Template::sandbox() const { return Sandbox::create(*this); }

@@ -167,6 +167,28 @@ TEST_CASE("cancel from a std thread stops the running call") {
   CHECK(test::ms_since(start) < 5000);
 }
 
+TEST_CASE("a cancel handle is call-scoped and outlives its sandbox") {
+  isola::CancelHandle handle;
+  {
+    isola::Sandbox sb = tpl().sandbox();
+    handle = sb.cancel_handle();
+    // Idle: nothing happens, and the next call is not affected.
+    CHECK(handle.cancel() == isola::CancelOutcome::Idle);
+    CHECK(sb.cancel() == isola::CancelOutcome::Idle);
+    CHECK(sb.eval_result("6 * 7") == "42");
+    std::thread watchdog([&] {
+      while (handle.cancel() != isola::CancelOutcome::Requested) {
+        std::this_thread::sleep_for(5ms);
+      }
+    });
+    const isola::Error e = test::expect_error([&] { sb.eval("while True:\n    pass\n"); });
+    watchdog.join();
+    CHECK(e.code() == isola::ErrorCode::Cancelled);
+  }
+  // The sandbox is gone; the handle still answers.
+  CHECK(handle.cancel() == isola::CancelOutcome::Gone);
+}
+
 TEST_CASE("a stream pushed from a std thread feeds a generator") {
   isola::Sandbox sb = tpl().sandbox();
   sb.eval(
