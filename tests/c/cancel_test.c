@@ -12,8 +12,6 @@
 
 #include "test_support.h"
 
-static const char SPIN[] = "while True:\n    pass\n";
-
 static isola_cancel_handle_t *cancel_handle_of(const isola_sandbox_t *sb) {
   isola_cancel_handle_t *handle = NULL;
   CHECK_OK(isola_sandbox_cancel_handle(sb, &handle));
@@ -27,17 +25,6 @@ static isola_cancel_outcome_t cancel_now(const isola_cancel_handle_t *handle) {
   CHECK(outcome == ISOLA_CANCEL_REQUESTED || outcome == ISOLA_CANCEL_IDLE ||
         outcome == ISOLA_CANCEL_GONE);
   return outcome;
-}
-
-struct spin_call {
-  const isola_sandbox_t *sandbox;
-  isola_error_t *err;
-};
-
-static void *spin_in_thread(void *arg) {
-  struct spin_call *call = arg;
-  call->err = isola_sandbox_eval(call->sandbox, SPIN, NULL);
-  return NULL;
 }
 
 /* Cancel until a call is running (the thread may not have started it yet). */
@@ -56,7 +43,7 @@ static void cancel_handle_stops_the_running_call(void) {
   isola_cancel_handle_t *handle = cancel_handle_of(sandbox);
   struct spin_call call = {sandbox, NULL};
   pthread_t thread;
-  CHECK(pthread_create(&thread, NULL, spin_in_thread, &call) == 0);
+  CHECK(pthread_create(&thread, NULL, spin_call_run, &call) == 0);
   sleep_ms(100);
   cancel_until_requested(handle);
   CHECK(pthread_join(thread, NULL) == 0);

@@ -76,7 +76,7 @@ static void free_state(void *user_data) {
   atomic_fetch_add(&state->freed, 1);
 }
 
-static isola_sandbox_t *sandbox_with_host(isola_template_t *tpl, struct host_state *state) {
+static isola_host_t host_table(struct host_state *state) {
   isola_host_t host = {
       .user_data = state,
       .user_data_free = free_state,
@@ -84,6 +84,11 @@ static isola_sandbox_t *sandbox_with_host(isola_template_t *tpl, struct host_sta
       .on_hostcall = on_hostcall,
       .on_http_request = on_http,
   };
+  return host;
+}
+
+static isola_sandbox_t *sandbox_with_host(isola_template_t *tpl, struct host_state *state) {
+  isola_host_t host = host_table(state);
   isola_sandbox_options_t *options = isola_sandbox_options_new();
   CHECK_OK(isola_sandbox_options_set_host(options, &host));
   isola_sandbox_t *sb = new_sandbox(tpl, options);
@@ -175,17 +180,6 @@ static void bad_host_format_is_an_invalid_argument_and_keeps_user_data(void) {
   CHECK(atomic_load(&state.freed) == 0);
   CHECK_ERROR(isola_reply_ok_json(NULL, "1"), ISOLA_ERROR_INVALID_ARGUMENT);
   CHECK_ERROR(isola_http_reply_error(NULL, "x"), ISOLA_ERROR_INVALID_ARGUMENT);
-}
-
-static isola_host_t host_table(struct host_state *state) {
-  isola_host_t host = {
-      .user_data = state,
-      .user_data_free = free_state,
-      .format = ISOLA_FORMAT_JSON,
-      .on_hostcall = on_hostcall,
-      .on_http_request = on_http,
-  };
-  return host;
 }
 
 static void user_data_free_runs_once_however_often_a_table_is_set(void) {

@@ -11,23 +11,10 @@
 
 #include "test_support.h"
 
-static const char SPIN[] = "while True:\n    pass\n";
-
 static isola_cancel_outcome_t cancel_outcome(const isola_cancel_handle_t *handle) {
   isola_cancel_outcome_t outcome = ISOLA_CANCEL_REQUESTED;
   CHECK_OK(isola_cancel_handle_cancel(handle, &outcome));
   return outcome;
-}
-
-struct spin_call {
-  const isola_sandbox_t *sandbox;
-  isola_error_t *err;
-};
-
-static void *spin_in_thread(void *arg) {
-  struct spin_call *call = arg;
-  call->err = isola_sandbox_eval(call->sandbox, SPIN, NULL);
-  return NULL;
 }
 
 static void free_while_another_thread_calls_is_deferred_and_cancels(void) {
@@ -37,7 +24,7 @@ static void free_while_another_thread_calls_is_deferred_and_cancels(void) {
   CHECK_OK(isola_sandbox_cancel_handle(sb, &handle));
   struct spin_call call = {sb, NULL};
   pthread_t thread;
-  CHECK(pthread_create(&thread, NULL, spin_in_thread, &call) == 0);
+  CHECK(pthread_create(&thread, NULL, spin_call_run, &call) == 0);
   sleep_ms(300);
   double start = now_ms();
   isola_sandbox_free(sb); /* returns at once; the call ends, then frees */
@@ -123,7 +110,7 @@ static void refused_call_keeps_its_arguments_and_streams(void) {
   isola_sandbox_t *busy = new_sandbox(tpl, NULL);
   struct spin_call call = {busy, NULL};
   pthread_t thread;
-  CHECK(pthread_create(&thread, NULL, spin_in_thread, &call) == 0);
+  CHECK(pthread_create(&thread, NULL, spin_call_run, &call) == 0);
   sleep_ms(300);
   isola_error_t *err = EXPECT_ERROR(isola_sandbox_call(busy, "total", args, NULL),
                                     ISOLA_ERROR_INVALID_STATE);

@@ -310,6 +310,12 @@ int run_tests(int argc, char **argv, const struct test_case *cases, size_t count
   return EXIT_SUCCESS;
 }
 
+void *spin_call_run(void *arg) {
+  struct spin_call *call = arg;
+  call->err = isola_sandbox_eval(call->sandbox, "while True:\n    pass\n", NULL);
+  return NULL;
+}
+
 isola_template_t *tpl;
 isola_sandbox_t *sandbox;
 

@@ -102,6 +102,15 @@ void write_file(const char *path, const char *contents);
 /* The contents of a file (malloc'd), or NULL when it does not exist. */
 char *read_file(const char *path);
 
+/* An endless loop evaluated in `sandbox` on a thread of its own:
+ * pthread_create(&t, NULL, spin_call_run, &call); `err` receives the
+ * eval's error once something stops it. */
+struct spin_call {
+  const isola_sandbox_t *sandbox;
+  isola_error_t *err;
+};
+void *spin_call_run(void *arg);
+
 /* The shared fixture of the sandbox tests: a template and a sandbox made
  * by setup() (which evaluates `code` when it is not NULL) and freed by
  * teardown(). */
