@@ -488,6 +488,32 @@ isola_error_t *isola_http_reply_error(isola_http_reply_t *reply,
                                       const char *message);
 
 /**
+ * Whether the call that made this host call is over (finished, failed,
+ * cancelled or timed out): nobody waits for the answer any more, so
+ * expensive work may stop. The reply must still be completed (or it
+ * leaks); its answer is then dropped. Does not consume `reply`; any thread.
+ * NULL yields true.
+ */
+bool isola_reply_is_abandoned(const isola_reply_t *reply);
+
+/**
+ * The `call_data` of the sandbox whose call made this host call (see
+ * `isola_sandbox_set_call_data`): tells tenants apart when one host table
+ * serves many sandboxes. NULL when none was set (or `reply` is NULL).
+ */
+void *isola_reply_call_data(const isola_reply_t *reply);
+
+/**
+ * `isola_reply_is_abandoned` for an HTTP reply.
+ */
+bool isola_http_reply_is_abandoned(const isola_http_reply_t *reply);
+
+/**
+ * `isola_reply_call_data` for an HTTP reply.
+ */
+void *isola_http_reply_call_data(const isola_http_reply_t *reply);
+
+/**
  * Attach host callbacks to sandbox options (and so to every sandbox
  * created with them; on template defaults, to every sandbox of the
  * template unless its own options set another host). The table is copied;
@@ -714,6 +740,25 @@ void isola_cancel_handle_free(isola_cancel_handle_t *handle_);
  */
 isola_error_t *isola_sandbox_set_timeout_ms(const isola_sandbox_t *sandbox,
                                             uint64_t milliseconds);
+
+/**
+ * Attach `call_data` to the sandbox: host callbacks of its calls read it
+ * with `isola_reply_call_data` / `isola_http_reply_call_data`, so one host
+ * table shared by many sandboxes can tell its tenants apart. The library
+ * never dereferences or frees it. Callable at any time from any thread;
+ * calls started afterwards see the new value.
+ */
+isola_error_t *isola_sandbox_set_call_data(const isola_sandbox_t *sandbox,
+                                           void *call_data);
+
+/**
+ * Store in `*out` whether the sandbox can still run calls: false after a
+ * timeout, a cancelled call, a trap or an internal error during a call
+ * (free it then). Fails with `ISOLA_ERROR_INVALID_STATE` while another
+ * thread is inside a call on it.
+ */
+isola_error_t *isola_sandbox_is_usable(const isola_sandbox_t *sandbox,
+                                       bool *out);
 
 /**
  * Store the bytes of linear memory the sandbox holds in `*out`.

@@ -164,4 +164,20 @@ func TestCloseFromAHostGoroutine(t *testing.T) {
 	if err := sb.Eval(context.Background(), "1", nil); !errors.Is(err, isola.ErrInvalidState) {
 		t.Fatalf("after close: %v", err)
 	}
+	if _, err := sb.IsUsable(); !errors.Is(err, isola.ErrInvalidState) {
+		t.Fatalf("IsUsable after close: %v", err)
+	}
+}
+
+func TestIsUsableAfterATimeout(t *testing.T) {
+	sb := newSandbox(t, &isola.SandboxOptions{Timeout: 200 * time.Millisecond})
+	if ok, err := sb.IsUsable(); !ok || err != nil {
+		t.Fatalf("fresh: %v %v", ok, err)
+	}
+	if err := sb.Eval(context.Background(), "while True:\n    pass\n", nil); !errors.Is(err, isola.ErrTimeout) {
+		t.Fatalf("spin: %v", err)
+	}
+	if ok, err := sb.IsUsable(); ok || err != nil {
+		t.Fatalf("after timeout: %v %v", ok, err)
+	}
 }

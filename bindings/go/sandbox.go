@@ -165,6 +165,20 @@ func (s *Sandbox) SetTimeout(d time.Duration) error {
 	return takeError(C.isola_sandbox_set_timeout_ms(p, C.uint64_t(ms)))
 }
 
+// IsUsable reports whether the sandbox can still run calls: false after a
+// timeout, a cancelled call, a trap or an internal error during a call
+// (Close it then). It waits for a running call to return.
+func (s *Sandbox) IsUsable() (bool, error) {
+	p, leave, err := s.enter(context.Background())
+	if err != nil {
+		return false, err
+	}
+	defer leave()
+	var out C.bool
+	err = takeError(C.isola_sandbox_is_usable(p, &out))
+	return bool(out), err
+}
+
 // MemoryUsage returns the bytes of linear memory the sandbox holds. It waits
 // for a running call to return.
 func (s *Sandbox) MemoryUsage() (uint64, error) {

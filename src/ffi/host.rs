@@ -1,14 +1,20 @@
 //! `isola_host_t`: C callbacks answering guest host calls and HTTP
 //! requests, and the reply objects that deliver their answers.
 
-use std::ffi::{c_char, c_void};
+use std::{
+    ffi::{c_char, c_void},
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
+};
 
 use tokio::sync::oneshot;
 
 use super::{
     args::{BoxedHandle, bytes, c_str, handle},
     error::{FfiError, isola_error_t},
-    guard,
+    guard, guard_value,
     sink::{ISOLA_FORMAT_CBOR, ISOLA_FORMAT_JSON},
 };
 use crate::{
@@ -104,9 +110,66 @@ pub struct isola_http_request_t {
     pub body_len: usize,
 }
 
+/// The call a host callback serves: its sandbox's `call_data` and whether
+/// it has ended. Set on the calling thread for the duration of a blocking
+/// call; host callbacks start on that thread, so each reply picks it up.
+#[derive(Clone)]
+pub(crate) struct CallContext {
+    call_data: *mut c_void,
+    ended: Arc<AtomicBool>,
+}
+
+// SAFETY: `call_data` is only handed back to C (`isola_reply_call_data`),
+// which the C API documents may happen on any thread.
+unsafe impl Send for CallContext {}
+// SAFETY: as above; the pointer is never dereferenced here.
+unsafe impl Sync for CallContext {}
+
+thread_local! {
+    static CURRENT_CALL: std::cell::RefCell<Option<CallContext>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Marks the call running on this thread; when dropped (the call is over,
+/// whatever the outcome) its replies report themselves abandoned.
+pub(crate) struct CallScope {
+    ended: Arc<AtomicBool>,
+    outer: Option<CallContext>,
+}
+
+impl CallScope {
+    pub(crate) fn enter(call_data: *mut c_void) -> Self {
+        let ended = Arc::new(AtomicBool::new(false));
+        let context = CallContext {
+            call_data,
+            ended: Arc::clone(&ended),
+        };
+        let outer = CURRENT_CALL.with(|current| current.replace(Some(context)));
+        Self { ended, outer }
+    }
+}
+
+impl Drop for CallScope {
+    fn drop(&mut self) {
+        self.ended.store(true, Ordering::SeqCst);
+        let outer = self.outer.take();
+        CURRENT_CALL.with(|current| *current.borrow_mut() = outer);
+    }
+}
+
+fn current_call() -> Option<CallContext> {
+    CURRENT_CALL.with(|current| current.borrow().clone())
+}
+
+/// What a reply knows about its call.
+fn abandoned<T>(call: Option<&CallContext>, sender: &oneshot::Sender<T>) -> bool {
+    sender.is_closed() || call.is_some_and(|c| c.ended.load(Ordering::SeqCst))
+}
+
 /// The pending answer of one host call; completing it frees it.
 pub struct isola_reply_t {
     sender: oneshot::Sender<Result<Value, String>>,
+    call: Option<CallContext>,
 }
 
 impl BoxedHandle for isola_reply_t {}
@@ -127,6 +190,7 @@ impl isola_reply_t {
 /// The pending answer of one HTTP request; completing it frees it.
 pub struct isola_http_reply_t {
     sender: oneshot::Sender<Result<HttpResponse, String>>,
+    call: Option<CallContext>,
 }
 
 impl BoxedHandle for isola_http_reply_t {}
@@ -247,7 +311,11 @@ impl CHost {
             body: body.map_or(std::ptr::null(), <[u8]>::as_ptr),
             body_len: body.map_or(0, <[u8]>::len),
         };
-        let reply = isola_http_reply_t { sender }.into_raw();
+        let reply = isola_http_reply_t {
+            sender,
+            call: current_call(),
+        }
+        .into_raw();
         callback(user_data, &raw const c_request, reply);
         receiver
     }
@@ -288,7 +356,11 @@ impl Host for CHost {
         } else {
             data.len() - 1
         };
-        let reply = isola_reply_t { sender }.into_raw();
+        let reply = isola_reply_t {
+            sender,
+            call: current_call(),
+        }
+        .into_raw();
         callback(
             self.table.user_data,
             name_c.as_ptr(),
@@ -411,6 +483,52 @@ pub extern "C" fn isola_http_reply_error(
         let message = super::args::opt_c_str(message, "message")?.unwrap_or("HTTP request failed");
         let _ = reply.sender.send(Err(message.to_string()));
         Ok(())
+    })
+}
+
+/// Whether the call that made this host call is over (finished, failed,
+/// cancelled or timed out): nobody waits for the answer any more, so
+/// expensive work may stop. The reply must still be completed (or it
+/// leaks); its answer is then dropped. Does not consume `reply`; any thread.
+/// NULL yields true.
+#[unsafe(no_mangle)]
+pub extern "C" fn isola_reply_is_abandoned(reply: *const isola_reply_t) -> bool {
+    guard_value(true, || {
+        handle(reply, "reply").map_or(true, |r| abandoned(r.call.as_ref(), &r.sender))
+    })
+}
+
+/// The `call_data` of the sandbox whose call made this host call (see
+/// `isola_sandbox_set_call_data`): tells tenants apart when one host table
+/// serves many sandboxes. NULL when none was set (or `reply` is NULL).
+#[unsafe(no_mangle)]
+pub extern "C" fn isola_reply_call_data(reply: *const isola_reply_t) -> *mut c_void {
+    guard_value(std::ptr::null_mut(), || {
+        handle(reply, "reply").map_or(std::ptr::null_mut(), |r| {
+            r.call
+                .as_ref()
+                .map_or(std::ptr::null_mut(), |c| c.call_data)
+        })
+    })
+}
+
+/// `isola_reply_is_abandoned` for an HTTP reply.
+#[unsafe(no_mangle)]
+pub extern "C" fn isola_http_reply_is_abandoned(reply: *const isola_http_reply_t) -> bool {
+    guard_value(true, || {
+        handle(reply, "reply").map_or(true, |r| abandoned(r.call.as_ref(), &r.sender))
+    })
+}
+
+/// `isola_reply_call_data` for an HTTP reply.
+#[unsafe(no_mangle)]
+pub extern "C" fn isola_http_reply_call_data(reply: *const isola_http_reply_t) -> *mut c_void {
+    guard_value(std::ptr::null_mut(), || {
+        handle(reply, "reply").map_or(std::ptr::null_mut(), |r| {
+            r.call
+                .as_ref()
+                .map_or(std::ptr::null_mut(), |c| c.call_data)
+        })
     })
 }
 

@@ -1,7 +1,14 @@
 //! `isola_sandbox_t`: one isolated Python instance, and
 //! `isola_cancel_handle_t`, which stops its running call from any thread.
 
-use std::{ffi::c_char, sync::Arc, thread::ThreadId};
+use std::{
+    ffi::{c_char, c_void},
+    sync::{
+        Arc,
+        atomic::{AtomicPtr, Ordering},
+    },
+    thread::ThreadId,
+};
 
 use parking_lot::Mutex;
 
@@ -9,6 +16,7 @@ use super::{
     args::{BoxedHandle, bytes, c_str, check_out, handle, opt_c_str, write_out},
     error::{FfiError, isola_error_t},
     guard, guard_value,
+    host::CallScope,
     options::{isola_sandbox_options_t, timeout_ms},
     runtime::{block_on, ensure_can_block},
     sink::{CSink, isola_sink_t},
@@ -28,6 +36,8 @@ pub struct isola_sandbox_t {
     sandbox: Mutex<Sandbox>,
     cancel: CancelHandle,
     life: Mutex<Life>,
+    /// Handed to host callbacks through their replies.
+    call_data: AtomicPtr<c_void>,
 }
 
 /// Who is using the sandbox, and whether a free waits for that use to end.
@@ -74,6 +84,7 @@ fn with_sandbox<T>(
         }
     }
     let result = {
+        let _call = CallScope::enter(this.call_data.load(Ordering::Acquire));
         let mut sandbox = this.sandbox.lock();
         match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| body(&mut sandbox))) {
             Ok(result) => result,
@@ -127,6 +138,7 @@ pub extern "C" fn isola_sandbox_new(
             sandbox: Mutex::new(sandbox),
             cancel,
             life: Mutex::default(),
+            call_data: AtomicPtr::new(std::ptr::null_mut()),
         }
         .into_raw();
         write_out(out, raw, "out")
@@ -403,6 +415,40 @@ pub extern "C" fn isola_sandbox_set_timeout_ms(
             sb.set_timeout(timeout_ms(milliseconds));
             Ok(())
         })
+    })
+}
+
+/// Attach `call_data` to the sandbox: host callbacks of its calls read it
+/// with `isola_reply_call_data` / `isola_http_reply_call_data`, so one host
+/// table shared by many sandboxes can tell its tenants apart. The library
+/// never dereferences or frees it. Callable at any time from any thread;
+/// calls started afterwards see the new value.
+#[unsafe(no_mangle)]
+pub extern "C" fn isola_sandbox_set_call_data(
+    sandbox: *const isola_sandbox_t,
+    call_data: *mut c_void,
+) -> *mut isola_error_t {
+    guard(|| {
+        handle(sandbox, "sandbox")?
+            .call_data
+            .store(call_data, Ordering::Release);
+        Ok(())
+    })
+}
+
+/// Store in `*out` whether the sandbox can still run calls: false after a
+/// timeout, a cancelled call, a trap or an internal error during a call
+/// (free it then). Fails with `ISOLA_ERROR_INVALID_STATE` while another
+/// thread is inside a call on it.
+#[unsafe(no_mangle)]
+pub extern "C" fn isola_sandbox_is_usable(
+    sandbox: *const isola_sandbox_t,
+    out: *mut bool,
+) -> *mut isola_error_t {
+    guard(|| {
+        check_out(out, "out")?;
+        let usable = with_sandbox(sandbox, "isola_sandbox_is_usable", |sb| Ok(sb.is_usable()))?;
+        write_out(out, usable, "out")
     })
 }
 

@@ -221,6 +221,58 @@ static void user_data_free_runs_once_however_often_a_table_is_set(void) {
   CHECK(atomic_load(&state.freed) == 2);
 }
 
+struct held_reply {
+  isola_reply_t *reply;
+  bool abandoned_during_call;
+  void *call_data;
+};
+
+static void hold_hostcall(void *user_data, const char *name, size_t name_len,
+                          const uint8_t *payload, size_t payload_len, isola_reply_t *reply) {
+  (void)name;
+  (void)name_len;
+  (void)payload;
+  (void)payload_len;
+  struct held_reply *held = user_data;
+  held->reply = reply; /* answered later, after the call is gone */
+  held->abandoned_during_call = isola_reply_is_abandoned(reply);
+  held->call_data = isola_reply_call_data(reply);
+}
+
+static void host_sees_its_call_data_and_when_its_call_was_abandoned(void) {
+  struct held_reply held = {0};
+  isola_host_t host = {.user_data = &held, .format = ISOLA_FORMAT_JSON, .on_hostcall = hold_hostcall};
+  isola_sandbox_options_t *options = isola_sandbox_options_new();
+  CHECK_OK(isola_sandbox_options_set_host(options, &host));
+  CHECK_OK(isola_sandbox_options_set_timeout_ms(options, 300));
+  isola_template_t *tpl = new_template();
+  isola_sandbox_t *sb = new_sandbox(tpl, options);
+  isola_sandbox_options_free(options);
+  int tenant = 7;
+  CHECK_OK(isola_sandbox_set_call_data(sb, &tenant));
+  bool usable = false;
+  CHECK_OK(isola_sandbox_is_usable(sb, &usable));
+  CHECK(usable);
+  CHECK_ERROR(isola_sandbox_eval(sb, "import sandbox\nsandbox.hostcall_sync('slow')\n", NULL),
+              ISOLA_ERROR_TIMEOUT);
+  CHECK(held.reply != NULL);
+  CHECK(!held.abandoned_during_call);
+  CHECK(held.call_data == &tenant);
+  /* The call timed out: the host may stop working on it. */
+  CHECK(isola_reply_is_abandoned(held.reply));
+  CHECK(isola_reply_call_data(held.reply) == &tenant);
+  CHECK(isola_reply_is_abandoned(NULL));
+  CHECK(isola_reply_call_data(NULL) == NULL);
+  CHECK_OK(isola_reply_ok_json(held.reply, "1")); /* accepted and dropped */
+  /* The timeout made the sandbox unusable, and it says so. */
+  CHECK_OK(isola_sandbox_is_usable(sb, &usable));
+  CHECK(!usable);
+  CHECK_ERROR(isola_sandbox_is_usable(sb, NULL), ISOLA_ERROR_INVALID_ARGUMENT);
+  CHECK_ERROR(isola_sandbox_is_usable(NULL, &usable), ISOLA_ERROR_INVALID_ARGUMENT);
+  isola_sandbox_free(sb);
+  isola_template_free(tpl);
+}
+
 struct pusher {
   isola_stream_t *stream;
   int count;
@@ -342,6 +394,7 @@ int main(int argc, char **argv) {
       TEST_CASE(without_a_host_hostcalls_are_refused_clearly),
       TEST_CASE(bad_host_format_is_an_invalid_argument_and_keeps_user_data),
       TEST_CASE(user_data_free_runs_once_however_often_a_table_is_set),
+      TEST_CASE(host_sees_its_call_data_and_when_its_call_was_abandoned),
       TEST_CASE(stream_pushed_from_another_thread_feeds_a_generator),
       TEST_CASE(stream_push_after_the_call_ended_fails_cleanly),
       TEST_CASE(failed_stream_raises_stream_error_after_its_values),

@@ -69,9 +69,13 @@ class Error : public std::runtime_error {
   const char *code_name() const noexcept { return isola::code_name(code_); }
   // The Python exception type ("ValueError") for GuestException, else "".
   const std::string &guest_type() const noexcept { return guest_type_; }
-  // True when the sandbox that raised this must be discarded.
+  // True when the sandbox that raised this must be discarded: a timeout, a
+  // cancelled call, a trap, or an internal error (a panic during a call
+  // also makes the sandbox unusable). InvalidState may mean "busy" or
+  // "unusable": ask Sandbox::is_usable() when it matters.
   bool sandbox_is_dead() const noexcept {
-    return code_ == ErrorCode::Timeout || code_ == ErrorCode::Cancelled || code_ == ErrorCode::Trap;
+    return code_ == ErrorCode::Timeout || code_ == ErrorCode::Cancelled || code_ == ErrorCode::Trap ||
+           code_ == ErrorCode::Internal;
   }
 
  private:
@@ -291,6 +295,11 @@ struct ReplySlot {
   }
 };
 
+inline bool is_abandoned(const isola_reply_t *r) noexcept { return isola_reply_is_abandoned(r); }
+inline bool is_abandoned(const isola_http_reply_t *r) noexcept { return isola_http_reply_is_abandoned(r); }
+inline void *call_data_of(const isola_reply_t *r) noexcept { return isola_reply_call_data(r); }
+inline void *call_data_of(const isola_http_reply_t *r) noexcept { return isola_http_reply_call_data(r); }
+
 inline void complete_error(isola_reply_t *r, const char *message) noexcept {
   ignore(isola_reply_error(r, message));
 }
@@ -320,6 +329,19 @@ class PendingReply {
   // True while the reply still waits for an answer.
   bool pending() const noexcept { return slot_ && slot_->raw.load() != nullptr; }
   explicit operator bool() const noexcept { return pending(); }
+  // True once the call that asked is over (finished, cancelled, timed
+  // out): nobody waits for the answer, so expensive work may stop. Still
+  // complete (or drop) the reply. True when no longer pending.
+  bool abandoned() const noexcept {
+    Raw *r = slot_ ? slot_->raw.load() : nullptr;
+    return r == nullptr || is_abandoned(r);
+  }
+  // The call_data of the sandbox that asked (Sandbox::set_call_data), or
+  // nullptr.
+  void *call_data() const noexcept {
+    Raw *r = slot_ ? slot_->raw.load() : nullptr;
+    return r == nullptr ? nullptr : call_data_of(r);
+  }
 
  protected:
   // The raw reply, now ours to complete; throws when already completed.
@@ -422,12 +444,16 @@ class Host {
   Format format() const noexcept { return format_; }
 
   // `await sandbox.hostcall(name, payload)`; `payload` is in format().
+  // The views point into the library's buffers and are valid only during
+  // this callback: copy them (std::string(name)) before handing the work
+  // and the Reply to another thread.
   virtual void on_hostcall(std::string_view name, std::string_view payload, Reply reply) {
     (void)name;
     (void)payload;
     reply.error("this host does not answer host calls");
   }
-  // `sandbox.http` requests and urllib.request.urlopen.
+  // `sandbox.http` requests and urllib.request.urlopen. Every view in
+  // `request` is valid only during this callback; copy what you keep.
   virtual void on_http(const HttpRequest &request, HttpReply reply) {
     (void)request;
     reply.error("this host does not answer HTTP requests");
@@ -993,6 +1019,18 @@ class Sandbox {
   void set_timeout(std::chrono::milliseconds limit) const {
     detail::check(isola_sandbox_set_timeout_ms(raw_, detail::SandboxSettings<SandboxOptions>::to_ms(limit)));
   }
+
+  // False after a timeout, a cancelled call, a trap or an internal error
+  // during a call: discard the sandbox then.
+  bool is_usable() const {
+    bool usable = false;
+    detail::check(isola_sandbox_is_usable(raw_, &usable));
+    return usable;
+  }
+
+  // Tag the sandbox for host callbacks (Reply::call_data()): one Host
+  // shared by many sandboxes tells its tenants apart.
+  void set_call_data(void *call_data) const { detail::check(isola_sandbox_set_call_data(raw_, call_data)); }
 
   // Bytes of linear memory the sandbox holds.
   std::uint64_t memory_usage() const {

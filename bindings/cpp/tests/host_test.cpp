@@ -209,3 +209,41 @@ TEST_CASE("the host is released when its last user is gone") {
 
   CHECK_THROWS_AS(isola::SandboxOptions().host(nullptr), isola::Error);
 }
+
+namespace {
+
+// Keeps the reply of each host call (answered after the call is gone).
+class Holder : public isola::Host {
+ public:
+  std::vector<isola::Reply> replies;
+  bool abandoned_during_call = true;
+  void *call_data = nullptr;
+
+  void on_hostcall(std::string_view, std::string_view, isola::Reply reply) override {
+    abandoned_during_call = reply.abandoned();
+    call_data = reply.call_data();
+    replies.push_back(std::move(reply));
+  }
+};
+
+}  // namespace
+
+TEST_CASE("a host sees its tenant's call data and when the call was abandoned") {
+  auto holder = std::make_shared<Holder>();
+  isola::SandboxOptions options;
+  options.host(holder).timeout(300ms);
+  isola::Sandbox sb = tpl().sandbox(options);
+  int tenant = 3;
+  sb.set_call_data(&tenant);
+  CHECK(sb.is_usable());
+  const isola::Error e = test::expect_error([&] { sb.eval("import sandbox\nsandbox.hostcall_sync('slow')\n"); });
+  CHECK(e.code() == isola::ErrorCode::Timeout);
+  CHECK(e.sandbox_is_dead());
+  CHECK_FALSE(sb.is_usable());
+  REQUIRE(holder->replies.size() == 1);
+  CHECK_FALSE(holder->abandoned_during_call);
+  CHECK(holder->call_data == &tenant);
+  CHECK(holder->replies[0].abandoned());
+  holder->replies[0].ok_json("1");  // accepted and dropped
+  CHECK(holder->replies[0].abandoned());
+}
