@@ -95,6 +95,12 @@ typedef enum {
    * A bug or an unexpected runtime failure.
    */
   ISOLA_ERROR_INTERNAL = 10,
+  /**
+   * A process-wide capacity is used up: every sandbox place is taken
+   * (see `isola_configure_engine`, `isola_capacity`). Free a sandbox and
+   * retry.
+   */
+  ISOLA_ERROR_RESOURCE_EXHAUSTED = 11,
 } isola_error_code_t;
 
 /**
@@ -176,6 +182,24 @@ typedef struct isola_template_options_t isola_template_options_t;
  * template between all threads and create sandboxes from it concurrently.
  */
 typedef struct isola_template_t isola_template_t;
+
+/**
+ * What the process may hold and holds now, from `isola_capacity`.
+ */
+typedef struct {
+  /**
+   * Sandboxes alive now (created and not yet freed).
+   */
+  uint32_t live_sandboxes;
+  /**
+   * Most sandboxes alive at once.
+   */
+  uint32_t max_sandboxes;
+  /**
+   * Hard ceiling of one sandbox's linear memory, in bytes.
+   */
+  uint64_t max_memory_per_sandbox;
+} isola_capacity_t;
 
 /**
  * One HTTP header, NUL-terminated UTF-8 strings.
@@ -414,6 +438,27 @@ isola_error_t *isola_args_add_stream(isola_args_t *args,
 isola_error_t *isola_args_add_json_lists(isola_args_t *args,
                                          const char *array_json,
                                          const char *object_json);
+
+/**
+ * Set the process-wide capacity before the first template is built:
+ * `max_sandboxes` live at once (pool slots; 0 keeps the default, 1000 or
+ * `$ISOLA_MAX_SANDBOXES`) and the hard ceiling of one sandbox's memory,
+ * `max_memory_per_sandbox` bytes (64 KiB to 4 GiB; 0 keeps the default,
+ * 4 GiB), whatever its own limit says. Creating a sandbox beyond
+ * `max_sandboxes` fails with `ISOLA_ERROR_RESOURCE_EXHAUSTED`. Fails with
+ * `ISOLA_ERROR_INVALID_STATE` once a template exists (the pool is built
+ * then) and `ISOLA_ERROR_INVALID_ARGUMENT` for an out-of-range value.
+ * Calling it again before the first template replaces the settings.
+ */
+isola_error_t *isola_configure_engine(uint32_t max_sandboxes,
+                                      uint64_t max_memory_per_sandbox);
+
+/**
+ * Fill `*out` with the process's sandbox capacity and use. Cheap,
+ * lock-free for the live count, callable from any thread at any time
+ * (also from callbacks).
+ */
+isola_error_t *isola_capacity(isola_capacity_t *out);
 
 /**
  * The code of `error`. A NULL `error` yields `ISOLA_ERROR_INVALID_ARGUMENT`.

@@ -86,6 +86,7 @@ fn code_name(kind: ErrorKind) -> &'static str {
         ErrorKind::Trap => "TRAP",
         ErrorKind::Io => "IO",
         ErrorKind::Internal => "INTERNAL",
+        ErrorKind::ResourceExhausted => "RESOURCE_EXHAUSTED",
     }
 }
 

@@ -24,19 +24,23 @@ const (
 	CodeIO              ErrorCode = C.ISOLA_ERROR_IO
 	CodeTrap            ErrorCode = C.ISOLA_ERROR_TRAP
 	CodeInternal        ErrorCode = C.ISOLA_ERROR_INTERNAL
+	// CodeResourceExhausted: every sandbox place of the process is taken
+	// (ConfigureEngine); close a sandbox and retry.
+	CodeResourceExhausted ErrorCode = C.ISOLA_ERROR_RESOURCE_EXHAUSTED
 )
 
 var codeNames = map[ErrorCode]string{
-	CodeInvalidArgument: "INVALID_ARGUMENT",
-	CodeInvalidState:    "INVALID_STATE",
-	CodeGuestException:  "GUEST_EXCEPTION",
-	CodeTimeout:         "TIMEOUT",
-	CodeCancelled:       "CANCELLED",
-	CodeMemoryLimit:     "MEMORY_LIMIT",
-	CodeOutputLimit:     "OUTPUT_LIMIT",
-	CodeIO:              "IO",
-	CodeTrap:            "TRAP",
-	CodeInternal:        "INTERNAL",
+	CodeInvalidArgument:   "INVALID_ARGUMENT",
+	CodeInvalidState:      "INVALID_STATE",
+	CodeGuestException:    "GUEST_EXCEPTION",
+	CodeTimeout:           "TIMEOUT",
+	CodeCancelled:         "CANCELLED",
+	CodeMemoryLimit:       "MEMORY_LIMIT",
+	CodeOutputLimit:       "OUTPUT_LIMIT",
+	CodeIO:                "IO",
+	CodeTrap:              "TRAP",
+	CodeInternal:          "INTERNAL",
+	CodeResourceExhausted: "RESOURCE_EXHAUSTED",
 }
 
 // String returns the stable name of the code, e.g. "TIMEOUT" (the same
@@ -103,16 +107,17 @@ func (e *Error) Unwrap() error { return e.cause }
 
 // Sentinel errors, one per code, for errors.Is.
 var (
-	ErrInvalidArgument = &Error{Code: CodeInvalidArgument}
-	ErrInvalidState    = &Error{Code: CodeInvalidState}
-	ErrGuestException  = &Error{Code: CodeGuestException}
-	ErrTimeout         = &Error{Code: CodeTimeout}
-	ErrCancelled       = &Error{Code: CodeCancelled}
-	ErrMemoryLimit     = &Error{Code: CodeMemoryLimit}
-	ErrOutputLimit     = &Error{Code: CodeOutputLimit}
-	ErrIO              = &Error{Code: CodeIO}
-	ErrTrap            = &Error{Code: CodeTrap}
-	ErrInternal        = &Error{Code: CodeInternal}
+	ErrInvalidArgument   = &Error{Code: CodeInvalidArgument}
+	ErrInvalidState      = &Error{Code: CodeInvalidState}
+	ErrGuestException    = &Error{Code: CodeGuestException}
+	ErrTimeout           = &Error{Code: CodeTimeout}
+	ErrCancelled         = &Error{Code: CodeCancelled}
+	ErrMemoryLimit       = &Error{Code: CodeMemoryLimit}
+	ErrOutputLimit       = &Error{Code: CodeOutputLimit}
+	ErrIO                = &Error{Code: CodeIO}
+	ErrTrap              = &Error{Code: CodeTrap}
+	ErrInternal          = &Error{Code: CodeInternal}
+	ErrResourceExhausted = &Error{Code: CodeResourceExhausted}
 )
 
 // takeError converts and frees a C error; nil stays nil.

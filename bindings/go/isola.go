@@ -39,3 +39,33 @@ var HeaderVersion = fmt.Sprintf("%d.%d.%d",
 func Version() string {
 	return C.GoString(C.isola_version())
 }
+
+// ConfigureEngine sets the process-wide capacity before the first Template
+// is created: at most maxSandboxes sandboxes alive at once (0: the default,
+// 1000 or $ISOLA_MAX_SANDBOXES) and a hard memory ceiling per sandbox of
+// maxMemoryPerSandbox bytes (64 KiB to 4 GiB; 0: 4 GiB). Creating a sandbox
+// beyond the limit fails with ErrResourceExhausted. After the first Template
+// it fails with ErrInvalidState.
+func ConfigureEngine(maxSandboxes uint32, maxMemoryPerSandbox uint64) error {
+	return takeError(C.isola_configure_engine(C.uint32_t(maxSandboxes), C.uint64_t(maxMemoryPerSandbox)))
+}
+
+// Capacity is the process's sandbox capacity and use.
+type Capacity struct {
+	LiveSandboxes       uint32 // sandboxes alive now
+	MaxSandboxes        uint32 // most alive at once
+	MaxMemoryPerSandbox uint64 // hard ceiling of one sandbox's memory, bytes
+}
+
+// CurrentCapacity reports the process's sandbox capacity and use.
+func CurrentCapacity() (Capacity, error) {
+	var c C.isola_capacity_t
+	if err := takeError(C.isola_capacity(&c)); err != nil {
+		return Capacity{}, err
+	}
+	return Capacity{
+		LiveSandboxes:       uint32(c.live_sandboxes),
+		MaxSandboxes:        uint32(c.max_sandboxes),
+		MaxMemoryPerSandbox: uint64(c.max_memory_per_sandbox),
+	}, nil
+}

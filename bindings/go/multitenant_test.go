@@ -181,3 +181,29 @@ func TestIsUsableAfterATimeout(t *testing.T) {
 		t.Fatalf("after timeout: %v %v", ok, err)
 	}
 }
+
+func TestCapacityCountsLiveSandboxes(t *testing.T) {
+	before, err := isola.CurrentCapacity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if before.MaxSandboxes == 0 || before.MaxMemoryPerSandbox == 0 {
+		t.Fatalf("capacity %+v", before)
+	}
+	sb, err := tpl.NewSandbox(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	during, _ := isola.CurrentCapacity()
+	sb.Close()
+	after, _ := isola.CurrentCapacity()
+	// Finalizers of other tests' sandboxes may run meanwhile: only this
+	// sandbox's own effect is certain.
+	if during.LiveSandboxes < 1 || after.LiveSandboxes >= during.LiveSandboxes {
+		t.Fatalf("live sandboxes %d, %d, %d", before.LiveSandboxes, during.LiveSandboxes, after.LiveSandboxes)
+	}
+	// The engine runs (TestMain built a template): too late to configure.
+	if err := isola.ConfigureEngine(5, 0); !errors.Is(err, isola.ErrInvalidState) {
+		t.Fatalf("ConfigureEngine after the first template: %v", err)
+	}
+}

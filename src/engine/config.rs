@@ -121,6 +121,51 @@ pub(crate) fn configure(settings: EngineSettings) -> Result<(), String> {
     Ok(())
 }
 
+/// Whether the engine (and its pool) exists: settings are fixed from then on.
+pub(crate) fn is_running() -> bool {
+    ENGINE.get().is_some()
+}
+
+/// The settings the engine runs with, or will start with.
+pub(crate) fn current_settings() -> EngineSettings {
+    SETTINGS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .unwrap_or_default()
+}
+
+/// Sandboxes alive in the process.
+static LIVE: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+
+/// The number of sandboxes alive in the process.
+pub(crate) fn live_sandboxes() -> u32 {
+    LIVE.load(std::sync::atomic::Ordering::SeqCst)
+}
+
+/// One of the `max_sandboxes` places; released when dropped.
+#[derive(Debug)]
+pub(crate) struct SandboxSlot(());
+
+impl SandboxSlot {
+    /// Take a place, or `Err(max)` when all `max` are taken.
+    pub(crate) fn reserve() -> Result<Self, u32> {
+        let max = current_settings().max_sandboxes;
+        LIVE.fetch_update(
+            std::sync::atomic::Ordering::SeqCst,
+            std::sync::atomic::Ordering::SeqCst,
+            |live| (live < max).then_some(live + 1),
+        )
+        .map(|_| Self(()))
+        .map_err(|_| max)
+    }
+}
+
+impl Drop for SandboxSlot {
+    fn drop(&mut self) {
+        LIVE.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
 /// The shared engine. Created on first use; every template and sandbox of
 /// the process uses it, so compiled code and the instance pool are shared.
 pub(crate) fn engine() -> Result<&'static Engine, EngineError> {

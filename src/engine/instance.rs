@@ -144,6 +144,8 @@ pub(crate) enum CreateError {
     Io(std::io::Error),
     /// The runtime does not fit in the memory cap.
     MemoryLimit(String),
+    /// Every sandbox place of the process is taken.
+    Exhausted(String),
     /// wasmtime failed to instantiate the runtime.
     Internal(String),
 }
@@ -219,6 +221,8 @@ pub(crate) struct Instance {
     store: Store<InstanceState>,
     bindings: Bindings,
     cancel: Arc<CancelFlag>,
+    /// This instance's place among the process's `max_sandboxes`.
+    _slot: super::config::SandboxSlot,
     /// A call trapped or was interrupted: wasmtime will not enter the
     /// instance again.
     poisoned: bool,
@@ -238,6 +242,12 @@ impl Instance {
         host: Arc<dyn Host>,
         config: &InstanceConfig<'_>,
     ) -> Result<Self, CreateError> {
+        let slot = super::config::SandboxSlot::reserve().map_err(|max| {
+            CreateError::Exhausted(format!(
+                "all {max} sandbox places of the process are in use; free a sandbox or raise \
+                 max_sandboxes (isola_configure_engine) before the first template"
+            ))
+        })?;
         let wasi = build_wasi(config)?;
         let cancel = Arc::new(CancelFlag::default());
         let mut table = ResourceTable::new();
@@ -278,6 +288,7 @@ impl Instance {
             bindings,
             cancel,
             poisoned: false,
+            _slot: slot,
         })
     }
 

@@ -34,6 +34,10 @@ pub enum isola_error_code_t {
     ISOLA_ERROR_TRAP = 9,
     /// A bug or an unexpected runtime failure.
     ISOLA_ERROR_INTERNAL = 10,
+    /// A process-wide capacity is used up: every sandbox place is taken
+    /// (see `isola_configure_engine`, `isola_capacity`). Free a sandbox and
+    /// retry.
+    ISOLA_ERROR_RESOURCE_EXHAUSTED = 11,
 }
 
 use isola_error_code_t as Code;
@@ -106,6 +110,7 @@ impl From<Error> for FfiError {
             ErrorKind::InvalidState => Code::ISOLA_ERROR_INVALID_STATE,
             ErrorKind::Trap => Code::ISOLA_ERROR_TRAP,
             ErrorKind::Io => Code::ISOLA_ERROR_IO,
+            ErrorKind::ResourceExhausted => Code::ISOLA_ERROR_RESOURCE_EXHAUSTED,
             ErrorKind::Internal => Code::ISOLA_ERROR_INTERNAL,
         };
         let guest_type = match &e {
@@ -172,6 +177,7 @@ pub extern "C" fn isola_error_code_name(code: u32) -> *const c_char {
         8 => c"IO",
         9 => c"TRAP",
         10 => c"INTERNAL",
+        11 => c"RESOURCE_EXHAUSTED",
         _ => c"UNKNOWN",
     };
     name.as_ptr()

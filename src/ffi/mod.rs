@@ -12,6 +12,7 @@
 #![allow(non_camel_case_types)]
 
 pub mod call_args;
+pub mod engine;
 pub mod error;
 pub mod host;
 pub mod options;

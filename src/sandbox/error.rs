@@ -46,6 +46,9 @@ pub enum Error {
     /// no longer usable.
     #[error("guest trapped: {0}")]
     Trap(String),
+    /// A process-wide capacity is used up (every sandbox place is taken).
+    #[error("resource exhausted: {0}")]
+    ResourceExhausted(String),
     /// Filesystem or OS failure on the host.
     #[error("io error: {0}")]
     Io(#[from] std::io::Error),
@@ -73,6 +76,8 @@ pub enum ErrorKind {
     InvalidState,
     /// See [`Error::Trap`].
     Trap,
+    /// See [`Error::ResourceExhausted`].
+    ResourceExhausted,
     /// See [`Error::Io`].
     Io,
     /// See [`Error::Internal`].
@@ -92,6 +97,7 @@ impl Error {
             Self::InvalidArgument(_) => ErrorKind::InvalidArgument,
             Self::Unusable(_) => ErrorKind::InvalidState,
             Self::Trap(_) => ErrorKind::Trap,
+            Self::ResourceExhausted(_) => ErrorKind::ResourceExhausted,
             Self::Io(_) => ErrorKind::Io,
             Self::Internal(_) => ErrorKind::Internal,
         }
@@ -136,6 +142,7 @@ impl From<CreateError> for Error {
             CreateError::InvalidMount(message) => Self::InvalidArgument(message),
             CreateError::Io(e) => Self::Io(e),
             CreateError::MemoryLimit(message) => Self::MemoryLimit(message),
+            CreateError::Exhausted(message) => Self::ResourceExhausted(message),
             CreateError::Internal(message) => Self::Internal(message),
         }
     }

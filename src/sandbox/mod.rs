@@ -43,6 +43,27 @@ pub fn configure_engine(settings: EngineSettings) -> Result<()> {
     crate::engine::config::configure(settings).map_err(Error::InvalidArgument)
 }
 
+/// The engine settings in force (or that the engine will start with).
+#[must_use]
+pub fn engine_settings() -> EngineSettings {
+    crate::engine::config::current_settings()
+}
+
+/// Whether the engine already runs (a template was built): from then on
+/// [`configure_engine`] fails.
+#[must_use]
+pub fn engine_is_running() -> bool {
+    crate::engine::config::is_running()
+}
+
+/// Sandboxes alive in the process now; at most
+/// [`EngineSettings::max_sandboxes`], beyond which creating one fails with
+/// [`Error::ResourceExhausted`].
+#[must_use]
+pub fn live_sandboxes() -> u32 {
+    crate::engine::config::live_sandboxes()
+}
+
 /// The directory compiled runtimes are cached in when a builder does not
 /// say otherwise: `$ISOLA_CACHE_DIR`, else `$XDG_CACHE_HOME/isola`, else
 /// `$HOME/.cache/isola`; `None` when none of these is set.

@@ -25,6 +25,7 @@ static void code_names_are_stable(void) {
   CHECK_STR_EQ(isola_error_code_name(ISOLA_ERROR_IO), "IO");
   CHECK_STR_EQ(isola_error_code_name(ISOLA_ERROR_TRAP), "TRAP");
   CHECK_STR_EQ(isola_error_code_name(ISOLA_ERROR_INTERNAL), "INTERNAL");
+  CHECK_STR_EQ(isola_error_code_name(ISOLA_ERROR_RESOURCE_EXHAUSTED), "RESOURCE_EXHAUSTED");
 }
 
 static void code_values_are_stable(void) {
@@ -39,11 +40,12 @@ static void code_values_are_stable(void) {
   CHECK(ISOLA_ERROR_IO == 8);
   CHECK(ISOLA_ERROR_TRAP == 9);
   CHECK(ISOLA_ERROR_INTERNAL == 10);
+  CHECK(ISOLA_ERROR_RESOURCE_EXHAUSTED == 11);
 }
 
 static void unknown_code_name_is_unknown(void) {
   CHECK_STR_EQ(isola_error_code_name(0), "UNKNOWN");
-  CHECK_STR_EQ(isola_error_code_name(11), "UNKNOWN");
+  CHECK_STR_EQ(isola_error_code_name(12), "UNKNOWN");
   CHECK_STR_EQ(isola_error_code_name(UINT32_MAX), "UNKNOWN");
 }
 

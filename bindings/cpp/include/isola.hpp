@@ -50,6 +50,7 @@ enum class ErrorCode : std::uint32_t {
   Io = ISOLA_ERROR_IO,
   Trap = ISOLA_ERROR_TRAP,
   Internal = ISOLA_ERROR_INTERNAL,
+  ResourceExhausted = ISOLA_ERROR_RESOURCE_EXHAUSTED,  // every sandbox place is taken
 };
 
 // The stable name of a code, e.g. "TIMEOUT".
