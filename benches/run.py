@@ -365,7 +365,7 @@ def count_text(n, cap, stop):
 def short_stop(stop):
     if stop.startswith("memory guard"):
         return stop
-    if "pool" in stop.lower() or "limit" in stop.lower():
+    if stop.startswith("RESOURCE_EXHAUSTED") or "pool" in stop.lower() or "limit" in stop.lower():
         return "pool limit"
     return stop[:60]
 
