@@ -178,3 +178,38 @@ class DecodeErrorTests(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class FastPathTests(unittest.TestCase):
+    """dumps/loads shortcut common small values; they must agree with the
+    general encoder and decoder byte for byte and value for value."""
+
+    def general_dumps(self, value):
+        out = []
+        cbor._encode(value, out, 0)
+        return b"".join(out)
+
+    def test_fast_encodings_match_the_general_encoder(self):
+        values = [None, True, False, 0, 1, 23, 24, 255, -1, -24, -25, 1.5,
+                  "", "a", "a" * 23, "a" * 24, "\u00e9", b"", [], {}]
+        for value in values:
+            with self.subTest(value=value):
+                self.assertEqual(cbor.dumps(value), self.general_dumps(value))
+
+    def test_every_one_byte_input_decodes_as_the_general_decoder_does(self):
+        for ib in range(256):
+            data = bytes((ib,))
+            try:
+                fast = ("value", cbor.loads(data))
+            except (ValueError, TypeError) as e:
+                fast = ("error", type(e))
+            dec = cbor._Decoder(data)
+            try:
+                value = dec.item(0)
+                general = ("value", value) if not dec.remaining() else ("error", None)
+            except (ValueError, TypeError) as e:
+                general = ("error", type(e))
+            with self.subTest(byte=ib):
+                self.assertEqual(fast[0], general[0])
+                if fast[0] == "value":
+                    self.assertTrue(same(fast[1], general[1]), (fast, general))

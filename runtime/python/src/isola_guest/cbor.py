@@ -107,8 +107,23 @@ def _encode(value, out, depth):
         )
 
 
+# Fast paths for the values most calls pass and return (small integers,
+# None, short ASCII strings): one lookup instead of a walk. They give exactly
+# the bytes ``_encode`` gives (a unit test compares them).
+_SMALL_UINTS = tuple(bytes((n,)) for n in range(24))
+_SHORT_TEXT_HEADS = tuple(bytes((0x60 | n,)) for n in range(24))
+
+
 def dumps(value):
     """Encode ``value`` as one CBOR data item and return the bytes."""
+    kind = type(value)
+    if kind is int:
+        if 0 <= value < 24:
+            return _SMALL_UINTS[value]
+    elif value is None:
+        return b"\xf6"
+    elif kind is str and len(value) < 24 and value.isascii():
+        return _SHORT_TEXT_HEADS[len(value)] + value.encode("ascii")
     out = []
     _encode(value, out, 0)
     return b"".join(out)
@@ -288,8 +303,21 @@ def _freeze(value):
     return value
 
 
+# One-byte items decoded without a decoder object (the general path gives
+# the same values; a unit test compares every one-byte input).
+_ONE_BYTE_SIMPLE = {0xF4: False, 0xF5: True, 0xF6: None, 0xF7: None}
+
+
 def loads(data):
     """Decode exactly one CBOR data item from ``data`` (bytes-like)."""
+    if type(data) is bytes and len(data) == 1:
+        ib = data[0]
+        if ib < 0x18:
+            return ib
+        if 0x20 <= ib < 0x38:
+            return 0x1F - ib
+        if ib in _ONE_BYTE_SIMPLE:
+            return _ONE_BYTE_SIMPLE[ib]
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise TypeError("CBOR input must be bytes, not '%s'" % type(data).__name__)
     dec = _Decoder(memoryview(data).cast("B") if isinstance(data, memoryview) else bytes(data))

@@ -215,6 +215,11 @@ async def _drive_async_generator(agen):
         await agen.aclose()
 
 
+# Result types that are never generators or awaitables (exact types only: a
+# subclass may define __await__).
+_PLAIN_RESULTS = frozenset((type(None), bool, int, float, str, bytes, list, tuple, dict))
+
+
 def _call(name, args):
     fn = namespace.get(name)
     if fn is None and name not in namespace:
@@ -223,7 +228,9 @@ def _call(name, args):
         raise Failure("invalid-argument", "", "%r is not callable (it is a %s)" % (name, type(fn).__name__))
     positional, keywords = _decode_args(args)
     result = fn(*positional, **keywords)
-    if inspect.isgenerator(result):
+    if type(result) in _PLAIN_RESULTS:
+        pass  # the common case: skip the generator and awaitable checks
+    elif inspect.isgenerator(result):
         result = _drive_generator(result)
     elif inspect.isasyncgen(result):
         run_until_complete(get_loop(), _drive_async_generator(result))
