@@ -112,8 +112,15 @@ async fn async_def_function_is_awaited_by_call() {
 async fn random_differs_between_sandboxes() {
     let mut a = sandbox().await;
     let mut b = sandbox().await;
-    let code = "import random\nprint(random.getrandbits(64))";
+    // Every sandbox starts from the same heap snapshot: what must differ is
+    // reseeded (random) or drawn from the host per call (os.urandom, uuid4).
+    let code = "import os, random, secrets, uuid\n\
+                print(random.getrandbits(64), random.random(), uuid.uuid4(), os.urandom(8).hex(), secrets.token_hex(8))";
     let ra = eval(&mut a, code).await.stdout;
     let rb = eval(&mut b, code).await.stdout;
-    assert_ne!(ra, rb);
+    let (ra, rb): (Vec<_>, Vec<_>) = (ra.split(' ').collect(), rb.split(' ').collect());
+    assert_eq!(ra.len(), 5, "{ra:?}");
+    for (x, y) in ra.iter().zip(&rb) {
+        assert_ne!(x, y, "two sandboxes drew the same value: {ra:?} {rb:?}");
+    }
 }
