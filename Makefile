@@ -16,19 +16,25 @@ BUILD_DIR    := build
 # the cache that isola-run and your own programs use afterwards.
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-RUNTIME_SOURCES := $(shell find runtime/python/src wit -type f -not -path '*/__pycache__/*' 2>/dev/null)
+RUNTIME_SOURCES := $(shell find runtime/python/src runtime/native wit -type f -not -path '*/__pycache__/*' 2>/dev/null)
 
-.PHONY: demo test setup runtime lib c clean check-header lint bench memcheck test-asan
+.PHONY: demo test setup native runtime lib c clean check-header lint bench memcheck test-asan
 
 demo: c
 	./$(BUILD_DIR)/examples-c/hello
 
 setup: $(VENV)/.installed
 
-# apt only for what PyPI cannot give: the C/C++ compilers and Catch2 (the
-# C++ binding's test framework).
+# apt only for what PyPI cannot give: the C/C++ compilers, Catch2 (the
+# C++ binding's test framework) and the wasm32 toolchain for the guest's
+# native modules (clang/lld 19, compiler-rt's wasi builtins, zstd to read
+# componentize-py's bundled CPython configuration).
+NATIVE_APT   := clang-19 lld-19 llvm-19 libclang-rt-19-dev-wasm32 zstd
 APT_PACKAGES := $(if $(shell command -v cc >/dev/null && command -v c++ >/dev/null && echo y),,build-essential) \
-                $(if $(wildcard /usr/include/catch2/catch.hpp),,catch2)
+                $(if $(wildcard /usr/include/catch2/catch.hpp),,catch2) \
+                $(if $(shell command -v clang-19 >/dev/null && command -v wasm-ld-19 >/dev/null && \
+                  command -v llvm-ar-19 >/dev/null && command -v zstd >/dev/null && \
+                  test -f /usr/lib/llvm-19/lib/clang/19/lib/wasi/libclang_rt.builtins-wasm32.a && echo y),,$(NATIVE_APT))
 APT := $(shell [ "$$(id -u)" = 0 ] || echo sudo) apt-get
 
 $(VENV)/.installed: requirements-dev.txt
@@ -41,6 +47,12 @@ $(VENV)/.installed: requirements-dev.txt
 	touch $@
 
 runtime: $(RUNTIME_WASM)
+
+# The guest's native extension modules (_bz2, _lzma) from pinned, checksummed
+# Debian sources; cached under ~/.cache/isola-build/native-<input hash>/.
+# runtime/python/build.sh runs this too.
+native: $(VENV)/.installed
+	bash runtime/native/build.sh
 
 $(RUNTIME_WASM): $(VENV)/.installed $(RUNTIME_SOURCES)
 	bash runtime/python/build.sh $(RUNTIME_WASM)

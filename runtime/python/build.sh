@@ -12,7 +12,12 @@ case "$out" in /*) ;; *) out="$PWD/$out" ;; esac
 mkdir -p "$(dirname "$out")"
 
 cd "$root"
+# Native extension modules (_bz2, _lzma) built for the guest; cached, so this
+# is quick after the first build. componentize-py links every
+# *.cpython-314-wasm32-wasi.so it finds on a -p path into the component.
+native="$here/out/native"
+bash runtime/native/build.sh "$native"
 start=$(date +%s)
-.venv/bin/componentize-py -d wit -w sandbox componentize app -p runtime/python/src -o "$out"
+.venv/bin/componentize-py -d wit -w sandbox componentize app -p runtime/python/src -p "$native" -o "$out"
 end=$(date +%s)
 echo "built $out ($(stat -c %s "$out") bytes) in $((end - start))s"

@@ -19,7 +19,7 @@ PRELOAD = [
     "encodings.base64_codec", "encodings.hex_codec",
     "json", "csv", "html", "html.parser", "html.entities", "xml.etree.ElementTree",
     "xml.dom.minidom", "base64", "binascii", "struct", "array", "zlib", "gzip",
-    "zipfile", "tarfile", "hashlib", "hmac", "secrets", "uuid", "quopri",
+    "zipfile", "tarfile", "bz2", "lzma", "hashlib", "hmac", "secrets", "uuid", "quopri",
     "math", "cmath", "decimal", "fractions", "numbers", "statistics", "random",
     # time
     "datetime", "time", "calendar", "zoneinfo", "locale",
@@ -31,6 +31,7 @@ PRELOAD = [
     "inspect", "traceback", "linecache", "tokenize", "token", "keyword", "ast", "dis",
     "warnings", "importlib", "importlib.util", "importlib.machinery", "importlib.metadata",
     "importlib.resources", "pkgutil", "atexit", "gc", "copyreg", "pickle", "shelve",
+    "sqlite3",
     "argparse", "getopt", "gettext", "doctest", "unittest", "unittest.mock", "timeit",
     # io, files and paths (the WASI filesystem the host mounts)
     "io", "os", "os.path", "pathlib", "glob", "fnmatch", "shutil", "tempfile", "stat",
