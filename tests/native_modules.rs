@@ -34,7 +34,11 @@ async fn sqlite3_in_memory() {
     let lines: Vec<&str> = out.stdout.lines().collect();
     assert_eq!(lines[0], "(100, 328350)", "{}", out.stdout);
     assert_eq!(lines[1], "49");
-    assert!(lines[2].starts_with("IntegrityError UNIQUE"), "{}", out.stdout);
+    assert!(
+        lines[2].starts_with("IntegrityError UNIQUE"),
+        "{}",
+        out.stdout
+    );
     assert_eq!(lines[3], "True");
 }
 

@@ -5,7 +5,7 @@
 #include <Python.h>
 #include <bzlib.h>
 
-#include "outbuf.h"
+#include "codec.h"
 
 static PyObject *
 bz2_error(int code)
@@ -29,52 +29,58 @@ bz2_error(int code)
     }
 }
 
+/* ---- the codec steps --------------------------------------------------- */
+
+/* libbzip2 counts in unsigned int; a step never offers more than that. */
+static unsigned int
+clamp_uint(size_t n)
+{
+    return n > 0x40000000u ? 0x40000000u : (unsigned int)n;
+}
+
+static int
+bz2_step(bz_stream *bzs, const char **in, size_t *in_len, char **out, size_t *out_len,
+         int finish, int compress)
+{
+    unsigned int offered_in = clamp_uint(*in_len), offered_out = clamp_uint(*out_len);
+    bzs->next_in = (char *)*in;
+    bzs->avail_in = offered_in;
+    bzs->next_out = *out;
+    bzs->avail_out = offered_out;
+    int ret = compress ? BZ2_bzCompress(bzs, finish ? BZ_FINISH : BZ_RUN) : BZ2_bzDecompress(bzs);
+    *in += offered_in - bzs->avail_in;
+    *in_len -= offered_in - bzs->avail_in;
+    *out += offered_out - bzs->avail_out;
+    *out_len -= offered_out - bzs->avail_out;
+    if (ret == BZ_STREAM_END) {
+        return 1;
+    }
+    if (ret != BZ_OK && ret != BZ_RUN_OK && ret != BZ_FINISH_OK) {
+        bz2_error(ret);
+        return -1;
+    }
+    return 0;
+}
+
+static int
+compress_step(void *bzs, const char **in, size_t *in_len, char **out, size_t *out_len, int finish)
+{
+    return bz2_step(bzs, in, in_len, out, out_len, finish, 1);
+}
+
+static int
+decompress_step(void *bzs, const char **in, size_t *in_len, char **out, size_t *out_len, int finish)
+{
+    return bz2_step(bzs, in, in_len, out, out_len, finish, 0);
+}
+
 /* ---- BZ2Compressor ---------------------------------------------------- */
 
 typedef struct {
     PyObject_HEAD
     bz_stream bzs;
-    int initialized;
-    int flushed;
+    CompState st;
 } Compressor;
-
-/* Run BZ2_bzCompress with `action` over the input until it is consumed
- * (BZ_RUN) or the stream ends (BZ_FINISH). */
-static PyObject *
-compress_run(Compressor *c, const char *data, size_t len, int action)
-{
-    OutBuf out;
-    if (outbuf_init(&out, -1) < 0) {
-        return NULL;
-    }
-    c->bzs.next_in = (char *)data;
-    c->bzs.avail_in = (unsigned int)len;
-    for (;;) {
-        char *next;
-        size_t avail;
-        if (outbuf_reserve(&out, &next, &avail) < 0) {
-            goto error;
-        }
-        c->bzs.next_out = next;
-        c->bzs.avail_out = (unsigned int)avail;
-        int ret = BZ2_bzCompress(&c->bzs, action);
-        outbuf_commit(&out, avail - c->bzs.avail_out);
-        if (ret == BZ_STREAM_END) {
-            break;
-        }
-        if (ret != BZ_RUN_OK && ret != BZ_FINISH_OK) {
-            bz2_error(ret);
-            goto error;
-        }
-        if (action == BZ_RUN && c->bzs.avail_in == 0) {
-            break;
-        }
-    }
-    return outbuf_finish(&out);
-error:
-    outbuf_abort(&out);
-    return NULL;
-}
 
 static int
 Compressor_init(Compressor *self, PyObject *args, PyObject *kwargs)
@@ -88,9 +94,9 @@ Compressor_init(Compressor *self, PyObject *args, PyObject *kwargs)
         PyErr_SetString(PyExc_ValueError, "compresslevel must be between 1 and 9");
         return -1;
     }
-    if (self->initialized) {
+    if (self->st.initialized) {
         BZ2_bzCompressEnd(&self->bzs);
-        self->initialized = 0;
+        self->st.initialized = 0;
     }
     memset(&self->bzs, 0, sizeof(self->bzs));
     int ret = BZ2_bzCompressInit(&self->bzs, level, 0, 0);
@@ -98,49 +104,27 @@ Compressor_init(Compressor *self, PyObject *args, PyObject *kwargs)
         bz2_error(ret);
         return -1;
     }
-    self->initialized = 1;
-    self->flushed = 0;
+    self->st.initialized = 1;
+    self->st.flushed = 0;
     return 0;
 }
 
 static PyObject *
 Compressor_compress(Compressor *self, PyObject *arg)
 {
-    Py_buffer view;
-    if (PyObject_GetBuffer(arg, &view, PyBUF_SIMPLE) < 0) {
-        return NULL;
-    }
-    PyObject *result = NULL;
-    if (!self->initialized) {
-        PyErr_SetString(PyExc_RuntimeError, "BZ2Compressor.__init__ was not called");
-    } else if (self->flushed) {
-        PyErr_SetString(PyExc_ValueError, "Compressor has been flushed");
-    } else {
-        result = compress_run(self, view.buf, (size_t)view.len, BZ_RUN);
-    }
-    PyBuffer_Release(&view);
-    return result;
+    return comp_compress(&self->st, &self->bzs, compress_step, "BZ2Compressor", arg);
 }
 
 static PyObject *
 Compressor_flush(Compressor *self, PyObject *Py_UNUSED(ignored))
 {
-    if (!self->initialized) {
-        PyErr_SetString(PyExc_RuntimeError, "BZ2Compressor.__init__ was not called");
-        return NULL;
-    }
-    if (self->flushed) {
-        PyErr_SetString(PyExc_ValueError, "Repeated call to flush()");
-        return NULL;
-    }
-    self->flushed = 1;
-    return compress_run(self, NULL, 0, BZ_FINISH);
+    return comp_flush(&self->st, &self->bzs, compress_step, "BZ2Compressor");
 }
 
 static void
 Compressor_dealloc(Compressor *self)
 {
-    if (self->initialized) {
+    if (self->st.initialized) {
         BZ2_bzCompressEnd(&self->bzs);
     }
     Py_TYPE(self)->tp_free((PyObject *)self);
@@ -172,11 +156,7 @@ static PyTypeObject CompressorType = {
 typedef struct {
     PyObject_HEAD
     bz_stream bzs;
-    int initialized;
-    char eof;
-    char needs_input;
-    PyObject *unused_data;
-    InBuf pending;
+    DecompState st;
 } Decompressor;
 
 static int
@@ -189,9 +169,9 @@ Decompressor_init(Decompressor *self, PyObject *args, PyObject *kwargs)
     if (!PyArg_ParseTuple(args, ":BZ2Decompressor")) {
         return -1;
     }
-    if (self->initialized) {
+    if (self->st.initialized) {
         BZ2_bzDecompressEnd(&self->bzs);
-        self->initialized = 0;
+        self->st.initialized = 0;
     }
     memset(&self->bzs, 0, sizeof(self->bzs));
     int ret = BZ2_bzDecompressInit(&self->bzs, 0, 0);
@@ -199,133 +179,28 @@ Decompressor_init(Decompressor *self, PyObject *args, PyObject *kwargs)
         bz2_error(ret);
         return -1;
     }
-    self->initialized = 1;
-    self->eof = 0;
-    self->needs_input = 1;
-    inbuf_keep(&self->pending, NULL, 0);
-    Py_XSETREF(self->unused_data, PyBytes_FromStringAndSize(NULL, 0));
-    return self->unused_data == NULL ? -1 : 0;
+    return decomp_reset(&self->st);
 }
 
 static PyObject *
 Decompressor_decompress(Decompressor *self, PyObject *args, PyObject *kwargs)
 {
-    static char *kwlist[] = {"data", "max_length", NULL};
-    Py_buffer view;
-    Py_ssize_t max_length = -1;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "y*|n:decompress", kwlist, &view, &max_length)) {
-        return NULL;
-    }
-    PyObject *result = NULL;
-    char *input = NULL;
-    size_t input_len = 0;
-    OutBuf out = {0};
-    if (!self->initialized) {
-        PyErr_SetString(PyExc_RuntimeError, "BZ2Decompressor.__init__ was not called");
-        goto done;
-    }
-    if (self->eof) {
-        PyErr_SetString(PyExc_EOFError, "End of stream already reached");
-        goto done;
-    }
-    if (inbuf_join(&self->pending, view.buf, (size_t)view.len, &input, &input_len) < 0 ||
-        outbuf_init(&out, max_length) < 0) {
-        goto done;
-    }
-    self->bzs.next_in = input;
-    self->bzs.avail_in = (unsigned int)input_len;
-    for (;;) {
-        char *next;
-        size_t avail;
-        if (outbuf_full(&out)) {
-            break;
-        }
-        if (outbuf_reserve(&out, &next, &avail) < 0) {
-            goto error;
-        }
-        self->bzs.next_out = next;
-        self->bzs.avail_out = (unsigned int)avail;
-        int ret = BZ2_bzDecompress(&self->bzs);
-        outbuf_commit(&out, avail - self->bzs.avail_out);
-        if (ret == BZ_STREAM_END) {
-            self->eof = 1;
-            break;
-        }
-        if (ret != BZ_OK) {
-            bz2_error(ret);
-            goto error;
-        }
-        if (self->bzs.avail_in == 0 && self->bzs.avail_out != 0) {
-            break;
-        }
-    }
-    if (self->eof) {
-        self->needs_input = 0;
-        PyObject *rest = PyBytes_FromStringAndSize(self->bzs.next_in, self->bzs.avail_in);
-        if (rest == NULL) {
-            goto error;
-        }
-        Py_SETREF(self->unused_data, rest);
-        inbuf_keep(&self->pending, NULL, 0);
-    } else if (self->bzs.avail_in == 0) {
-        /* Output may still be held inside libbzip2 when the buffer filled up. */
-        self->needs_input = !outbuf_full(&out);
-        inbuf_keep(&self->pending, NULL, 0);
-    } else {
-        self->needs_input = 0;
-        if (inbuf_keep(&self->pending, self->bzs.next_in, self->bzs.avail_in) < 0) {
-            goto error;
-        }
-    }
-    result = outbuf_finish(&out);
-    goto done;
-error:
-    outbuf_abort(&out);
-done:
-    PyMem_Free(input);
-    PyBuffer_Release(&view);
-    return result;
+    return decomp_decompress(&self->st, &self->bzs, decompress_step, "BZ2Decompressor", args, kwargs);
 }
 
 static void
 Decompressor_dealloc(Decompressor *self)
 {
-    if (self->initialized) {
+    if (self->st.initialized) {
         BZ2_bzDecompressEnd(&self->bzs);
     }
-    PyMem_Free(self->pending.data);
-    Py_XDECREF(self->unused_data);
+    decomp_clear(&self->st);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
-static PyObject *
-Decompressor_get_eof(Decompressor *self, void *Py_UNUSED(closure))
-{
-    return PyBool_FromLong(self->eof);
-}
-
-static PyObject *
-Decompressor_get_needs_input(Decompressor *self, void *Py_UNUSED(closure))
-{
-    return PyBool_FromLong(self->needs_input);
-}
-
-static PyObject *
-Decompressor_get_unused_data(Decompressor *self, void *Py_UNUSED(closure))
-{
-    if (self->unused_data == NULL) {
-        return PyBytes_FromStringAndSize(NULL, 0);
-    }
-    return Py_NewRef(self->unused_data);
-}
-
-static PyGetSetDef Decompressor_getset[] = {
-    {"eof", (getter)Decompressor_get_eof, NULL, "True if the end-of-stream marker has been reached.", NULL},
-    {"needs_input", (getter)Decompressor_get_needs_input, NULL,
-     "True if more input is needed before more decompressed data can be produced.", NULL},
-    {"unused_data", (getter)Decompressor_get_unused_data, NULL,
-     "Data found after the end of the compressed stream.", NULL},
-    {NULL, NULL, NULL, NULL, NULL},
+static PyMemberDef Decompressor_members[] = {
+    DECOMP_MEMBERS(Decompressor),
+    {NULL, 0, 0, 0, NULL},
 };
 
 static PyMethodDef Decompressor_methods[] = {
@@ -344,7 +219,7 @@ static PyTypeObject DecompressorType = {
     .tp_flags = Py_TPFLAGS_DEFAULT,
     .tp_doc = "BZ2Decompressor()\n--\n\nCreate a decompressor object for decompressing data incrementally.",
     .tp_methods = Decompressor_methods,
-    .tp_getset = Decompressor_getset,
+    .tp_members = Decompressor_members,
     .tp_init = (initproc)Decompressor_init,
     .tp_new = PyType_GenericNew,
 };

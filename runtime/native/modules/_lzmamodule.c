@@ -6,7 +6,7 @@
 #include <Python.h>
 #include <lzma.h>
 
-#include "outbuf.h"
+#include "codec.h"
 
 /* The Python-level values of the lzma module's container formats. */
 enum {
@@ -25,40 +25,33 @@ static PyObject *LZMAError;
 static int
 lzma_failed(lzma_ret ret)
 {
-    switch (ret) {
-    case LZMA_OK:
-    case LZMA_GET_CHECK:
-    case LZMA_NO_CHECK:
-    case LZMA_STREAM_END:
+    static const struct {
+        lzma_ret ret;
+        const char *message;
+    } errors[] = {
+        {LZMA_UNSUPPORTED_CHECK, "Unsupported integrity check"},
+        {LZMA_MEMLIMIT_ERROR, "Memory usage limit exceeded"},
+        {LZMA_FORMAT_ERROR, "Input format not supported by decoder"},
+        {LZMA_OPTIONS_ERROR, "Invalid or unsupported options"},
+        {LZMA_DATA_ERROR, "Corrupt input data"},
+        {LZMA_BUF_ERROR, "Insufficient buffer space"},
+        {LZMA_PROG_ERROR, "Internal error"},
+    };
+    if (ret == LZMA_OK || ret == LZMA_GET_CHECK || ret == LZMA_NO_CHECK || ret == LZMA_STREAM_END) {
         return 0;
-    case LZMA_UNSUPPORTED_CHECK:
-        PyErr_SetString(LZMAError, "Unsupported integrity check");
-        return 1;
-    case LZMA_MEM_ERROR:
+    }
+    if (ret == LZMA_MEM_ERROR) {
         PyErr_NoMemory();
         return 1;
-    case LZMA_MEMLIMIT_ERROR:
-        PyErr_SetString(LZMAError, "Memory usage limit exceeded");
-        return 1;
-    case LZMA_FORMAT_ERROR:
-        PyErr_SetString(LZMAError, "Input format not supported by decoder");
-        return 1;
-    case LZMA_OPTIONS_ERROR:
-        PyErr_SetString(LZMAError, "Invalid or unsupported options");
-        return 1;
-    case LZMA_DATA_ERROR:
-        PyErr_SetString(LZMAError, "Corrupt input data");
-        return 1;
-    case LZMA_BUF_ERROR:
-        PyErr_SetString(LZMAError, "Insufficient buffer space");
-        return 1;
-    case LZMA_PROG_ERROR:
-        PyErr_SetString(LZMAError, "Internal error");
-        return 1;
-    default:
-        PyErr_Format(LZMAError, "Unrecognized error from liblzma: %d", (int)ret);
-        return 1;
     }
+    for (size_t i = 0; i < sizeof(errors) / sizeof(errors[0]); i++) {
+        if (errors[i].ret == ret) {
+            PyErr_SetString(LZMAError, errors[i].message);
+            return 1;
+        }
+    }
+    PyErr_Format(LZMAError, "Unrecognized error from liblzma: %d", (int)ret);
+    return 1;
 }
 
 /* ---- filter specifiers (dicts) <-> lzma_filter ------------------------ */
@@ -155,36 +148,24 @@ parse_lzma_options(PyObject *spec)
     return options;
 }
 
+/* Options of the delta and BCJ filters: one optional uint32 `key`. */
 static void *
-parse_delta_options(PyObject *spec)
+parse_one_option(PyObject *spec, const char *key, uint32_t value, size_t size, int delta)
 {
-    static const char *const keys[] = {"dist", NULL};
-    uint32_t dist = 1;
-    if (spec_check_keys(spec, keys) < 0 || spec_u32(spec, "dist", &dist) < 0) {
+    const char *const keys[] = {key, NULL};
+    if (spec_check_keys(spec, keys) < 0 || spec_u32(spec, key, &value) < 0) {
         return NULL;
     }
-    lzma_options_delta *options = PyMem_Calloc(1, sizeof(*options));
+    void *options = PyMem_Calloc(1, size);
     if (options == NULL) {
         return PyErr_NoMemory();
     }
-    options->type = LZMA_DELTA_TYPE_BYTE;
-    options->dist = dist;
-    return options;
-}
-
-static void *
-parse_bcj_options(PyObject *spec)
-{
-    static const char *const keys[] = {"start_offset", NULL};
-    uint32_t start_offset = 0;
-    if (spec_check_keys(spec, keys) < 0 || spec_u32(spec, "start_offset", &start_offset) < 0) {
-        return NULL;
+    if (delta) {
+        ((lzma_options_delta *)options)->type = LZMA_DELTA_TYPE_BYTE;
+        ((lzma_options_delta *)options)->dist = value;
+    } else {
+        ((lzma_options_bcj *)options)->start_offset = value;
     }
-    lzma_options_bcj *options = PyMem_Calloc(1, sizeof(*options));
-    if (options == NULL) {
-        return PyErr_NoMemory();
-    }
-    options->start_offset = start_offset;
     return options;
 }
 
@@ -216,7 +197,7 @@ parse_filter_spec(PyObject *spec, lzma_filter *f)
         f->options = parse_lzma_options(spec);
         break;
     case LZMA_FILTER_DELTA:
-        f->options = parse_delta_options(spec);
+        f->options = parse_one_option(spec, "dist", 1, sizeof(lzma_options_delta), 1);
         break;
     case LZMA_FILTER_X86:
     case LZMA_FILTER_POWERPC:
@@ -226,7 +207,7 @@ parse_filter_spec(PyObject *spec, lzma_filter *f)
     case LZMA_FILTER_ARM64:
     case LZMA_FILTER_SPARC:
     case LZMA_FILTER_RISCV:
-        f->options = parse_bcj_options(spec);
+        f->options = parse_one_option(spec, "start_offset", 0, sizeof(lzma_options_bcj), 0);
         break;
     default:
         PyErr_Format(PyExc_ValueError, "Invalid filter ID: %llu", id);
@@ -338,50 +319,46 @@ error:
     return NULL;
 }
 
+/* ---- the codec step ---------------------------------------------------- */
+
+typedef struct {
+    lzma_stream lzs;
+    int check; /* the decoder's LZMADecompressor.check */
+} Codec;
+
+static int
+lzma_step(void *codec, const char **in, size_t *in_len, char **out, size_t *out_len, int finish)
+{
+    Codec *c = codec;
+    lzma_stream *lzs = &c->lzs;
+    lzs->next_in = (const uint8_t *)*in;
+    lzs->avail_in = *in_len;
+    lzs->next_out = (uint8_t *)*out;
+    lzs->avail_out = *out_len;
+    lzma_ret ret = lzma_code(lzs, finish ? LZMA_FINISH : LZMA_RUN);
+    *in = (const char *)lzs->next_in;
+    *in_len = lzs->avail_in;
+    *out = (char *)lzs->next_out;
+    *out_len = lzs->avail_out;
+    if (ret == LZMA_BUF_ERROR && lzs->avail_in == 0 && lzs->avail_out > 0) {
+        return 0; /* no progress possible without more input */
+    }
+    if (lzma_failed(ret)) {
+        return -1;
+    }
+    if (ret == LZMA_GET_CHECK || ret == LZMA_NO_CHECK) {
+        c->check = lzma_get_check(lzs);
+    }
+    return ret == LZMA_STREAM_END ? 1 : 0;
+}
+
 /* ---- LZMACompressor --------------------------------------------------- */
 
 typedef struct {
     PyObject_HEAD
-    lzma_stream lzs;
-    int initialized;
-    int flushed;
+    Codec codec;
+    CompState st;
 } Compressor;
-
-static PyObject *
-compress_run(Compressor *c, const uint8_t *data, size_t len, lzma_action action)
-{
-    OutBuf out;
-    if (outbuf_init(&out, -1) < 0) {
-        return NULL;
-    }
-    c->lzs.next_in = data;
-    c->lzs.avail_in = len;
-    for (;;) {
-        char *next;
-        size_t avail;
-        if (outbuf_reserve(&out, &next, &avail) < 0) {
-            goto error;
-        }
-        c->lzs.next_out = (uint8_t *)next;
-        c->lzs.avail_out = avail;
-        lzma_ret ret = lzma_code(&c->lzs, action);
-        outbuf_commit(&out, avail - c->lzs.avail_out);
-        if (ret == LZMA_BUF_ERROR && c->lzs.avail_in == 0 && c->lzs.avail_out > 0) {
-            ret = LZMA_OK; /* nothing to do */
-        }
-        if (lzma_failed(ret)) {
-            goto error;
-        }
-        if ((action == LZMA_RUN && c->lzs.avail_in == 0) ||
-            (action == LZMA_FINISH && ret == LZMA_STREAM_END)) {
-            break;
-        }
-    }
-    return outbuf_finish(&out);
-error:
-    outbuf_abort(&out);
-    return NULL;
-}
 
 static int
 Compressor_init(Compressor *self, PyObject *args, PyObject *kwargs)
@@ -416,12 +393,13 @@ Compressor_init(Compressor *self, PyObject *args, PyObject *kwargs)
     if (filters_obj != Py_None && parse_filter_chain(filters_obj, filters) < 0) {
         return -1;
     }
-    if (self->initialized) {
-        lzma_end(&self->lzs);
-        self->initialized = 0;
+    if (self->st.initialized) {
+        lzma_end(&self->codec.lzs);
+        self->st.initialized = 0;
     }
     lzma_stream init = LZMA_STREAM_INIT;
-    self->lzs = init;
+    self->codec.lzs = init;
+    lzma_stream *lzs = &self->codec.lzs;
     lzma_ret ret;
     switch (format) {
     case FORMAT_XZ_VALUE:
@@ -429,9 +407,9 @@ Compressor_init(Compressor *self, PyObject *args, PyObject *kwargs)
             check = LZMA_CHECK_CRC64;
         }
         if (filters_obj == Py_None) {
-            ret = lzma_easy_encoder(&self->lzs, preset, (lzma_check)check);
+            ret = lzma_easy_encoder(lzs, preset, (lzma_check)check);
         } else {
-            ret = lzma_stream_encoder(&self->lzs, filters, (lzma_check)check);
+            ret = lzma_stream_encoder(lzs, filters, (lzma_check)check);
         }
         break;
     case FORMAT_ALONE_VALUE:
@@ -441,9 +419,9 @@ Compressor_init(Compressor *self, PyObject *args, PyObject *kwargs)
                 PyErr_Format(LZMAError, "Invalid compression preset: %u", preset);
                 return -1;
             }
-            ret = lzma_alone_encoder(&self->lzs, &options);
+            ret = lzma_alone_encoder(lzs, &options);
         } else if (filters[0].id == LZMA_FILTER_LZMA1 && filters[1].id == LZMA_VLI_UNKNOWN) {
-            ret = lzma_alone_encoder(&self->lzs, filters[0].options);
+            ret = lzma_alone_encoder(lzs, filters[0].options);
         } else {
             free_filter_chain(filters);
             PyErr_SetString(PyExc_ValueError, "Invalid filter chain for FORMAT_ALONE - "
@@ -456,7 +434,7 @@ Compressor_init(Compressor *self, PyObject *args, PyObject *kwargs)
             PyErr_SetString(PyExc_ValueError, "Must specify filters for FORMAT_RAW");
             return -1;
         }
-        ret = lzma_raw_encoder(&self->lzs, filters);
+        ret = lzma_raw_encoder(lzs, filters);
         break;
     default:
         free_filter_chain(filters);
@@ -467,50 +445,28 @@ Compressor_init(Compressor *self, PyObject *args, PyObject *kwargs)
     if (lzma_failed(ret)) {
         return -1;
     }
-    self->initialized = 1;
-    self->flushed = 0;
+    self->st.initialized = 1;
+    self->st.flushed = 0;
     return 0;
 }
 
 static PyObject *
 Compressor_compress(Compressor *self, PyObject *arg)
 {
-    Py_buffer view;
-    if (PyObject_GetBuffer(arg, &view, PyBUF_SIMPLE) < 0) {
-        return NULL;
-    }
-    PyObject *result = NULL;
-    if (!self->initialized) {
-        PyErr_SetString(PyExc_RuntimeError, "LZMACompressor.__init__ was not called");
-    } else if (self->flushed) {
-        PyErr_SetString(PyExc_ValueError, "Compressor has been flushed");
-    } else {
-        result = compress_run(self, view.buf, (size_t)view.len, LZMA_RUN);
-    }
-    PyBuffer_Release(&view);
-    return result;
+    return comp_compress(&self->st, &self->codec, lzma_step, "LZMACompressor", arg);
 }
 
 static PyObject *
 Compressor_flush(Compressor *self, PyObject *Py_UNUSED(ignored))
 {
-    if (!self->initialized) {
-        PyErr_SetString(PyExc_RuntimeError, "LZMACompressor.__init__ was not called");
-        return NULL;
-    }
-    if (self->flushed) {
-        PyErr_SetString(PyExc_ValueError, "Repeated call to flush()");
-        return NULL;
-    }
-    self->flushed = 1;
-    return compress_run(self, NULL, 0, LZMA_FINISH);
+    return comp_flush(&self->st, &self->codec, lzma_step, "LZMACompressor");
 }
 
 static void
 Compressor_dealloc(Compressor *self)
 {
-    if (self->initialized) {
-        lzma_end(&self->lzs);
+    if (self->st.initialized) {
+        lzma_end(&self->codec.lzs);
     }
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
@@ -541,13 +497,8 @@ static PyTypeObject CompressorType = {
 
 typedef struct {
     PyObject_HEAD
-    lzma_stream lzs;
-    int initialized;
-    int check;
-    char eof;
-    char needs_input;
-    PyObject *unused_data;
-    InBuf pending;
+    Codec codec;
+    DecompState st;
 } Decompressor;
 
 static int
@@ -581,34 +532,35 @@ Decompressor_init(Decompressor *self, PyObject *args, PyObject *kwargs)
         PyErr_SetString(PyExc_ValueError, "Cannot specify filters except with FORMAT_RAW");
         return -1;
     }
-    if (self->initialized) {
-        lzma_end(&self->lzs);
-        self->initialized = 0;
+    if (self->st.initialized) {
+        lzma_end(&self->codec.lzs);
+        self->st.initialized = 0;
     }
     lzma_stream init = LZMA_STREAM_INIT;
-    self->lzs = init;
+    self->codec.lzs = init;
+    lzma_stream *lzs = &self->codec.lzs;
     const uint32_t flags = LZMA_TELL_ANY_CHECK | LZMA_TELL_NO_CHECK;
     lzma_ret ret;
     switch (format) {
     case FORMAT_AUTO_VALUE:
-        self->check = LZMA_CHECK_UNKNOWN_VALUE;
-        ret = lzma_auto_decoder(&self->lzs, memlimit, flags);
+        self->codec.check = LZMA_CHECK_UNKNOWN_VALUE;
+        ret = lzma_auto_decoder(lzs, memlimit, flags);
         break;
     case FORMAT_XZ_VALUE:
-        self->check = LZMA_CHECK_UNKNOWN_VALUE;
-        ret = lzma_stream_decoder(&self->lzs, memlimit, flags);
+        self->codec.check = LZMA_CHECK_UNKNOWN_VALUE;
+        ret = lzma_stream_decoder(lzs, memlimit, flags);
         break;
     case FORMAT_ALONE_VALUE:
-        self->check = LZMA_CHECK_NONE;
-        ret = lzma_alone_decoder(&self->lzs, memlimit);
+        self->codec.check = LZMA_CHECK_NONE;
+        ret = lzma_alone_decoder(lzs, memlimit);
         break;
     case FORMAT_RAW_VALUE: {
         lzma_filter filters[LZMA_FILTERS_MAX + 1];
         if (parse_filter_chain(filters_obj, filters) < 0) {
             return -1;
         }
-        self->check = LZMA_CHECK_NONE;
-        ret = lzma_raw_decoder(&self->lzs, filters);
+        self->codec.check = LZMA_CHECK_NONE;
+        ret = lzma_raw_decoder(lzs, filters);
         free_filter_chain(filters);
         break;
     }
@@ -619,147 +571,30 @@ Decompressor_init(Decompressor *self, PyObject *args, PyObject *kwargs)
     if (lzma_failed(ret)) {
         return -1;
     }
-    self->initialized = 1;
-    self->eof = 0;
-    self->needs_input = 1;
-    inbuf_keep(&self->pending, NULL, 0);
-    Py_XSETREF(self->unused_data, PyBytes_FromStringAndSize(NULL, 0));
-    return self->unused_data == NULL ? -1 : 0;
+    return decomp_reset(&self->st);
 }
 
 static PyObject *
 Decompressor_decompress(Decompressor *self, PyObject *args, PyObject *kwargs)
 {
-    static char *kwlist[] = {"data", "max_length", NULL};
-    Py_buffer view;
-    Py_ssize_t max_length = -1;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "y*|n:decompress", kwlist, &view, &max_length)) {
-        return NULL;
-    }
-    PyObject *result = NULL;
-    char *input = NULL;
-    size_t input_len = 0;
-    OutBuf out = {0};
-    if (!self->initialized) {
-        PyErr_SetString(PyExc_RuntimeError, "LZMADecompressor.__init__ was not called");
-        goto done;
-    }
-    if (self->eof) {
-        PyErr_SetString(PyExc_EOFError, "Already at end of stream");
-        goto done;
-    }
-    if (inbuf_join(&self->pending, view.buf, (size_t)view.len, &input, &input_len) < 0 ||
-        outbuf_init(&out, max_length) < 0) {
-        goto done;
-    }
-    lzma_stream *lzs = &self->lzs;
-    lzs->next_in = (const uint8_t *)input;
-    lzs->avail_in = input_len;
-    for (;;) {
-        char *next;
-        size_t avail;
-        if (outbuf_full(&out)) {
-            break;
-        }
-        if (outbuf_reserve(&out, &next, &avail) < 0) {
-            goto error;
-        }
-        lzs->next_out = (uint8_t *)next;
-        lzs->avail_out = avail;
-        lzma_ret ret = lzma_code(lzs, LZMA_RUN);
-        outbuf_commit(&out, avail - lzs->avail_out);
-        if (ret == LZMA_BUF_ERROR && lzs->avail_in == 0 && lzs->avail_out > 0) {
-            break; /* no progress possible without more input */
-        }
-        if (lzma_failed(ret)) {
-            goto error;
-        }
-        if (ret == LZMA_GET_CHECK || ret == LZMA_NO_CHECK) {
-            self->check = lzma_get_check(lzs);
-        }
-        if (ret == LZMA_STREAM_END) {
-            self->eof = 1;
-            break;
-        }
-        if (lzs->avail_in == 0 && lzs->avail_out != 0) {
-            break;
-        }
-    }
-    if (self->eof) {
-        self->needs_input = 0;
-        PyObject *rest = PyBytes_FromStringAndSize((const char *)lzs->next_in, lzs->avail_in);
-        if (rest == NULL) {
-            goto error;
-        }
-        Py_SETREF(self->unused_data, rest);
-        inbuf_keep(&self->pending, NULL, 0);
-    } else if (lzs->avail_in == 0) {
-        /* When the output filled up, liblzma may still hold decoded bytes. */
-        self->needs_input = !outbuf_full(&out);
-        inbuf_keep(&self->pending, NULL, 0);
-    } else {
-        self->needs_input = 0;
-        if (inbuf_keep(&self->pending, (const char *)lzs->next_in, lzs->avail_in) < 0) {
-            goto error;
-        }
-    }
-    result = outbuf_finish(&out);
-    goto done;
-error:
-    outbuf_abort(&out);
-done:
-    PyMem_Free(input);
-    PyBuffer_Release(&view);
-    return result;
+    return decomp_decompress(&self->st, &self->codec, lzma_step, "LZMADecompressor", args, kwargs);
 }
 
 static void
 Decompressor_dealloc(Decompressor *self)
 {
-    if (self->initialized) {
-        lzma_end(&self->lzs);
+    if (self->st.initialized) {
+        lzma_end(&self->codec.lzs);
     }
-    PyMem_Free(self->pending.data);
-    Py_XDECREF(self->unused_data);
+    decomp_clear(&self->st);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
-static PyObject *
-Decompressor_get_check(Decompressor *self, void *Py_UNUSED(closure))
-{
-    return PyLong_FromLong(self->check);
-}
-
-static PyObject *
-Decompressor_get_eof(Decompressor *self, void *Py_UNUSED(closure))
-{
-    return PyBool_FromLong(self->eof);
-}
-
-static PyObject *
-Decompressor_get_needs_input(Decompressor *self, void *Py_UNUSED(closure))
-{
-    return PyBool_FromLong(self->needs_input);
-}
-
-static PyObject *
-Decompressor_get_unused_data(Decompressor *self, void *Py_UNUSED(closure))
-{
-    if (self->unused_data == NULL) {
-        return PyBytes_FromStringAndSize(NULL, 0);
-    }
-    return Py_NewRef(self->unused_data);
-}
-
-static PyGetSetDef Decompressor_getset[] = {
-    {"check", (getter)Decompressor_get_check, NULL,
-     "ID of the integrity check used by the input stream.", NULL},
-    {"eof", (getter)Decompressor_get_eof, NULL, "True if the end-of-stream marker has been reached.", NULL},
-    {"needs_input", (getter)Decompressor_get_needs_input, NULL,
-     "True if more input is needed before more decompressed data can be produced.", NULL},
-    {"unused_data", (getter)Decompressor_get_unused_data, NULL,
-     "Data found after the end of the compressed stream.", NULL},
-    {NULL, NULL, NULL, NULL, NULL},
+static PyMemberDef Decompressor_members[] = {
+    {"check", Py_T_INT, offsetof(Decompressor, codec.check), Py_READONLY,
+     "ID of the integrity check used by the input stream."},
+    DECOMP_MEMBERS(Decompressor),
+    {NULL, 0, 0, 0, NULL},
 };
 
 static PyMethodDef Decompressor_methods[] = {
@@ -779,7 +614,7 @@ static PyTypeObject DecompressorType = {
     .tp_doc = "LZMADecompressor(format=FORMAT_AUTO, memlimit=None, filters=None)\n--\n\n"
               "Create a decompressor object for decompressing data incrementally.",
     .tp_methods = Decompressor_methods,
-    .tp_getset = Decompressor_getset,
+    .tp_members = Decompressor_members,
     .tp_init = (initproc)Decompressor_init,
     .tp_new = PyType_GenericNew,
 };
