@@ -28,7 +28,8 @@ async fn sqlite3_in_memory() {
          print(db.execute(\"select v from t where k = 'k7'\").fetchone()[0])\n\
          try:\n    db.execute('insert into t values (?, ?)', ('k7', 0))\n\
          except sqlite3.IntegrityError as e:\n    print('IntegrityError', e)\n\
-         print(sqlite3.sqlite_version_info >= (3, 40))\n",
+         print(sqlite3.sqlite_version_info >= (3, 40))\n\
+         print(sum(1 for line in db.iterdump() if line.startswith('INSERT')))\n",
     )
     .await;
     let lines: Vec<&str> = out.stdout.lines().collect();
@@ -40,6 +41,7 @@ async fn sqlite3_in_memory() {
         out.stdout
     );
     assert_eq!(lines[3], "True");
+    assert_eq!(lines[4], "100", "iterdump: {}", out.stdout);
 }
 
 #[tokio::test(flavor = "multi_thread")]

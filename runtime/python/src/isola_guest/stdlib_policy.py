@@ -31,7 +31,7 @@ PRELOAD = [
     "inspect", "traceback", "linecache", "tokenize", "token", "keyword", "ast", "dis",
     "warnings", "importlib", "importlib.util", "importlib.machinery", "importlib.metadata",
     "importlib.resources", "pkgutil", "atexit", "gc", "copyreg", "pickle", "shelve",
-    "sqlite3",
+    "sqlite3", "sqlite3.dump",
     "argparse", "getopt", "gettext", "doctest", "unittest", "unittest.mock", "timeit",
     # io, files and paths (the WASI filesystem the host mounts)
     "io", "os", "os.path", "pathlib", "glob", "fnmatch", "shutil", "tempfile", "stat",
