@@ -18,7 +18,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
 RUNTIME_SOURCES := $(shell find runtime/python/src runtime/native wit -type f -not -path '*/__pycache__/*' 2>/dev/null)
 
-.PHONY: demo test setup native runtime lib c clean check-header lint bench memcheck test-asan
+.PHONY: demo test setup native runtime lib c clean check-header lint bench memcheck test-asan fuzz fuzz-short
 
 demo: c
 	./$(BUILD_DIR)/examples-c/hello
@@ -97,6 +97,35 @@ test-asan: lib
 # run compiles the runtime under valgrind once (several minutes) and caches it.
 memcheck: c
 	ctest --test-dir $(BUILD_DIR) -L valgrind --output-on-failure --timeout 3600
+
+# Fuzzing (fuzz/: cargo-fuzz targets for CBOR/JSON decoding, the C entry
+# points taking buffers and the guest->host events of a live sandbox).
+# Needs the nightly toolchain; cargo-fuzz is installed, pinned, into
+# ~/.cache/isola-build. `make fuzz` runs every target for FUZZ_SECONDS;
+# `make fuzz-short` briefly when nightly is there, and otherwise says so.
+# The stored inputs run on stable in `cargo test` (tests/fuzz_regressions.rs).
+CARGO_FUZZ_VERSION := 0.13.2
+CARGO_FUZZ := $(HOME)/.cache/isola-build/cargo-fuzz-$(CARGO_FUZZ_VERSION)/bin/cargo-fuzz
+FUZZ_SECONDS ?= 300
+FUZZ_SHORT_SECONDS ?= 20
+HAVE_NIGHTLY = $(shell cargo +nightly --version >/dev/null 2>&1 && echo y)
+
+$(CARGO_FUZZ):
+	cargo install cargo-fuzz --version $(CARGO_FUZZ_VERSION) --locked \
+	  --root $(HOME)/.cache/isola-build/cargo-fuzz-$(CARGO_FUZZ_VERSION)
+
+fuzz: runtime
+	@[ -n "$(HAVE_NIGHTLY)" ] || { echo "make fuzz needs the nightly toolchain (rustup toolchain install nightly)"; exit 1; }
+	$(MAKE) --no-print-directory $(CARGO_FUZZ)
+	CARGO_FUZZ=$(CARGO_FUZZ) bash fuzz/run.sh $(FUZZ_SECONDS)
+
+fuzz-short: runtime
+	@if [ -n "$(HAVE_NIGHTLY)" ]; then \
+	  $(MAKE) --no-print-directory $(CARGO_FUZZ) && \
+	  CARGO_FUZZ=$(CARGO_FUZZ) bash fuzz/run.sh $(FUZZ_SHORT_SECONDS); \
+	else \
+	  echo "fuzz-short: no nightly toolchain here, so no fuzzing; the stored fuzz inputs ran on stable in cargo test (tests/fuzz_regressions.rs)"; \
+	fi
 
 lint:
 	cargo fmt --check
