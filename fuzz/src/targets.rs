@@ -112,8 +112,18 @@ pub fn c_buffers(data: &[u8]) {
         .is_some_and(|t| Value::from_json_str(t).is_ok());
     let args = isola_args_new();
     let failed = match op % 7 {
-        0 => code(isola_args_add_cbor(args, ptr::null(), rest.as_ptr(), rest.len())),
-        1 => code(isola_args_add_cbor(args, c"k".as_ptr(), rest.as_ptr(), rest.len())),
+        0 => code(isola_args_add_cbor(
+            args,
+            ptr::null(),
+            rest.as_ptr(),
+            rest.len(),
+        )),
+        1 => code(isola_args_add_cbor(
+            args,
+            c"k".as_ptr(),
+            rest.as_ptr(),
+            rest.len(),
+        )),
         2 => {
             let failed = code(isola_args_add_json(args, ptr::null(), text.as_ptr()));
             assert_eq!(failed.is_none(), text_ok, "{text:?}");
