@@ -16,6 +16,6 @@ pub use host::{
 };
 pub use sandbox::{
     Arg, CallOutput, CancelHandle, CancelOutcome, EngineSettings, Error, ErrorKind, FsPerms,
-    Sandbox, SandboxOptions, SandboxTemplate, SandboxTemplateBuilder, configure_engine,
+    MountMode, Sandbox, SandboxOptions, SandboxTemplate, SandboxTemplateBuilder, configure_engine,
 };
 pub use value::{Value, ValueError};

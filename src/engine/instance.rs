@@ -4,7 +4,7 @@
 //! never sees wasmtime.
 
 use std::{
-    path::{Path, PathBuf},
+    path::Path,
     sync::Arc,
     time::{Duration, Instant},
 };
@@ -30,6 +30,7 @@ use super::{
     limits::MemoryLimiter,
     state::{CallState, CancelFlag, CancelOutcome, InstanceState, Interruption, OutputLimits},
     streams::ChunkStream,
+    vfs::{Vfs, VfsBuildError, VfsConfig},
 };
 use crate::host::{Host, OutputSink};
 
@@ -94,29 +95,10 @@ fn linker(engine: &'static Engine) -> Result<&'static Linker<InstanceState>, Str
 fn new_linker(engine: &Engine) -> wasmtime::Result<Linker<InstanceState>> {
     let mut linker = Linker::new(engine);
     wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
+    super::vfs::add_to_linker(&mut linker)?;
     wit::types::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)?;
     wit::host::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)?;
     Ok(linker)
-}
-
-/// Access of a guest to a mounted host directory.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum MountAccess {
-    /// Reads only.
-    ReadOnly,
-    /// Reads and writes.
-    ReadWrite,
-}
-
-/// A host directory the guest sees at an absolute path.
-#[derive(Debug, Clone)]
-pub(crate) struct Mount {
-    /// Host directory.
-    pub(crate) host: PathBuf,
-    /// Absolute guest path.
-    pub(crate) guest: String,
-    /// Read-only or read-write.
-    pub(crate) access: MountAccess,
 }
 
 /// What an instance is created with.
@@ -125,8 +107,8 @@ pub(crate) struct InstanceConfig<'a> {
     pub(crate) max_memory: usize,
     /// Output caps of each call.
     pub(crate) output_limits: OutputLimits,
-    /// Host directories visible to the guest.
-    pub(crate) mounts: &'a [Mount],
+    /// The guest's file system: scratch caps, host descriptor caps, mounts.
+    pub(crate) vfs: &'a VfsConfig,
     /// Environment variables visible to the guest.
     pub(crate) env: &'a [(String, String)],
     /// Most host objects (resource table entries) the guest may hold.
@@ -248,13 +230,20 @@ impl Instance {
                  max_sandboxes (isola_configure_engine) before the first template"
             ))
         })?;
-        let wasi = build_wasi(config)?;
+        let wasi = build_wasi(config);
+        let vfs = Vfs::new(config.vfs).map_err(|e| match e {
+            VfsBuildError::InvalidMount(message) => CreateError::InvalidMount(message),
+            open @ VfsBuildError::Open { .. } => {
+                CreateError::Io(std::io::Error::other(open.to_string()))
+            }
+        })?;
         let cancel = Arc::new(CancelFlag::default());
         let mut table = ResourceTable::new();
         // Each entry lives in host memory, outside the memory limit.
         table.set_max_capacity(config.max_host_objects);
         let state = InstanceState {
             wasi,
+            vfs,
             table,
             limiter: MemoryLimiter::new(config.max_memory),
             host,
@@ -304,6 +293,11 @@ impl Instance {
     /// can run nothing more.
     pub(crate) fn is_poisoned(&self) -> bool {
         self.poisoned
+    }
+
+    /// The instance's file system.
+    pub(crate) fn vfs(&self) -> &Vfs {
+        &self.store.data().vfs
     }
 
     /// Bytes of linear memory the instance currently holds.
@@ -558,34 +552,15 @@ fn trap_failure(
     }
 }
 
-fn build_wasi(config: &InstanceConfig<'_>) -> Result<wasmtime_wasi::WasiCtx, CreateError> {
+fn build_wasi(config: &InstanceConfig<'_>) -> wasmtime_wasi::WasiCtx {
+    // No preopens here: the file system is isola's own (engine::vfs).
     let mut wasi = WasiCtxBuilder::new();
     wasi.allow_blocking_current_thread(true)
         .allow_tcp(false)
         .allow_udp(false)
         .allow_ip_name_lookup(false)
         .envs(config.env);
-    for mount in config.mounts {
-        if !mount.guest.starts_with('/') {
-            return Err(CreateError::InvalidMount(format!(
-                "guest mount path '{}' must be absolute",
-                mount.guest
-            )));
-        }
-        let perms = match mount.access {
-            MountAccess::ReadOnly => wasmtime_wasi::FsPerms::ReadOnly,
-            MountAccess::ReadWrite => wasmtime_wasi::FsPerms::ReadWrite,
-        };
-        wasi.preopened_dir(&mount.host, &mount.guest, perms)
-            .map_err(|e| {
-                CreateError::Io(std::io::Error::other(format!(
-                    "mounting {} at {}: {e:#}",
-                    mount.host.display(),
-                    mount.guest
-                )))
-            })?;
-    }
-    Ok(wasi.build())
+    wasi.build()
 }
 
 #[cfg(test)]
@@ -660,30 +635,6 @@ mod tests {
         assert!(matches!(
             trap_failure(&table_full, None, None, false, 9),
             CallError::Trap(m) if m.contains("more than 9 host objects")
-        ));
-    }
-
-    #[test]
-    fn relative_guest_mount_is_refused_before_any_file_is_opened() {
-        let mounts = [Mount {
-            host: PathBuf::from("/definitely/not/here"),
-            guest: "data".into(),
-            access: MountAccess::ReadOnly,
-        }];
-        let config = InstanceConfig {
-            max_memory: usize::MAX,
-            output_limits: OutputLimits {
-                max_value_bytes: 1,
-                max_total_bytes: 1,
-            },
-            mounts: &mounts,
-            env: &[],
-            max_host_objects: 1,
-            max_pending_host_calls: 1,
-        };
-        assert!(matches!(
-            build_wasi(&config),
-            Err(CreateError::InvalidMount(m)) if m.contains("absolute")
         ));
     }
 }

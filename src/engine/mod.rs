@@ -11,6 +11,7 @@ pub(crate) mod limits;
 pub(crate) mod relay;
 pub(crate) mod state;
 pub(crate) mod streams;
+pub(crate) mod vfs;
 
 /// Failures of the engine layer.
 #[derive(Debug, thiserror::Error)]

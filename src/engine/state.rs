@@ -143,6 +143,8 @@ pub(crate) struct CallState {
 /// The data of one sandbox's store.
 pub struct InstanceState {
     pub(crate) wasi: WasiCtx,
+    /// The guest's file system (in place of wasmtime-wasi's preopens).
+    pub(crate) vfs: super::vfs::Vfs,
     pub(crate) table: ResourceTable,
     pub(crate) limiter: MemoryLimiter,
     pub(crate) host: Arc<dyn Host>,

@@ -16,6 +16,7 @@ use crate::{
     engine::{
         instance::{ArgValue, Canceller, Instance, InstanceConfig, Operation, boxed_stream},
         state::{CancelOutcome, OutputLimits},
+        vfs::Vfs,
     },
     host::{Host, OutputSink},
     value::Value,
@@ -62,14 +63,14 @@ impl Sandbox {
         overrides: &SandboxOptions,
     ) -> Result<Self> {
         let options = template.base_options.merged_with(overrides);
-        let mounts = options.engine_mounts();
+        let vfs = options.vfs_config();
         let config = InstanceConfig {
             max_memory: options.max_memory.unwrap_or(usize::MAX),
             output_limits: OutputLimits {
                 max_value_bytes: options.max_value_bytes.unwrap_or(DEFAULT_MAX_VALUE_BYTES),
                 max_total_bytes: options.max_output_bytes.unwrap_or(DEFAULT_MAX_OUTPUT_BYTES),
             },
-            mounts: &mounts,
+            vfs: &vfs,
             env: &options.env,
             max_host_objects: MAX_HOST_RESOURCES,
             max_pending_host_calls: MAX_PENDING_HOST_CALLS,
@@ -99,6 +100,11 @@ impl Sandbox {
         CancelHandle {
             canceller: self.instance.canceller(),
         }
+    }
+
+    /// The sandbox's file system (for the files in/out API).
+    pub(super) fn vfs(&self) -> &Vfs {
+        self.instance.vfs()
     }
 
     /// Bytes of linear memory the sandbox currently holds.

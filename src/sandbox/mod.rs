@@ -8,6 +8,7 @@
 #[cfg(feature = "embedded-runtime")]
 mod embedded;
 mod error;
+mod files;
 mod instance;
 mod options;
 mod output;
@@ -19,10 +20,12 @@ use futures::Stream;
 
 pub use crate::engine::state::CancelOutcome;
 pub use error::{Error, ErrorKind, Result};
+pub use files::{DirEntry, FileKind, FileUsage};
 pub use instance::{CancelHandle, Sandbox};
 pub use options::{
-    DEFAULT_MAX_OUTPUT_BYTES, DEFAULT_MAX_VALUE_BYTES, DirectoryMapping, FsPerms,
-    MAX_HOST_RESOURCES, MAX_PENDING_HOST_CALLS, SandboxOptions,
+    DEFAULT_MAX_OPEN_FILES, DEFAULT_MAX_OUTPUT_BYTES, DEFAULT_MAX_SCRATCH_BYTES,
+    DEFAULT_MAX_SCRATCH_FILES, DEFAULT_MAX_VALUE_BYTES, DirectoryMapping, FsPerms, GUEST_HOME,
+    MAX_HOST_RESOURCES, MAX_PENDING_HOST_CALLS, MountMode, SandboxOptions,
 };
 pub use output::CallOutput;
 pub use template::{SandboxTemplate, SandboxTemplateBuilder};

@@ -5,16 +5,17 @@ use std::{
     time::Duration,
 };
 
-use crate::engine::instance::{Mount, MountAccess};
-
-/// Access the guest gets to a mount.
+/// Access the guest gets to a host directory mount.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum FsPerms {
-    /// Only reads are permitted.
+pub enum MountMode {
+    /// The guest may read, never change (writes fail with `EROFS`).
     ReadOnly,
-    /// Reads and writes are permitted.
+    /// The guest may read and write.
     ReadWrite,
 }
+
+/// The former name of [`MountMode`].
+pub use MountMode as FsPerms;
 
 /// Default cap on one emitted value or HTTP body: 16 MiB.
 pub const DEFAULT_MAX_VALUE_BYTES: usize = 16 << 20;
@@ -29,6 +30,16 @@ pub const MAX_PENDING_HOST_CALLS: usize = 1024;
 /// in host memory outside the sandbox's memory limit. A guest asking for
 /// more traps; the sandbox becomes unusable.
 pub const MAX_HOST_RESOURCES: usize = 16_384;
+/// Default cap on the bytes of file contents in a sandbox's in-memory
+/// scratch file system (`/tmp` and the home directory): 64 MiB.
+pub const DEFAULT_MAX_SCRATCH_BYTES: u64 = 64 << 20;
+/// Default cap on the files and directories in a sandbox's scratch file
+/// system: 4096.
+pub const DEFAULT_MAX_SCRATCH_FILES: u64 = 4096;
+/// Default cap on the host files (in mounts) one sandbox may hold open: 128.
+pub const DEFAULT_MAX_OPEN_FILES: usize = 128;
+/// The guest's home and default working directory (in the scratch file system).
+pub const GUEST_HOME: &str = "/home/user";
 
 /// A host directory visible to the guest at `guest`.
 #[derive(Clone, Debug)]
@@ -38,7 +49,11 @@ pub struct DirectoryMapping {
     /// Absolute guest path it appears at.
     pub guest: String,
     /// Read-only or read-write.
-    pub perms: FsPerms,
+    pub perms: MountMode,
+    /// Most bytes the guest may add to a read-write mount (growth of the
+    /// files it writes, less what it deletes); `None`: no quota. Going past
+    /// it fails the write with `OSError(EDQUOT)`.
+    pub quota: Option<u64>,
 }
 
 /// Options of a sandbox. Set on the template builder as defaults for every
@@ -51,6 +66,9 @@ pub struct SandboxOptions {
     pub(crate) max_output_bytes: Option<usize>,
     pub(crate) directory_mappings: Vec<DirectoryMapping>,
     pub(crate) env: Vec<(String, String)>,
+    pub(crate) max_scratch_bytes: Option<u64>,
+    pub(crate) max_scratch_files: Option<u64>,
+    pub(crate) max_open_files: Option<usize>,
 }
 
 impl SandboxOptions {
@@ -85,14 +103,61 @@ impl SandboxOptions {
         &mut self,
         host_path: impl AsRef<Path>,
         guest_path: impl AsRef<str>,
-        perms: FsPerms,
+        perms: MountMode,
     ) -> &mut Self {
         let mapping = DirectoryMapping {
             host: host_path.as_ref().to_path_buf(),
             guest: guest_path.as_ref().to_string(),
             perms,
+            quota: None,
         };
         upsert_mount(&mut self.directory_mappings, mapping);
+        self
+    }
+
+    /// Mount a host directory read-write with a byte quota: the guest may
+    /// add at most `quota_bytes` to it (growth of files it writes, less
+    /// what it deletes); past that writes fail with `OSError(EDQUOT)`.
+    pub fn mount_with_quota(
+        &mut self,
+        host_path: impl AsRef<Path>,
+        guest_path: impl AsRef<str>,
+        quota_bytes: u64,
+    ) -> &mut Self {
+        let mapping = DirectoryMapping {
+            host: host_path.as_ref().to_path_buf(),
+            guest: guest_path.as_ref().to_string(),
+            perms: MountMode::ReadWrite,
+            quota: Some(quota_bytes),
+        };
+        upsert_mount(&mut self.directory_mappings, mapping);
+        self
+    }
+
+    /// Cap the bytes of file contents in the sandbox's in-memory scratch
+    /// file system (`/tmp`, the home directory); 0 removes the cap. Default
+    /// [`DEFAULT_MAX_SCRATCH_BYTES`]. Going past it fails the guest's write
+    /// with `OSError(ENOSPC)`; the sandbox carries on.
+    pub fn max_scratch_bytes(&mut self, bytes: u64) -> &mut Self {
+        self.max_scratch_bytes = Some(bytes);
+        self
+    }
+
+    /// Cap the files and directories in the scratch file system; 0 removes
+    /// the cap. Default [`DEFAULT_MAX_SCRATCH_FILES`]. Past it, creating one
+    /// fails with `OSError(ENOSPC)`.
+    pub fn max_scratch_files(&mut self, files: u64) -> &mut Self {
+        self.max_scratch_files = Some(files);
+        self
+    }
+
+    /// Cap the host files (inside mounts) the guest may hold open at once;
+    /// 0 removes the cap (a process-wide cap of half the `RLIMIT_NOFILE`
+    /// soft limit still applies). Default [`DEFAULT_MAX_OPEN_FILES`]. Past
+    /// it, opening fails with an `OSError` (`ENOMEM`, "too many open host
+    /// files": WASI has no `EMFILE`).
+    pub fn max_open_files(&mut self, files: usize) -> &mut Self {
+        self.max_open_files = Some(files);
         self
     }
 
@@ -112,6 +177,9 @@ impl SandboxOptions {
         merged.timeout = overrides.timeout.or(self.timeout);
         merged.max_value_bytes = overrides.max_value_bytes.or(self.max_value_bytes);
         merged.max_output_bytes = overrides.max_output_bytes.or(self.max_output_bytes);
+        merged.max_scratch_bytes = overrides.max_scratch_bytes.or(self.max_scratch_bytes);
+        merged.max_scratch_files = overrides.max_scratch_files.or(self.max_scratch_files);
+        merged.max_open_files = overrides.max_open_files.or(self.max_open_files);
         for mapping in &overrides.directory_mappings {
             upsert_mount(&mut merged.directory_mappings, mapping.clone());
         }
@@ -123,19 +191,29 @@ impl SandboxOptions {
 }
 
 impl SandboxOptions {
-    /// The mounts in the engine's terms.
-    pub(crate) fn engine_mounts(&self) -> Vec<Mount> {
-        self.directory_mappings
-            .iter()
-            .map(|m| Mount {
-                host: m.host.clone(),
-                guest: m.guest.clone(),
-                access: match m.perms {
-                    FsPerms::ReadOnly => MountAccess::ReadOnly,
-                    FsPerms::ReadWrite => MountAccess::ReadWrite,
-                },
-            })
-            .collect()
+    /// The file system policy of a sandbox made with these options.
+    pub(crate) fn vfs_config(&self) -> crate::engine::vfs::VfsConfig {
+        use crate::engine::vfs::{FdLimits, MountConfig, ScratchCaps, VfsConfig};
+        VfsConfig {
+            scratch: ScratchCaps {
+                max_bytes: self.max_scratch_bytes.unwrap_or(DEFAULT_MAX_SCRATCH_BYTES),
+                max_files: self.max_scratch_files.unwrap_or(DEFAULT_MAX_SCRATCH_FILES),
+            },
+            fd_limits: FdLimits {
+                per_sandbox: self.max_open_files.unwrap_or(DEFAULT_MAX_OPEN_FILES),
+            },
+            home: GUEST_HOME,
+            mounts: self
+                .directory_mappings
+                .iter()
+                .map(|m| MountConfig {
+                    host: m.host.clone(),
+                    guest: m.guest.clone(),
+                    writable: m.perms == MountMode::ReadWrite,
+                    quota: m.quota,
+                })
+                .collect(),
+        }
     }
 }
 

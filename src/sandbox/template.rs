@@ -4,7 +4,7 @@ use std::{path::PathBuf, sync::Arc};
 
 use super::{
     Error, Result, Sandbox,
-    options::{FsPerms, SandboxOptions},
+    options::{MountMode, SandboxOptions},
 };
 use crate::{
     engine::{cache, instance::Runtime},
@@ -59,7 +59,7 @@ impl SandboxTemplateBuilder {
         mut self,
         host_path: impl AsRef<std::path::Path>,
         guest_path: impl AsRef<str>,
-        perms: FsPerms,
+        perms: MountMode,
     ) -> Self {
         self.base_options.mount(host_path, guest_path, perms);
         self

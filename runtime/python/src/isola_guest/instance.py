@@ -15,6 +15,27 @@ from . import hostapi, loop, output
 
 _ready = False
 
+#: The guest's home and default working directory, in the sandbox's
+#: in-memory scratch file system (the host's `isola::sandbox::GUEST_HOME`).
+HOME = "/home/user"
+
+
+def _normalizing_chdir(chdir):
+    """wasi-libc keeps the working directory as the joined string
+    (``/home/user/..``); resolve ``.`` and ``..`` first, as the sandbox's
+    file system itself resolves them by name (it has no symlinks above the
+    mounts)."""
+
+    def isola_chdir(path):
+        if isinstance(path, int):
+            return chdir(path)
+        text = os.fsdecode(path)
+        return chdir(os.path.normpath(os.path.join(os.getcwd(), text)))
+
+    isola_chdir.__doc__ = chdir.__doc__
+    isola_chdir.__name__ = "chdir"
+    return isola_chdir
+
 
 def _rebuild_environ():
     pairs = hostapi.get_environment()
@@ -52,6 +73,7 @@ def prepare_snapshot():
     sys.argv = ["sandbox"]
     sys.dont_write_bytecode = True  # mounted package dirs are usually read-only
     loop.install()
+    os.chdir = _normalizing_chdir(os.chdir)
 
 
 def ensure_ready():
@@ -60,6 +82,10 @@ def ensure_ready():
     if _ready:
         return
     _rebuild_environ()
+    try:
+        os.chdir(HOME)
+    except OSError:  # a runtime hosted without isola's file system
+        pass
     random.seed(os.urandom(32))
     _apply_pythonpath()
     _ready = True

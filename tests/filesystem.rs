@@ -1,0 +1,319 @@
+//! The guest's file system: `/`, the scratch directories, devices, caps,
+//! mount quotas and host file descriptor limits.
+
+mod common;
+
+use common::{eval, sandbox, sandbox_with};
+use isola::{MountMode, NoHost, SandboxOptions};
+
+#[tokio::test(flavor = "multi_thread")]
+async fn root_lists_built_in_directories_and_mount_points() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut options = SandboxOptions::default();
+    options
+        .mount(dir.path(), "/data", MountMode::ReadOnly)
+        .mount(dir.path(), "/mnt/deep/pkgs", MountMode::ReadOnly);
+    let mut sb = sandbox_with(NoHost, &options).await;
+    let out = eval(
+        &mut sb,
+        "import os\nprint(sorted(os.listdir('/')))\nprint(os.listdir('/mnt'), os.listdir('/mnt/deep'))\n\
+         print(os.path.isdir('/'), os.path.isdir('/data'), os.path.isdir('/home/user'))\n\
+         os.chdir('/')\nprint(os.getcwd(), sorted(os.listdir('.')) == sorted(os.listdir('/')))\n\
+         try:\n    open('/new.txt', 'w')\nexcept PermissionError:\n    print('root read-only')\n",
+    )
+    .await;
+    assert_eq!(
+        out.stdout,
+        "['data', 'dev', 'home', 'mnt', 'tmp']\n['deep'] ['pkgs']\nTrue True True\n/ True\nroot read-only\n"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn default_cwd_is_the_writable_home_and_chdir_works() {
+    let mut sb = sandbox().await;
+    let out = eval(
+        &mut sb,
+        "import os\nprint(os.getcwd())\n\
+         with open('notes.txt', 'w') as f:\n    f.write('kept')\n\
+         print(os.listdir('/home/user'), open('/home/user/notes.txt').read())\n\
+         os.chdir('/tmp')\nopen('t.txt', 'w').write('t')\nprint(os.getcwd(), os.listdir('.'))\n\
+         os.chdir('..')\nprint(os.getcwd())\nos.chdir('home/user')\nprint(os.getcwd(), os.path.exists('notes.txt'))\n\
+         try:\n    os.chdir('/nowhere')\nexcept FileNotFoundError:\n    print('missing')\n",
+    )
+    .await;
+    assert_eq!(
+        out.stdout,
+        "/home/user\n['notes.txt'] kept\n/tmp ['t.txt']\n/\n/home/user True\nmissing\n"
+    );
+    // Files persist between calls of one sandbox.
+    let out = eval(
+        &mut sb,
+        "print(open('/tmp/t.txt').read(), open('notes.txt').read())",
+    )
+    .await;
+    assert_eq!(out.stdout, "t kept\n");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn scratch_files_are_private_to_each_sandbox() {
+    let mut a = sandbox().await;
+    let mut b = sandbox().await;
+    eval(&mut a, "open('/tmp/secret', 'w').write('a')").await;
+    let out = eval(
+        &mut b,
+        "import os\nprint(os.listdir('/tmp'), os.path.exists('/tmp/secret'))",
+    )
+    .await;
+    assert_eq!(out.stdout, "[] False\n");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn dev_files_behave_like_linux() {
+    let mut sb = sandbox().await;
+    let out = eval(
+        &mut sb,
+        "import os\n\
+         print(open('/dev/null').read() == '', open('/dev/null', 'w').write('gone'))\n\
+         print(open('/dev/zero', 'rb').read(5))\n\
+         a = open('/dev/urandom', 'rb').read(32); b = open('/dev/urandom', 'rb').read(32)\n\
+         print(len(a), a != b, a != bytes(32))\n\
+         print(sorted(os.listdir('/dev')))\n\
+         fd = os.open(os.devnull, os.O_RDWR)\nprint(os.write(fd, b'abc'), os.read(fd, 10))\nos.close(fd)\n",
+    )
+    .await;
+    assert_eq!(
+        out.stdout,
+        "True 4\nb'\\x00\\x00\\x00\\x00\\x00'\n32 True True\n['null', 'random', 'urandom', 'zero']\n3 b''\n"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn tempfile_and_shutil_work_in_scratch() {
+    let mut sb = sandbox().await;
+    let out = eval(
+        &mut sb,
+        "import os, tempfile, shutil\n\
+         fd, path = tempfile.mkstemp(suffix='.csv')\nos.write(fd, b'a,b\\n1,2\\n')\nos.close(fd)\n\
+         print(path.startswith('/tmp/'), open(path).read().splitlines())\n\
+         with tempfile.TemporaryDirectory() as d:\n\
+         \x20   os.makedirs(os.path.join(d, 'x/y'))\n\
+         \x20   shutil.copy(path, os.path.join(d, 'x/y/c.csv'))\n\
+         \x20   os.rename(os.path.join(d, 'x'), os.path.join(d, 'z'))\n\
+         \x20   print(os.listdir(os.path.join(d, 'z/y')))\n\
+         os.unlink(path)\nprint(os.listdir('/tmp'))\n",
+    )
+    .await;
+    assert_eq!(out.stdout, "True ['a,b', '1,2']\n['c.csv']\n[]\n");
+}
+
+/// Python code probing one cap: exact errno from truncation and positional
+/// writes, an `OSError` from a file object's write (`EIO` through the
+/// preview-1 adapter of componentize-py 0.25.1, which reports every failed
+/// stream write as `EIO`).
+const CAP_PROBE: &str = "import errno, os\n\
+    def probe(path, size, code):\n\
+    \x20   fd = os.open(path, os.O_RDWR | os.O_CREAT)\n\
+    \x20   for name, attempt in [('truncate', lambda: os.ftruncate(fd, size)),\n\
+    \x20                         ('pwrite', lambda: os.pwrite(fd, b'x' * size, 0))]:\n\
+    \x20       try:\n            attempt()\n            print(name, 'ALLOWED')\n\
+    \x20       except OSError as e:\n            print(name, e.errno == code)\n\
+    \x20   os.close(fd)\n\
+    \x20   with open(path + '.obj', 'wb', buffering=0) as f:\n\
+    \x20       data = memoryview(b'y' * size)\n\
+    \x20       try:\n            while data:\n                data = data[f.write(data):]\n            print('write ALLOWED')\n\
+    \x20       except OSError as e:\n            print('write', e.errno in (code, errno.EIO))\n\
+    \x20   return os.path.getsize(path) + os.path.getsize(path + '.obj')\n";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn scratch_byte_cap_gives_enospc_and_the_sandbox_carries_on() {
+    let mut options = SandboxOptions::default();
+    options.max_scratch_bytes(1 << 20);
+    let mut sb = sandbox_with(NoHost, &options).await;
+    let code = format!(
+        "{CAP_PROBE}held = probe('/tmp/big', 2 << 20, errno.ENOSPC)\nprint(held <= 1 << 20)\n\
+         for name in os.listdir('/tmp'):\n    os.unlink('/tmp/' + name)\n\
+         open('/tmp/small', 'wb').write(b'z' * 900_000)\nprint(os.path.getsize('/tmp/small'))\n"
+    );
+    let out = eval(&mut sb, &code).await;
+    assert_eq!(
+        out.stdout,
+        "truncate True\npwrite True\nwrite True\nTrue\n900000\n"
+    );
+    let out = eval(&mut sb, "print('still usable')").await;
+    assert_eq!(out.stdout, "still usable\n");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn scratch_file_cap_gives_enospc() {
+    let mut options = SandboxOptions::default();
+    options.max_scratch_files(5);
+    let mut sb = sandbox_with(NoHost, &options).await;
+    let out = eval(
+        &mut sb,
+        "import errno, os\nmade = 0\n\
+         try:\n    for i in range(10):\n        open(f'/tmp/f{i}', 'w').close()\n        made += 1\n\
+         except OSError as e:\n    print(made, e.errno == errno.ENOSPC)\n\
+         try:\n    os.mkdir('/tmp/d')\nexcept OSError as e:\n    print('mkdir', e.errno == errno.ENOSPC)\n\
+         os.unlink('/tmp/f0')\nos.mkdir('/tmp/d')\nprint('ok')\n",
+    )
+    .await;
+    assert_eq!(out.stdout, "5 True\nmkdir True\nok\n");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn zero_turns_the_scratch_caps_off() {
+    let mut options = SandboxOptions::default();
+    options.max_scratch_bytes(0).max_scratch_files(0);
+    let mut sb = sandbox_with(NoHost, &options).await;
+    let out = eval(
+        &mut sb,
+        "for i in range(5000):\n    open(f'/tmp/f{i}', 'w').close()\n\
+         open('/tmp/big', 'wb').write(b'x' * (80 << 20))\nimport os\nprint(len(os.listdir('/tmp')), os.path.getsize('/tmp/big'))\n",
+    )
+    .await;
+    assert_eq!(out.stdout, format!("5001 {}\n", 80 << 20));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn read_write_mount_quota_gives_edquot() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("existing"), vec![b'e'; 50_000]).unwrap();
+    let mut options = SandboxOptions::default();
+    options.mount_with_quota(dir.path(), "/out", 10_000);
+    let mut sb = sandbox_with(NoHost, &options).await;
+    let code = format!(
+        "{CAP_PROBE}probe('/out/big', 20_000, errno.EDQUOT)\n\
+         os.unlink('/out/big')\nos.unlink('/out/big.obj')\n\
+         open('/out/a', 'wb').write(b'a' * 6000)\n\
+         try:\n    os.truncate('/out/a', 12_000)\nexcept OSError as e:\n    print('grow', e.errno == errno.EDQUOT)\n\
+         os.unlink('/out/a')\nopen('/out/c', 'wb').write(b'c' * 9000)\nprint('after delete ok')\n"
+    );
+    let out = eval(&mut sb, &code).await;
+    assert_eq!(
+        out.stdout,
+        "truncate True\npwrite True\nwrite True\ngrow True\nafter delete ok\n"
+    );
+    let names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    let mut names = names;
+    names.sort();
+    assert_eq!(names, ["c", "existing"]);
+    assert_eq!(std::fs::metadata(dir.path().join("c")).unwrap().len(), 9000);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn host_descriptors_per_sandbox_are_capped() {
+    let dir = tempfile::tempdir().unwrap();
+    for i in 0..20 {
+        std::fs::write(dir.path().join(format!("f{i}")), "x").unwrap();
+    }
+    let mut options = SandboxOptions::default();
+    options
+        .mount(dir.path(), "/data", MountMode::ReadOnly)
+        .max_open_files(8);
+    let mut sb = sandbox_with(NoHost, &options).await;
+    let out = eval(
+        &mut sb,
+        "held = []\n\
+         try:\n    for i in range(20):\n        held.append(open(f'/data/f{i}'))\n\
+         except OSError as e:\n    print(len(held), e.errno, e.strerror)\n\
+         for f in held:\n    f.close()\n\
+         print(len([open(f'/data/f{i}').read() for i in range(20)]))\n\
+         # Scratch files hold no host descriptor.\n\
+         many = [open(f'/tmp/s{i}', 'w') for i in range(50)]\nprint(len(many))\n",
+    )
+    .await;
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert!(lines[0].starts_with("8 "), "{}", out.stdout);
+    assert_eq!(&lines[1..], ["20", "50"], "{}", out.stdout);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn host_writes_reads_and_lists_scratch_files() {
+    let mut sb = sandbox().await;
+    let upload: Vec<u8> = (0..=255u8).cycle().take(300_000).collect();
+    sb.write_file("/tmp/in/data.bin", &upload).unwrap();
+    sb.write_file("notes.txt", b"relative to home").unwrap();
+    let out = eval(
+        &mut sb,
+        "import os\ndata = open('/tmp/in/data.bin', 'rb').read()\nprint(len(data), data[:3], open('notes.txt').read())\n\
+         os.makedirs('/tmp/out/sub')\nopen('/tmp/out/result.csv', 'w').write('a,b\\n1,2\\n')\n\
+         open('/home/user/plot.png', 'wb').write(bytes([137, 80, 78, 71, 0, 255]))\n",
+    )
+    .await;
+    assert_eq!(out.stdout, "300000 b'\\x00\\x01\\x02' relative to home\n");
+    assert_eq!(sb.read_file("/tmp/out/result.csv").unwrap(), b"a,b\n1,2\n");
+    assert_eq!(sb.read_file("plot.png").unwrap(), [137, 80, 78, 71, 0, 255]);
+    assert_eq!(sb.read_file("/tmp/in/data.bin").unwrap(), upload);
+    let names: Vec<(String, isola::sandbox::FileKind)> = sb
+        .list_dir("/tmp/out")
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.name, e.kind))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            ("result.csv".to_string(), isola::sandbox::FileKind::File),
+            ("sub".to_string(), isola::sandbox::FileKind::Directory)
+        ]
+    );
+    let home: Vec<String> = sb
+        .list_dir("/home/user")
+        .unwrap()
+        .into_iter()
+        .map(|e| e.name)
+        .collect();
+    assert_eq!(home, ["notes.txt", "plot.png"]);
+    // Replacing a file between calls is visible to the next call.
+    sb.write_file("/tmp/in/data.bin", b"new").unwrap();
+    let out = eval(&mut sb, "print(open('/tmp/in/data.bin').read())").await;
+    assert_eq!(out.stdout, "new\n");
+    let usage = sb.file_usage();
+    assert_eq!(usage.scratch_files, 7, "{usage:?}");
+    assert_eq!(usage.open_host_files, 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn file_api_errors_are_clear() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut options = SandboxOptions::default();
+    options
+        .mount(dir.path(), "/data", MountMode::ReadWrite)
+        .max_scratch_bytes(100);
+    let mut sb = sandbox_with(NoHost, &options).await;
+    let missing = sb.read_file("/tmp/nope.txt").unwrap_err();
+    assert_eq!(missing.kind(), isola::ErrorKind::Io, "{missing}");
+    assert!(missing.to_string().contains("/tmp/nope.txt"), "{missing}");
+    for outside in [
+        "/etc/passwd",
+        "/data/x",
+        "/dev/null",
+        "/x.txt",
+        "/tmp/../etc/x",
+    ] {
+        let err = sb.write_file(outside, b"x").unwrap_err();
+        assert_eq!(
+            err.kind(),
+            isola::ErrorKind::InvalidArgument,
+            "{outside}: {err}"
+        );
+        assert!(
+            err.to_string().contains("scratch") || err.to_string().contains("mount"),
+            "{err}"
+        );
+        let err = sb.read_file(outside).unwrap_err();
+        assert_ne!(err.kind(), isola::ErrorKind::Internal, "{outside}: {err}");
+    }
+    assert!(!dir.path().join("x").exists());
+    let full = sb.write_file("/tmp/big", &[0; 101]).unwrap_err();
+    assert_eq!(full.kind(), isola::ErrorKind::Io, "{full}");
+    assert!(full.to_string().contains("full"), "{full}");
+    sb.write_file("/tmp/f", b"x").unwrap();
+    let not_dir = sb.list_dir("/tmp/f").unwrap_err();
+    assert_eq!(not_dir.kind(), isola::ErrorKind::Io, "{not_dir}");
+    let err = sb.write_file("/tmp/f/g", b"x").unwrap_err();
+    assert_eq!(err.kind(), isola::ErrorKind::Io, "{err}");
+}
