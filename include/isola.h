@@ -50,23 +50,6 @@
 #define ISOLA_VERSION_PATCH 0
 
 /**
- * Default cap on the bytes of file contents in a sandbox's in-memory
- * scratch file system (`/tmp` and the home directory): 64 MiB.
- */
-#define DEFAULT_MAX_SCRATCH_BYTES (64 << 20)
-
-/**
- * Default cap on the files and directories in a sandbox's scratch file
- * system: 4096.
- */
-#define DEFAULT_MAX_SCRATCH_FILES 4096
-
-/**
- * Default cap on the host files (in mounts) one sandbox may hold open: 128.
- */
-#define DEFAULT_MAX_OPEN_FILES 128
-
-/**
  * Stable error codes. Values never change meaning between releases.
  */
 typedef enum {

@@ -8,7 +8,7 @@ use std::{
 /// Access the guest gets to a host directory mount.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum MountMode {
-    /// The guest may read, never change (writes fail with `EROFS`).
+    /// The guest may read, never change (writes raise `PermissionError`).
     ReadOnly,
     /// The guest may read and write.
     ReadWrite,

@@ -105,9 +105,10 @@ static void host_files_outside_mounts_are_invisible(void) {
       ISOLA_ERROR_GUEST_EXCEPTION);
   CHECK_STR_EQ(isola_error_guest_type(err), "FileNotFoundError");
   isola_error_free(err);
-  /* No escape through "..". */
-  CHECK_ERROR(isola_sandbox_call_json(fx.sandbox, "listing", "[\"/data/../../..\"]", NULL, NULL),
-              ISOLA_ERROR_GUEST_EXCEPTION);
+  /* No escape through "..": above the mount is the sandbox's own root. */
+  char *result = call_json_result(fx.sandbox, "listing", "[\"/data/../../..\"]");
+  CHECK_STR_EQ(result, "[\"data\",\"dev\",\"home\",\"tmp\"]");
+  free(result);
   fs_teardown(&fx);
 }
 

@@ -158,7 +158,9 @@ impl Mount {
         if self.writable {
             Ok(())
         } else {
-            Err(FsErr::ReadOnly)
+            // EACCES: Python raises PermissionError, as for a file the
+            // user may not write.
+            Err(FsErr::Access)
         }
     }
 

@@ -287,6 +287,39 @@ impl VfsView<'_> {
         }
     }
 
+    /// Remove the directory (`dir`) or the file at `path`.
+    fn remove_at(&self, fd: &Resource<Descriptor>, path: &str, dir: bool) -> VfsResult<()> {
+        // What removing a directory reached as `.` or a mount's root means.
+        let itself = if dir { FsErr::Busy } else { FsErr::IsDirectory };
+        match self.resolve(fd, path)? {
+            Target::Mem {
+                parent,
+                name: Some(name),
+                ino: Some(_),
+            } => {
+                let mut mem = self.vfs.mem.lock();
+                if dir {
+                    mem.remove_dir(parent, &name)?;
+                } else {
+                    mem.unlink_file(parent, &name)?;
+                }
+                Ok(())
+            }
+            Target::Mem { ino: None, .. } => Err(FsErr::NoEntry.into()),
+            Target::Mem { .. } => Err(itself.into()),
+            Target::Host { rel, .. } if rel.as_os_str().is_empty() => Err(itself.into()),
+            Target::Host { mount, rel } => {
+                let mount = self.vfs.mount(mount)?;
+                if dir {
+                    mount.remove_dir(&rel)?;
+                } else {
+                    mount.unlink(&rel)?;
+                }
+                Ok(())
+            }
+        }
+    }
+
     fn push(
         &mut self,
         node: DescNode,
@@ -422,7 +455,7 @@ impl types::HostDescriptor for VfsView<'_> {
             }
             DescNode::Host(file) => {
                 if !file.mount.writable {
-                    return Err(FsErr::ReadOnly.into());
+                    return Err(FsErr::Access.into());
                 }
                 Ok(set_file_times(&file.file, atime, mtime)?)
             }
@@ -692,21 +725,7 @@ impl types::HostDescriptor for VfsView<'_> {
     }
 
     fn remove_directory_at(&mut self, fd: Resource<Descriptor>, path: String) -> VfsResult<()> {
-        match self.resolve(&fd, &path)? {
-            Target::Mem {
-                parent,
-                name: Some(name),
-                ino: Some(_),
-            } => Ok(self.vfs.mem.lock().remove_dir(parent, &name)?),
-            Target::Mem { ino: None, .. } => Err(FsErr::NoEntry.into()),
-            Target::Mem { .. } => Err(FsErr::Busy.into()),
-            Target::Host { mount, rel } => {
-                if rel.as_os_str().is_empty() {
-                    return Err(FsErr::Busy.into());
-                }
-                Ok(self.vfs.mount(mount)?.remove_dir(&rel)?)
-            }
-        }
+        self.remove_at(&fd, &path, true)
     }
 
     fn rename_at(
@@ -767,21 +786,7 @@ impl types::HostDescriptor for VfsView<'_> {
     }
 
     fn unlink_file_at(&mut self, fd: Resource<Descriptor>, path: String) -> VfsResult<()> {
-        match self.resolve(&fd, &path)? {
-            Target::Mem {
-                parent,
-                name: Some(name),
-                ino: Some(_),
-            } => Ok(self.vfs.mem.lock().unlink_file(parent, &name)?),
-            Target::Mem { ino: None, .. } => Err(FsErr::NoEntry.into()),
-            Target::Mem { .. } => Err(FsErr::IsDirectory.into()),
-            Target::Host { mount, rel } => {
-                if rel.as_os_str().is_empty() {
-                    return Err(FsErr::IsDirectory.into());
-                }
-                Ok(self.vfs.mount(mount)?.unlink(&rel)?)
-            }
-        }
+        self.remove_at(&fd, &path, false)
     }
 
     fn is_same_object(
