@@ -1,11 +1,13 @@
 # expect: OK
 # stdout: contained
 import os
-for p in ["/", "/etc", "/proc", "/tmp", "/home"]:
+# Only the sandbox's own tree: built-in directories, empty scratch space.
+expected = {"/": ["dev", "home", "tmp"], "/tmp": [], "/home": ["user"], "/home/user": []}
+for p in ["/", "/etc", "/proc", "/tmp", "/home", "/home/user", "/..", "/../.."]:
     try:
-        found = os.listdir(p)
+        found = sorted(os.listdir(p))
     except OSError:
         continue
-    if found:
-        raise SystemExit("LISTED " + p)
+    if found != expected.get(os.path.normpath(p), []):
+        raise SystemExit("LISTED " + p + " " + repr(found))
 print("contained")
