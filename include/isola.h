@@ -388,6 +388,33 @@ typedef struct {
   isola_log_fn on_log;
 } isola_sink_t;
 
+/**
+ * Figures of one eval or call, from `isola_sandbox_last_call_stats`.
+ */
+typedef struct {
+  /**
+   * Wall-clock time of the call, in nanoseconds.
+   */
+  uint64_t wall_time_ns;
+  /**
+   * CPU time the calling thread spent in the call, in nanoseconds: guest
+   * code plus host work on that thread (sink and host callbacks).
+   */
+  uint64_t cpu_time_ns;
+  /**
+   * Highest linear memory of the sandbox during the call, in bytes.
+   */
+  uint64_t peak_memory_bytes;
+  /**
+   * Bytes of values and text the call emitted (what output limits count).
+   */
+  uint64_t output_bytes;
+  /**
+   * Host calls and HTTP requests the guest started.
+   */
+  uint32_t host_calls;
+} isola_call_stats_t;
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -806,7 +833,17 @@ isola_error_t *isola_sandbox_is_usable(const isola_sandbox_t *sandbox,
                                        bool *out);
 
 /**
- * Store the bytes of linear memory the sandbox holds in `*out`.
+ * Store the figures of the sandbox's last eval or call in `*out` (all
+ * zero before the first), whatever its outcome. Fails with
+ * `ISOLA_ERROR_INVALID_STATE` while another thread is inside a call on it.
+ */
+isola_error_t *isola_sandbox_last_call_stats(const isola_sandbox_t *sandbox,
+                                             isola_call_stats_t *out);
+
+/**
+ * Store the bytes of linear memory the sandbox holds in `*out`. Never
+ * waits: callable from any thread, also while a call runs on the sandbox
+ * (for a watchdog or a dashboard) and from inside callbacks.
  */
 isola_error_t *isola_sandbox_memory_usage(const isola_sandbox_t *sandbox,
                                           uint64_t *out);

@@ -15,7 +15,8 @@ pub use host::{
     BoxError, DiscardSink, Host, HttpRequest, HttpResponse, LogLevel, NoHost, OutputSink,
 };
 pub use sandbox::{
-    Arg, CallOutput, CancelHandle, CancelOutcome, EngineSettings, Error, ErrorKind, FsPerms,
-    MountMode, Sandbox, SandboxOptions, SandboxTemplate, SandboxTemplateBuilder, configure_engine,
+    Arg, CallOutput, CallStats, CancelHandle, CancelOutcome, EngineSettings, Error, ErrorKind,
+    FsPerms, MountMode, Sandbox, SandboxOptions, SandboxTemplate, SandboxTemplateBuilder,
+    configure_engine,
 };
 pub use value::{Value, ValueError};

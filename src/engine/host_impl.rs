@@ -97,6 +97,7 @@ impl host::Host for InstanceState {
         if let Err(message) = self.start_host_call() {
             return Ok(self.table.push(HostcallFuture::failed(message))?);
         }
+        self.call.host_calls = self.call.host_calls.saturating_add(1);
         let host = self.host.clone();
         let answer = HostcallFuture::start(&self.relay, async move {
             let payload = Value::from_cbor(payload).map_err(|e| e.to_string())?;
@@ -116,6 +117,7 @@ impl host::Host for InstanceState {
         if let Err(message) = self.start_host_call() {
             return Ok(self.table.push(HttpFuture::failed(message))?);
         }
+        self.call.host_calls = self.call.host_calls.saturating_add(1);
         let host = self.host.clone();
         let request = HttpRequest {
             method: request.method,

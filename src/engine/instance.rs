@@ -208,6 +208,42 @@ pub(crate) struct Instance {
     /// A call trapped or was interrupted: wasmtime will not enter the
     /// instance again.
     poisoned: bool,
+    /// Figures of the last call.
+    last_stats: CallStats,
+}
+
+/// Figures of one call, measured by the host.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CallStats {
+    /// Wall-clock time of the call.
+    pub wall_time: Duration,
+    /// CPU time the calling thread spent in the call (guest code plus
+    /// the host work done on that thread, callbacks included).
+    pub cpu_time: Duration,
+    /// Highest linear memory of the sandbox during the call, in bytes.
+    pub peak_memory: u64,
+    /// Bytes of values and text the call emitted.
+    pub output_bytes: u64,
+    /// Host calls and HTTP requests the guest started.
+    pub host_calls: u32,
+}
+
+/// CPU time consumed by the calling thread so far.
+fn thread_cpu_time() -> Duration {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid, writable timespec; CLOCK_THREAD_CPUTIME_ID
+    // is supported by Linux and only reads the calling thread's clock.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &raw mut ts) };
+    if rc != 0 {
+        return Duration::ZERO;
+    }
+    Duration::new(
+        u64::try_from(ts.tv_sec).unwrap_or(0),
+        u32::try_from(ts.tv_nsec).unwrap_or(0),
+    )
 }
 
 impl Drop for Instance {
@@ -277,6 +313,7 @@ impl Instance {
             bindings,
             cancel,
             poisoned: false,
+            last_stats: CallStats::default(),
             _slot: slot,
         })
     }
@@ -305,6 +342,16 @@ impl Instance {
         self.store.data().limiter.current()
     }
 
+    /// A reader of the memory usage that never waits for a running call.
+    pub(crate) fn memory_gauge(&self) -> Arc<std::sync::atomic::AtomicU64> {
+        self.store.data().limiter.gauge()
+    }
+
+    /// Figures of the last call (zero before the first).
+    pub(crate) fn last_stats(&self) -> CallStats {
+        self.last_stats
+    }
+
     /// Run `operation` with a time limit of `timeout`, delivering output to
     /// `sink` on the calling thread's stack as it is produced.
     pub(crate) async fn run(
@@ -329,8 +376,11 @@ impl Instance {
             ..CallState::default()
         };
         self.store.data_mut().limiter.take_denied();
+        self.store.data_mut().limiter.reset_peak();
         self.store.set_epoch_deadline(1);
         self.cancel.begin_call();
+        let started = Instant::now();
+        let cpu_started = thread_cpu_time();
 
         let cancel = Arc::clone(&self.cancel);
         let relay = Arc::clone(&self.store.data().relay);
@@ -376,6 +426,14 @@ impl Instance {
         let memory_denied = state.limiter.take_denied();
         let call = std::mem::take(&mut state.call);
         let max_host_objects = state.table.max_capacity();
+        let stats = CallStats {
+            wall_time: started.elapsed(),
+            cpu_time: thread_cpu_time().saturating_sub(cpu_started),
+            peak_memory: u64::try_from(state.limiter.peak()).unwrap_or(u64::MAX),
+            output_bytes: u64::try_from(call.emitted_bytes).unwrap_or(u64::MAX),
+            host_calls: call.host_calls,
+        };
+        self.last_stats = stats;
         self.cancel.end_call();
         let violation = call.violation.or_else(|| {
             matches!(outcome, Some(Ok(Ok(()))) if !call.result_emitted)

@@ -1,11 +1,20 @@
 //! Per-sandbox memory limit. Refused growth makes the guest's allocator
 //! fail, which CPython reports as `MemoryError`; the store stays usable.
 
+use std::sync::{
+    Arc,
+    atomic::{AtomicU64, Ordering},
+};
+
 /// Tracks linear memory of one sandbox and refuses growth past a limit.
 #[derive(Debug)]
 pub(crate) struct MemoryLimiter {
     limit: usize,
     current: usize,
+    /// Highest `current` since the last [`MemoryLimiter::reset_peak`].
+    peak: usize,
+    /// `current`, readable from other threads while a call runs.
+    gauge: Arc<AtomicU64>,
     denied: bool,
 }
 
@@ -14,8 +23,25 @@ impl MemoryLimiter {
         Self {
             limit,
             current: 0,
+            peak: 0,
+            gauge: Arc::default(),
             denied: false,
         }
+    }
+
+    /// A reader of the current usage that never waits for the store.
+    pub(crate) fn gauge(&self) -> Arc<AtomicU64> {
+        Arc::clone(&self.gauge)
+    }
+
+    /// Start measuring a call's peak from the current usage.
+    pub(crate) fn reset_peak(&mut self) {
+        self.peak = self.current;
+    }
+
+    /// Highest usage since [`MemoryLimiter::reset_peak`].
+    pub(crate) fn peak(&self) -> usize {
+        self.peak
     }
 
     /// Bytes of linear memory currently allocated.
@@ -43,6 +69,9 @@ impl wasmtime::ResourceLimiter for MemoryLimiter {
             return Ok(false);
         }
         self.current = total;
+        self.peak = self.peak.max(total);
+        self.gauge
+            .store(u64::try_from(total).unwrap_or(u64::MAX), Ordering::Relaxed);
         Ok(true)
     }
 

@@ -130,6 +130,8 @@ impl CancelFlag {
 #[derive(Default)]
 pub(crate) struct CallState {
     pub(crate) emitted_bytes: usize,
+    /// Host calls and HTTP requests the guest started.
+    pub(crate) host_calls: u32,
     pub(crate) deadline: Option<Instant>,
     pub(crate) interruption: Option<Interruption>,
     /// The call's result was emitted; nothing may follow it.

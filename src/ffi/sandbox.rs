@@ -24,7 +24,7 @@ use super::{
 };
 use crate::{
     host::{DiscardSink, Host, NoHost, OutputSink},
-    sandbox::{Arg, CancelHandle, CancelOutcome, Sandbox, SandboxOptions},
+    sandbox::{Arg, CancelHandle, CancelOutcome, MemoryGauge, Sandbox, SandboxOptions},
     value::Value,
 };
 
@@ -38,6 +38,8 @@ pub struct isola_sandbox_t {
     life: Mutex<Life>,
     /// Handed to host callbacks through their replies.
     call_data: AtomicPtr<c_void>,
+    /// Memory usage, readable while a call runs.
+    memory: MemoryGauge,
 }
 
 /// Who is using the sandbox, and whether a free waits for that use to end.
@@ -134,7 +136,9 @@ pub extern "C" fn isola_sandbox_new(
         };
         let sandbox = block_on(template.inner.instantiate_shared(host, &overrides))??;
         let cancel = sandbox.cancel_handle();
+        let memory = sandbox.memory_gauge();
         let raw = isola_sandbox_t {
+            memory,
             sandbox: Mutex::new(sandbox),
             cancel,
             life: Mutex::default(),
@@ -452,17 +456,59 @@ pub extern "C" fn isola_sandbox_is_usable(
     })
 }
 
-/// Store the bytes of linear memory the sandbox holds in `*out`.
+/// Figures of one eval or call, from `isola_sandbox_last_call_stats`.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default)]
+pub struct isola_call_stats_t {
+    /// Wall-clock time of the call, in nanoseconds.
+    pub wall_time_ns: u64,
+    /// CPU time the calling thread spent in the call, in nanoseconds: guest
+    /// code plus host work on that thread (sink and host callbacks).
+    pub cpu_time_ns: u64,
+    /// Highest linear memory of the sandbox during the call, in bytes.
+    pub peak_memory_bytes: u64,
+    /// Bytes of values and text the call emitted (what output limits count).
+    pub output_bytes: u64,
+    /// Host calls and HTTP requests the guest started.
+    pub host_calls: u32,
+}
+
+/// Store the figures of the sandbox's last eval or call in `*out` (all
+/// zero before the first), whatever its outcome. Fails with
+/// `ISOLA_ERROR_INVALID_STATE` while another thread is inside a call on it.
+#[unsafe(no_mangle)]
+pub extern "C" fn isola_sandbox_last_call_stats(
+    sandbox: *const isola_sandbox_t,
+    out: *mut isola_call_stats_t,
+) -> *mut isola_error_t {
+    guard(|| {
+        check_out(out, "out")?;
+        let stats = with_sandbox(sandbox, "isola_sandbox_last_call_stats", |sb| {
+            Ok(sb.last_call_stats())
+        })?;
+        let nanos = |d: std::time::Duration| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
+        let stats = isola_call_stats_t {
+            wall_time_ns: nanos(stats.wall_time),
+            cpu_time_ns: nanos(stats.cpu_time),
+            peak_memory_bytes: stats.peak_memory,
+            output_bytes: stats.output_bytes,
+            host_calls: stats.host_calls,
+        };
+        write_out(out, stats, "out")
+    })
+}
+
+/// Store the bytes of linear memory the sandbox holds in `*out`. Never
+/// waits: callable from any thread, also while a call runs on the sandbox
+/// (for a watchdog or a dashboard) and from inside callbacks.
 #[unsafe(no_mangle)]
 pub extern "C" fn isola_sandbox_memory_usage(
     sandbox: *const isola_sandbox_t,
     out: *mut u64,
 ) -> *mut isola_error_t {
     guard(|| {
-        let usage = with_sandbox(sandbox, "isola_sandbox_memory_usage", |sb| {
-            Ok(sb.memory_usage())
-        })?;
-        write_out(out, u64::try_from(usage).unwrap_or(u64::MAX), "out")
+        let usage = handle(sandbox, "sandbox")?.memory.bytes();
+        write_out(out, usage, "out")
     })
 }
 

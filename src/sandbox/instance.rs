@@ -14,6 +14,7 @@ use super::{
 };
 use crate::{
     engine::{
+        instance::CallStats,
         instance::{ArgValue, Canceller, Instance, InstanceConfig, Operation, boxed_stream},
         state::{CancelOutcome, OutputLimits},
         vfs::Vfs,
@@ -36,6 +37,18 @@ impl std::fmt::Debug for Sandbox {
             .field("timeout", &self.timeout)
             .field("unusable", &self.unusable)
             .finish_non_exhaustive()
+    }
+}
+
+/// Reads a sandbox's linear memory size from any thread, during calls too.
+#[derive(Debug, Clone)]
+pub struct MemoryGauge(Arc<std::sync::atomic::AtomicU64>);
+
+impl MemoryGauge {
+    /// Bytes of linear memory the sandbox holds now.
+    #[must_use]
+    pub fn bytes(&self) -> u64 {
+        self.0.load(std::sync::atomic::Ordering::Relaxed)
     }
 }
 
@@ -105,6 +118,19 @@ impl Sandbox {
     /// The sandbox's file system (for the files in/out API).
     pub(super) fn vfs(&self) -> &Vfs {
         self.instance.vfs()
+    }
+
+    /// Figures of the last eval or call (zero before the first).
+    #[must_use]
+    pub fn last_call_stats(&self) -> CallStats {
+        self.instance.last_stats()
+    }
+
+    /// A reader of [`Sandbox::memory_usage`] for other threads: it never
+    /// waits for a running call.
+    #[must_use]
+    pub fn memory_gauge(&self) -> MemoryGauge {
+        MemoryGauge(self.instance.memory_gauge())
     }
 
     /// Bytes of linear memory the sandbox currently holds.

@@ -18,10 +18,11 @@ use std::pin::Pin;
 
 use futures::Stream;
 
+pub use crate::engine::instance::CallStats;
 pub use crate::engine::state::CancelOutcome;
 pub use error::{Error, ErrorKind, Result};
 pub use files::{DirEntry, FileKind, FileUsage};
-pub use instance::{CancelHandle, Sandbox};
+pub use instance::{CancelHandle, MemoryGauge, Sandbox};
 pub use options::{
     DEFAULT_MAX_OPEN_FILES, DEFAULT_MAX_OUTPUT_BYTES, DEFAULT_MAX_SCRATCH_BYTES,
     DEFAULT_MAX_SCRATCH_FILES, DEFAULT_MAX_VALUE_BYTES, DirectoryMapping, FsPerms, GUEST_HOME,

@@ -139,8 +139,10 @@ static void overlapping_call_is_invalid_state(void) {
   /* The other thread is inside a call: a second call is refused at once. */
   isola_error_t *err = EXPECT_ERROR(isola_sandbox_eval(sandbox, "x = 1", NULL), ISOLA_ERROR_INVALID_STATE);
   isola_error_free(err);
+  /* Memory usage is readable while the call runs, without waiting. */
   uint64_t usage = 0;
-  CHECK_ERROR(isola_sandbox_memory_usage(sandbox, &usage), ISOLA_ERROR_INVALID_STATE);
+  CHECK_OK(isola_sandbox_memory_usage(sandbox, &usage));
+  CHECK(usage > 0);
   CHECK_OK(isola_sandbox_cancel(sandbox));
   CHECK(pthread_join(thread, NULL) == 0);
   CHECK(s.err != NULL && isola_error_code(s.err) == ISOLA_ERROR_CANCELLED);

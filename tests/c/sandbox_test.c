@@ -2,6 +2,7 @@
  * validation, guest exceptions, isolation, memory usage. */
 #define _XOPEN_SOURCE 700
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -273,6 +274,43 @@ static void memory_usage_is_positive_and_grows(void) {
   teardown();
 }
 
+static void last_call_stats_measure_the_call(void) {
+  setup("import sandbox\n"
+        "def work(n):\n"
+        "    print('x' * n)\n"
+        "    try:\n"
+        "        sandbox.hostcall_sync('nothing')\n"
+        "    except Exception:\n"
+        "        pass\n"
+        "    data = bytearray(32 * 1024 * 1024)\n"
+        "    return len(data)\n");
+  isola_call_stats_t stats;
+  char *result = call_json_result(sandbox, "work", "[1000]");
+  CHECK_STR_EQ(result, "33554432");
+  free(result);
+  CHECK_OK(isola_sandbox_last_call_stats(sandbox, &stats));
+  printf("wall %llu ns, cpu %llu ns, peak %llu B, output %llu B, host calls %u\n",
+         (unsigned long long)stats.wall_time_ns, (unsigned long long)stats.cpu_time_ns,
+         (unsigned long long)stats.peak_memory_bytes, (unsigned long long)stats.output_bytes,
+         stats.host_calls);
+  CHECK(stats.wall_time_ns > 0);
+  CHECK(stats.cpu_time_ns > 0);
+  CHECK(stats.output_bytes >= 1000);
+  CHECK(stats.peak_memory_bytes >= 32u * 1024 * 1024);
+  CHECK(stats.host_calls == 1);
+  uint64_t usage = 0;
+  CHECK_OK(isola_sandbox_memory_usage(sandbox, &usage));
+  CHECK(usage >= stats.peak_memory_bytes);
+  /* A small call afterwards has small figures of its own. */
+  CHECK_OK(isola_sandbox_eval(sandbox, "1", NULL));
+  CHECK_OK(isola_sandbox_last_call_stats(sandbox, &stats));
+  CHECK(stats.host_calls == 0);
+  CHECK(stats.output_bytes < 1000);
+  CHECK_ERROR(isola_sandbox_last_call_stats(sandbox, NULL), ISOLA_ERROR_INVALID_ARGUMENT);
+  CHECK_ERROR(isola_sandbox_last_call_stats(NULL, &stats), ISOLA_ERROR_INVALID_ARGUMENT);
+  teardown();
+}
+
 static void sandboxes_are_isolated(void) {
   tpl = new_template();
   isola_sandbox_t *a = new_sandbox(tpl, NULL);
@@ -322,6 +360,7 @@ static const struct test_case cases[] = {
     TEST_CASE(custom_exception_type_is_reported),
     TEST_CASE(memory_usage_is_positive_and_grows),
     TEST_CASE(sandboxes_are_isolated),
+    TEST_CASE(last_call_stats_measure_the_call),
     TEST_CASE(set_timeout_ms_zero_removes_limit),
 };
 
