@@ -621,7 +621,7 @@ pub const Sandbox = struct {
 
     /// Stop the running call from any thread: it fails with
     /// error.Cancelled and the sandbox must be discarded. With no call
-    /// running, the next call is stopped.
+    /// running it does nothing (a cancel applies only to the running call).
     pub fn cancel(s: *const Sandbox) Error!void {
         return check(c.isola_sandbox_cancel(s.raw), null);
     }

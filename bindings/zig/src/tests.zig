@@ -152,17 +152,23 @@ test "a timeout stops a runaway call" {
     try testing.expectError(error.Timeout, sb2.callJson("spin", null, null, null));
 }
 
-fn cancelLater(sb: *const isola.Sandbox) void {
-    sleepMs(200);
-    sb.cancel() catch @panic("cancel failed");
+/// Cancels every 50 ms until the call has returned: a cancel only stops a
+/// call that is running, so one sent before the call starts does nothing.
+fn cancelUntilDone(sb: *const isola.Sandbox, done: *const std.atomic.Value(bool)) void {
+    while (!done.load(.acquire)) {
+        sleepMs(50);
+        sb.cancel() catch @panic("cancel failed");
+    }
 }
 
 test "cancel from another thread stops the running call" {
     var sb = try isola.Sandbox.init(try tpl(), .{});
     defer sb.deinit();
-    const thread = try std.Thread.spawn(.{}, cancelLater, .{&sb});
+    var done = std.atomic.Value(bool).init(false);
+    const thread = try std.Thread.spawn(.{}, cancelUntilDone, .{ &sb, &done });
     const start = nowMs();
     const result = sb.eval("while True:\n    pass\n", null);
+    done.store(true, .release);
     thread.join();
     try testing.expectError(error.Cancelled, result);
     try testing.expect(nowMs() - start < 5000);
