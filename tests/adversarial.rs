@@ -227,3 +227,62 @@ async fn pending_host_calls_are_capped_before_reaching_the_host() {
     let message = common::text(&out.result.unwrap());
     assert!(message.contains("too many host calls"), "{message}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn process_apis_import_and_fail_at_use_naming_the_sandbox() {
+    let mut sb = sandbox().await;
+    let out = eval(
+        &mut sb,
+        "import os, subprocess, multiprocessing\n\
+         for name, attempt in [('subprocess.run', lambda: subprocess.run(['sh', '-c', 'echo hi'])),\n\
+         \x20                     ('os.popen', lambda: os.popen('ls')), ('os.fork', lambda: os.fork()),\n\
+         \x20                     ('Process.start', lambda: multiprocessing.Process(target=print).start()),\n\
+         \x20                     ('Pool', lambda: multiprocessing.Pool(2))]:\n\
+         \x20   try:\n        attempt()\n        print('ALLOWED', name)\n\
+         \x20   except OSError as e:\n        print(name, type(e).__name__, 'isola sandbox' in str(e))\n",
+    )
+    .await;
+    assert_eq!(
+        out.stdout,
+        "subprocess.run PermissionError True\nos.popen PermissionError True\n\
+         os.fork PermissionError True\nProcess.start PermissionError True\nPool PermissionError True\n"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn network_is_unreachable_even_below_the_socket_module() {
+    // A real listener on the host: no attempt may reach it.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let mut sb = sandbox().await;
+    let out = eval(
+        &mut sb,
+        &format!(
+            "import socket, _socket\n\
+             addr = ('127.0.0.1', {port})\n\
+             def raw():\n    s = _socket.socket(_socket.AF_INET, _socket.SOCK_STREAM)\n    s.connect(addr)\n\
+             for name, attempt in [('connect', lambda: socket.socket().connect(addr)),\n\
+             \x20   ('create_connection', lambda: socket.create_connection(addr, timeout=1)),\n\
+             \x20   ('_socket', raw),\n\
+             \x20   ('udp', lambda: socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b'x', addr)),\n\
+             \x20   ('bind', lambda: socket.socket().bind(('127.0.0.1', 0))),\n\
+             \x20   ('socketpair', lambda: socket.socketpair()),\n\
+             \x20   ('dns', lambda: socket.getaddrinfo('localhost', 80))]:\n\
+             \x20   try:\n        attempt()\n        print('ALLOWED', name)\n\
+             \x20   except OSError as e:\n        print(name, type(e).__name__, 'isola sandbox' in str(e))\n"
+        ),
+    )
+    .await;
+    assert_eq!(
+        out.stdout,
+        "connect PermissionError True\ncreate_connection gaierror True\n_socket PermissionError False\n\
+         udp PermissionError True\nbind PermissionError True\nsocketpair PermissionError True\n\
+         dns gaierror True\n"
+    );
+    assert_eq!(
+        listener.accept().map(|_| ()).unwrap_err().kind(),
+        std::io::ErrorKind::WouldBlock,
+        "a connection reached the host"
+    );
+}

@@ -16,13 +16,8 @@ async fn stdout_stderr_and_logging_are_separate_events_in_order() {
     )
     .await
     .unwrap();
-    let events: Vec<Event> = sink
-        .events()
-        .into_iter()
-        .filter(|e| !matches!(e, Event::Result(_)))
-        .collect();
     assert_eq!(
-        events,
+        output_events(&sink),
         vec![
             Event::Stdout("a\n".into()),
             Event::Stderr("b\n".into()),
@@ -106,4 +101,94 @@ fn sink_callbacks_run_on_the_calling_threads_own_stack() {
         })
         .unwrap();
     assert_eq!(worker.join().unwrap(), ["1 deep\n"]);
+}
+
+/// Events other than the final result, in order.
+fn output_events(sink: &Recorder) -> Vec<Event> {
+    sink.events()
+        .into_iter()
+        .filter(|e| !matches!(e, Event::Result(_)))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn fd_writes_and_print_arrive_in_program_order() {
+    let mut sb = sandbox().await;
+    let sink = Arc::new(Recorder::default());
+    sb.eval_script(
+        "import os, sys\n\
+         assert (sys.stdout.fileno(), sys.stderr.fileno(), sys.stdout.buffer.fileno()) == (1, 2, 1)\n\
+         print('a')\n\
+         os.write(1, b'b\\n')\n\
+         print('c', file=sys.stderr)\n\
+         os.write(2, b'd\\n')\n\
+         with open(1, 'w', closefd=False) as f:\n    f.write('e\\n')\n\
+         print('f')\n\
+         os.write(sys.stdout.fileno(), b'g\\n')\n",
+        sink.clone(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        output_events(&sink),
+        vec![
+            Event::Stdout("a\n".into()),
+            Event::Stdout("b\n".into()),
+            Event::Stderr("c\n".into()),
+            Event::Stderr("d\n".into()),
+            Event::Stdout("e\n".into()),
+            Event::Stdout("f\n".into()),
+            Event::Stdout("g\n".into()),
+        ]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn fd_bytes_are_decoded_across_writes_and_never_lost() {
+    let mut sb = sandbox().await;
+    let sink = Arc::new(Recorder::default());
+    // A euro sign split over two writes, an invalid byte, and a character
+    // cut off at the end of the call.
+    sb.eval_script(
+        "import os\nos.write(1, b'\\xe2\\x82')\nos.write(1, b'\\xac \\xff ok')\nos.write(1, b'\\xe2\\x82')\n",
+        sink.clone(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(sink.output().stdout, "€ \\xff ok\\xe2\\x82");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn stdin_reads_end_of_file() {
+    let mut sb = sandbox().await;
+    let out = common::eval(
+        &mut sb,
+        "import os, sys\nprint(repr(sys.stdin.read()), repr(os.read(0, 10)))\n\
+         try:\n    input()\nexcept EOFError:\n    print('EOF')\n",
+    )
+    .await;
+    assert_eq!(out.stdout, "'' b''\nEOF\n");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn fd_output_past_the_limit_fails_the_call_even_if_swallowed() {
+    let mut options = isola::SandboxOptions::default();
+    options.max_output_bytes(10_000);
+    let mut sb = common::sandbox_with(isola::NoHost, &options).await;
+    let sink = Arc::new(Recorder::default());
+    let err = sb
+        .eval_script(
+            "import os\nrefused = 0\nfor _ in range(100):\n    try:\n        os.write(1, b'x' * 1000)\n    except OSError:\n        refused += 1\n\
+             assert refused > 0\n",
+            sink.clone(),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), isola::ErrorKind::OutputLimit, "{err}");
+    assert!(err.to_string().contains("10000 bytes"), "{err}");
+    // Everything accepted before the limit was delivered.
+    assert_eq!(sink.output().stdout.len(), 10_000);
+    // The sandbox carries on with a fresh budget.
+    let out = common::eval(&mut sb, "import os\nos.write(1, b'again\\n')").await;
+    assert_eq!(out.stdout, "again\n");
 }

@@ -197,7 +197,7 @@ impl host::HostHttpFuture for InstanceState {
             headers,
             body,
         } = response;
-        let max_body = self.output_limits.max_value_bytes;
+        let max_body = self.output.limits().max_value_bytes;
         let body = self
             .table
             .push(ChunkStream::new(capped_body(body, max_body)))?;

@@ -28,7 +28,11 @@ use super::{
     },
     cache, config, epoch,
     limits::MemoryLimiter,
-    state::{CallState, CancelFlag, CancelOutcome, InstanceState, Interruption, OutputLimits},
+    state::{
+        CallState, CancelFlag, CancelOutcome, InstanceState, Interruption, OutputBudget,
+        OutputLimits,
+    },
+    stdio::GuestStdio,
     streams::ChunkStream,
     vfs::{Vfs, VfsBuildError, VfsConfig},
 };
@@ -266,7 +270,10 @@ impl Instance {
                  max_sandboxes (isola_configure_engine) before the first template"
             ))
         })?;
-        let wasi = build_wasi(config);
+        let relay = Arc::default();
+        let output = Arc::new(OutputBudget::new(config.output_limits));
+        let stdio = GuestStdio::new(&relay, &output);
+        let wasi = build_wasi(config, &stdio);
         let vfs = Vfs::new(config.vfs).map_err(|e| match e {
             VfsBuildError::InvalidMount(message) => CreateError::InvalidMount(message),
             open @ VfsBuildError::Open { .. } => {
@@ -283,12 +290,13 @@ impl Instance {
             table,
             limiter: MemoryLimiter::new(config.max_memory),
             host,
-            output_limits: config.output_limits,
+            output,
             cancel: Arc::clone(&cancel),
             call: CallState::default(),
             pending_host_calls: 0,
             max_pending_host_calls: config.max_pending_host_calls,
-            relay: Arc::default(),
+            relay,
+            stdio,
         };
         let mut store = Store::new(runtime.engine, state);
         store.limiter(|state| &mut state.limiter);
@@ -375,6 +383,7 @@ impl Instance {
             deadline,
             ..CallState::default()
         };
+        self.store.data().output.reset();
         self.store.data_mut().limiter.take_denied();
         self.store.data_mut().limiter.reset_peak();
         self.store.set_epoch_deadline(1);
@@ -412,10 +421,16 @@ impl Instance {
         };
 
         // Output produced before an interruption still reaches the sink.
+        self.store.data().stdio.finish_call();
         relay.deliver(sink.as_ref());
         let state = self.store.data_mut();
+        // A refused write to fd 1 or 2 reaches the guest only as an OSError
+        // it may ignore; the budget remembers it.
+        let limit_message = state.output.exceeded();
         let interruption = state.call.interruption.take().or_else(|| {
-            if outcome.is_some() {
+            if limit_message.is_some() {
+                Some(Interruption::OutputLimit)
+            } else if outcome.is_some() {
                 None
             } else if self.cancel.is_requested() {
                 Some(Interruption::Cancelled)
@@ -430,7 +445,7 @@ impl Instance {
             wall_time: started.elapsed(),
             cpu_time: thread_cpu_time().saturating_sub(cpu_started),
             peak_memory: u64::try_from(state.limiter.peak()).unwrap_or(u64::MAX),
-            output_bytes: u64::try_from(call.emitted_bytes).unwrap_or(u64::MAX),
+            output_bytes: u64::try_from(state.output.used()).unwrap_or(u64::MAX),
             host_calls: call.host_calls,
         };
         self.last_stats = stats;
@@ -448,8 +463,13 @@ impl Instance {
         // The host decides how a call ended: a limit it enforced or a
         // protocol violation it saw wins over whatever the guest reports.
         match outcome {
+            // A refused write to fd 1 or 2 may have been ignored by the guest:
+            // the budget's message says what happened.
             Some(Ok(_)) if interruption == Some(Interruption::OutputLimit) => {
-                Err(interrupted(interruption, timeout))
+                Err(match limit_message {
+                    Some(message) => CallError::OutputLimit(message),
+                    None => interrupted(interruption, timeout),
+                })
             }
             Some(Ok(_)) if violation.is_some() => Err(CallError::UserCode {
                 kind: "ProtocolError".into(),
@@ -610,10 +630,12 @@ fn trap_failure(
     }
 }
 
-fn build_wasi(config: &InstanceConfig<'_>) -> wasmtime_wasi::WasiCtx {
+fn build_wasi(config: &InstanceConfig<'_>, stdio: &GuestStdio) -> wasmtime_wasi::WasiCtx {
     // No preopens here: the file system is isola's own (engine::vfs).
     let mut wasi = WasiCtxBuilder::new();
-    wasi.allow_blocking_current_thread(true)
+    wasi.stdout(stdio.stdout())
+        .stderr(stdio.stderr())
+        .allow_blocking_current_thread(true)
         .allow_tcp(false)
         .allow_udp(false)
         .allow_ip_name_lookup(false)

@@ -10,6 +10,7 @@ pub(crate) mod instance;
 pub(crate) mod limits;
 pub(crate) mod relay;
 pub(crate) mod state;
+pub(crate) mod stdio;
 pub(crate) mod streams;
 pub(crate) mod vfs;
 

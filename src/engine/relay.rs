@@ -37,8 +37,14 @@ pub(crate) struct Relay {
 impl Relay {
     /// Queue `work` and suspend the guest so the driver performs it now.
     pub(crate) async fn hand_over(&self, work: Deferred) {
-        self.queue.lock().push_back(work);
+        self.push(work);
         tokio::task::yield_now().await;
+    }
+
+    /// Queue `work` without suspending the guest; it is performed at the
+    /// driver's next turn, after everything queued before it.
+    pub(crate) fn push(&self, work: Deferred) {
+        self.queue.lock().push_back(work);
     }
 
     /// Perform all queued work, in order, on the current stack. The lock is

@@ -12,8 +12,11 @@ use std::{
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
+use parking_lot::Mutex;
+
 use super::limits::MemoryLimiter;
 use super::relay::Relay;
+use super::stdio::GuestStdio;
 use crate::host::Host;
 
 /// Output caps of one call.
@@ -129,7 +132,6 @@ impl CancelFlag {
 /// State of the call currently running in the store.
 #[derive(Default)]
 pub(crate) struct CallState {
-    pub(crate) emitted_bytes: usize,
     /// Host calls and HTTP requests the guest started.
     pub(crate) host_calls: u32,
     pub(crate) deadline: Option<Instant>,
@@ -142,6 +144,77 @@ pub(crate) struct CallState {
     pub(crate) violation: Option<String>,
 }
 
+/// What the running call has emitted so far, against its [`OutputLimits`].
+/// Shared by the host imports and the guest's stdout/stderr descriptors
+/// (see `engine::stdio`), so every path to the sink draws on one budget.
+#[derive(Debug)]
+pub(crate) struct OutputBudget {
+    limits: OutputLimits,
+    used: Mutex<BudgetUse>,
+}
+
+#[derive(Debug, Default)]
+struct BudgetUse {
+    bytes: usize,
+    /// Why output was refused, once it was: the call then fails with it.
+    exceeded: Option<String>,
+}
+
+impl OutputBudget {
+    /// A fresh budget with `limits`.
+    pub(crate) fn new(limits: OutputLimits) -> Self {
+        Self {
+            limits,
+            used: Mutex::new(BudgetUse::default()),
+        }
+    }
+
+    /// The limits this budget enforces.
+    pub(crate) fn limits(&self) -> OutputLimits {
+        self.limits
+    }
+
+    /// Start the budget of a new call.
+    pub(crate) fn reset(&self) {
+        *self.used.lock() = BudgetUse::default();
+    }
+
+    /// Account for `bytes` of output; `Err` names the limit that was hit.
+    /// Once a limit is hit, all further output of the call is refused.
+    pub(crate) fn charge(&self, bytes: usize, is_value: bool) -> Result<(), String> {
+        let mut used = self.used.lock();
+        if let Some(message) = &used.exceeded {
+            return Err(message.clone());
+        }
+        let refusal = if is_value && bytes > self.limits.max_value_bytes {
+            format!(
+                "value of {bytes} bytes exceeds the limit of {} bytes per value",
+                self.limits.max_value_bytes
+            )
+        } else if used.bytes.saturating_add(bytes) > self.limits.max_total_bytes {
+            format!(
+                "call output exceeds the limit of {} bytes",
+                self.limits.max_total_bytes
+            )
+        } else {
+            used.bytes += bytes;
+            return Ok(());
+        };
+        used.exceeded = Some(refusal.clone());
+        Err(refusal)
+    }
+
+    /// Bytes of output the running (or last) call has emitted.
+    pub(crate) fn used(&self) -> usize {
+        self.used.lock().bytes
+    }
+
+    /// The refusal message, if this call hit a limit.
+    pub(crate) fn exceeded(&self) -> Option<String> {
+        self.used.lock().exceeded.clone()
+    }
+}
+
 /// The data of one sandbox's store.
 pub struct InstanceState {
     pub(crate) wasi: WasiCtx,
@@ -150,7 +223,7 @@ pub struct InstanceState {
     pub(crate) table: ResourceTable,
     pub(crate) limiter: MemoryLimiter,
     pub(crate) host: Arc<dyn Host>,
-    pub(crate) output_limits: OutputLimits,
+    pub(crate) output: Arc<OutputBudget>,
     pub(crate) cancel: Arc<CancelFlag>,
     pub(crate) call: CallState,
     /// Host call and HTTP futures the guest still holds.
@@ -159,6 +232,8 @@ pub struct InstanceState {
     pub(crate) max_pending_host_calls: usize,
     /// Sink callbacks and host-call starts waiting for the call driver.
     pub(crate) relay: Arc<Relay>,
+    /// The guest's descriptors 1 and 2, feeding `relay`.
+    pub(crate) stdio: GuestStdio,
 }
 
 impl InstanceState {
@@ -187,29 +262,12 @@ impl InstanceState {
     /// Once a limit was hit or the protocol broken, all further output of
     /// the call is refused.
     pub(crate) fn charge_output(&mut self, bytes: usize, is_value: bool) -> Result<(), String> {
-        if self.call.interruption == Some(Interruption::OutputLimit) {
-            return Err("the call already exceeded its output limit".into());
-        }
         if let Some(violation) = &self.call.violation {
             return Err(format!("the call already failed: {violation}"));
         }
-        if is_value && bytes > self.output_limits.max_value_bytes {
+        self.output.charge(bytes, is_value).inspect_err(|_| {
             self.call.interruption = Some(Interruption::OutputLimit);
-            return Err(format!(
-                "value of {bytes} bytes exceeds the limit of {} bytes per value",
-                self.output_limits.max_value_bytes
-            ));
-        }
-        let total = self.call.emitted_bytes.saturating_add(bytes);
-        if total > self.output_limits.max_total_bytes {
-            self.call.interruption = Some(Interruption::OutputLimit);
-            return Err(format!(
-                "call output exceeds the limit of {} bytes",
-                self.output_limits.max_total_bytes
-            ));
-        }
-        self.call.emitted_bytes = total;
-        Ok(())
+        })
     }
 }
 

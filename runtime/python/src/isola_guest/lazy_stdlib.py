@@ -11,18 +11,12 @@ import zlib
 import importlib.abc
 import importlib.util
 
-from . import stdlib_policy
+from . import stdlib_policy, unsupported
 
 ENABLED = True
 
-# Big, useless without a display/terminal/network, or tests of CPython itself.
-_SKIP_TOP = {
-    "test", "idlelib", "tkinter", "turtle", "turtledemo", "ensurepip", "lib2to3",
-    "pydoc_data", "venv", "site-packages", "__phello__", "_pyrepl", "curses",
-    "dbm", "sqlite3", "wsgiref", "xmlrpc", "multiprocessing", "concurrent",
-    "this", "antigravity", "pydoc", "_pydecimal", "_pyio", "ftplib", "smtplib",
-    "imaplib", "poplib", "nntplib", "telnetlib", "webbrowser",
-}
+# GUI toolkits (no display) and CPython's own test suite.
+_SKIP_TOP = {"test", "idlelib", "tkinter", "turtle", "turtledemo", "site-packages", "__phello__"}
 
 # name -> (is_package, filename, compressed source)
 _sources = {}
@@ -63,7 +57,7 @@ def capture():
                 continue
             name = ".".join(mod_parts)
             top = mod_parts[0]
-            if top in _SKIP_TOP or top in stdlib_policy.DENIED or name in sys.modules:
+            if top in _SKIP_TOP or stdlib_policy.refusal(name) or name in sys.modules:
                 continue
             path = os.path.join(dirpath, fn)
             try:
@@ -97,6 +91,7 @@ class _Loader(importlib.abc.InspectLoader):
 
     def exec_module(self, module):
         exec(self.get_code(module.__spec__.name), module.__dict__)
+        unsupported.adapt(module)
 
 
 _loader = _Loader()

@@ -32,6 +32,9 @@ class _BinaryView(io.RawIOBase):
     def writable(self):
         return True
 
+    def fileno(self):
+        return self._writer.fileno()
+
     def write(self, b):
         data = bytes(b)
         self._writer.write(data.decode("utf-8", "backslashreplace"))
@@ -77,7 +80,9 @@ class HostWriter(io.TextIOBase):
         return False
 
     def fileno(self):
-        raise io.UnsupportedOperation("sandbox output streams have no file descriptor")
+        # The host captures descriptors 1 and 2 into the same events, so
+        # os.write(sys.stdout.fileno(), ...) and C code reach the host too.
+        return 2 if self._is_stderr else 1
 
     def write(self, s):
         if not isinstance(s, str):

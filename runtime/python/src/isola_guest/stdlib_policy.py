@@ -1,11 +1,19 @@
 """Which standard library modules exist inside the sandbox. THE one place to edit.
 
 The component has no standard library on disk at run time: only modules
-imported while the component is built survive (in the heap snapshot). So the
-list below is imported at build time; everything else in the stdlib is
-unavailable (unless served by ``lazy_stdlib``), and the modules in ``DENIED``
-are refused outright because the sandbox offers no sockets, processes or
-native FFI.
+imported while the component is built survive (in the heap snapshot). The
+modules in ``PRELOAD`` are imported then; every other pure-Python module of
+the standard library is served on demand by ``lazy_stdlib`` from sources
+captured at build. So every stdlib module imports, except those in
+``ABSENT`` and ``NEEDS_NATIVE``: they need C code (a native FFI, a C
+library, a terminal) that this WebAssembly build of CPython does not have,
+and importing them fails with an ImportError that says why.
+
+What the sandbox cannot do (sockets, processes, threads) is not refused at
+import: ``socket``, ``subprocess``, ``multiprocessing`` … import, and fail
+where they are used, with an exception naming the sandbox (see
+``unsupported``). The guarantee itself rests on the host: the WASI context
+grants no network and WASI has no way to start a process.
 """
 
 import builtins
@@ -47,27 +55,53 @@ PRELOAD = [
     "logging.handlers", "logging.config",
 ]
 
-# Refused even if present: the capability does not exist inside the sandbox,
-# and a clear error beats an obscure failure deep inside the module.
-DENIED = frozenset({
-    "socket", "_socket", "ssl", "_ssl", "select", "selectors", "subprocess",
-    "_posixsubprocess", "multiprocessing", "_multiprocessing", "ctypes", "_ctypes",
-    "mmap", "socketserver", "pty", "tty", "termios", "resource", "fcntl",
-})
+_NO_FFI = "it loads native libraries through a C FFI, which the sandbox does not offer"
+_NO_PROCESSES = ("the sandbox cannot start processes (its process, queue and lock "
+                 "types need them); run the work in this sandbox or in another one")
+_NO_TERMINAL = "the sandbox has no terminal"
+_NO_OS = "WebAssembly (WASI) has no such operating-system service"
 
-_DENY_MSG = (
-    "module '%s' is not available in the isola sandbox (denied by the isola "
-    "stdlib policy: the sandbox has no sockets, processes or native FFI; use "
-    "sandbox.http or sandbox.hostcall to ask the host)"
-)
+# Modules that cannot work in the sandbox, and why. Importing one (or a
+# module that needs it) raises ModuleNotFoundError with the reason.
+ABSENT = {
+    "ctypes": _NO_FFI,
+    "_ctypes": _NO_FFI,
+    "ssl": "it needs OpenSSL, which the sandbox does not include; HTTPS goes "
+           "through the host (sandbox.http, urllib.request)",
+    "_ssl": "it needs OpenSSL, which the sandbox does not include",
+    "_multiprocessing": _NO_PROCESSES,
+    "_posixshmem": _NO_PROCESSES,
+    "_posixsubprocess": _NO_PROCESSES,
+    "termios": _NO_TERMINAL,
+    "readline": _NO_TERMINAL,
+    "_curses": _NO_TERMINAL,
+    "_curses_panel": _NO_TERMINAL,
+    "fcntl": _NO_OS,
+    "mmap": _NO_OS,
+    "resource": _NO_OS,
+    "grp": _NO_OS,
+    "pwd": _NO_OS,
+    "syslog": _NO_OS,
+    "_dbm": "it needs the ndbm C library; use dbm.dumb or dbm.sqlite3",
+    "_gdbm": "it needs the gdbm C library; use dbm.dumb or dbm.sqlite3",
+}
+
+# Standard modules whose C part is not built into the runtime yet (the
+# native-code work adds them). Delete an entry once its module is linked in.
+NEEDS_NATIVE = {
+    "_zstd": "libzstd",
+}
+
+_ABSENT_MSG = "module '%s' is not available in the isola sandbox: %s"
+_NATIVE_MSG = ("module '%s' is not available in the isola sandbox yet: its C "
+               "library (%s) is not built into the runtime")
 _THIRD_PARTY_MSG = (
     "No module named '%s' (isola sandbox: third-party packages import only "
     "from directories on sys.path, e.g. a mounted directory listed in PYTHONPATH)"
 )
 _MISSING_MSG = (
-    "module '%s' is not available in the isola sandbox (isola stdlib policy: "
-    "only preloaded standard library modules and pure-Python packages on "
-    "sys.path can be imported)"
+    "module '%s' is not available in the isola sandbox (this WebAssembly "
+    "build of CPython does not include it)"
 )
 
 
@@ -86,13 +120,24 @@ def _top(name):
     return name.partition(".")[0]
 
 
+def refusal(fullname):
+    """The ImportError message for a module the sandbox cannot offer, else None."""
+    top = _top(fullname)
+    if top in ABSENT:
+        return _ABSENT_MSG % (fullname, ABSENT[top])
+    if top in NEEDS_NATIVE:
+        return _NATIVE_MSG % (fullname, NEEDS_NATIVE[top])
+    return None
+
+
 class DenyFinder:
-    """First on sys.meta_path: refuses denied modules before anything can load them."""
+    """First on sys.meta_path: refuses absent modules with the reason."""
 
     @staticmethod
     def find_spec(fullname, path=None, target=None):
-        if _top(fullname) in DENIED:
-            raise ModuleNotFoundError(_DENY_MSG % fullname, name=fullname)
+        message = refusal(fullname)
+        if message is not None:
+            raise ModuleNotFoundError(message, name=fullname)
         return None
 
     @staticmethod
@@ -121,11 +166,8 @@ def _policy_import(name, globals=None, locals=None, fromlist=(), level=0):
 
 def install():
     """Apply the policy to the running interpreter (after preload)."""
-    # Internal users (asyncio, http.client, ...) keep their references; user
-    # imports go through the finders again and hit DenyFinder.
-    for mod in list(sys.modules):
-        if _top(mod) in DENIED:
-            del sys.modules[mod]
+    from . import unsupported
+    unsupported.install()
     if not any(f is DenyFinder for f in sys.meta_path):
         sys.meta_path.insert(0, DenyFinder)
     builtins.__import__ = _policy_import

@@ -1,0 +1,117 @@
+"""What the sandbox cannot do fails where it is used, with an error naming the sandbox.
+
+``socket``, ``subprocess``, ``multiprocessing`` and ``threading`` import
+normally (programs and test suites import them without using them). The
+operations the sandbox does not offer raise at the point of use, as on
+Pyodide: ``PermissionError`` for processes and network access,
+``RuntimeError`` for threads. These wrappers only reword; the refusal
+itself comes from the host (no network in the WASI context, no process
+creation in WASI), so code that bypasses them (``_socket``) is refused too.
+"""
+
+import errno
+import functools
+import sys
+
+_NO_PROCESSES = "isola sandbox: cannot start processes (%s)"
+_NO_NETWORK = "isola sandbox: no network access (%s); ask the host through sandbox.http or sandbox.hostcall"
+_NO_THREADS = "isola sandbox: cannot start threads (the sandbox runs one thread; use asyncio)"
+
+
+def _no_processes(what):
+    return PermissionError(errno.EPERM, _NO_PROCESSES % what)
+
+
+def _fork():
+    raise _no_processes("os.fork")
+
+
+def _adapt_os(mod):
+    if not hasattr(mod, "fork"):
+        mod.fork = _fork
+
+
+def _adapt_subprocess(mod):
+    def __init__(self, args, *_args, **_kwargs):
+        raise _no_processes("subprocess.Popen(%r)" % (args,))
+
+    mod.Popen.__init__ = __init__
+
+
+def _reword_network(fn, what, error_type):
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except error_type as e:
+            raise type(e)(e.errno, _NO_NETWORK % what) from None
+    return wrapper
+
+
+def _adapt_socket(mod):
+    mod.socket.__init__ = _reword_network(mod.socket.__init__, "creating a socket", PermissionError)
+    mod.socketpair = _reword_network(mod.socketpair, "socket.socketpair", PermissionError)
+    for name in ("getaddrinfo", "gethostbyname", "gethostbyname_ex", "gethostbyaddr", "getnameinfo"):
+        fn = getattr(mod, name, None)
+        if fn is not None:
+            setattr(mod, name, _reword_network(fn, "name lookup of socket.%s" % name, mod.gaierror))
+
+
+def _adapt_threading(mod):
+    start = mod.Thread.start
+
+    @functools.wraps(start)
+    def wrapper(self):
+        try:
+            return start(self)
+        except RuntimeError as e:
+            if "can't start new thread" not in str(e):
+                raise
+            raise RuntimeError(_NO_THREADS) from None
+
+    mod.Thread.start = wrapper
+
+
+def _adapt_mp_process(mod):
+    def start(self):
+        raise _no_processes("multiprocessing.Process.start")
+
+    mod.BaseProcess.start = start
+
+
+def _adapt_mp_pool(mod):
+    def __init__(self, *_args, **_kwargs):
+        raise _no_processes("multiprocessing.Pool")
+
+    mod.Pool.__init__ = __init__
+    mod.Pool.__del__ = lambda self: None
+
+
+# module name -> function adapting it, once, right after it is imported
+_ADAPTERS = {
+    "os": _adapt_os,
+    "subprocess": _adapt_subprocess,
+    "socket": _adapt_socket,
+    "threading": _adapt_threading,
+    "multiprocessing.process": _adapt_mp_process,
+    "multiprocessing.pool": _adapt_mp_pool,
+}
+_adapted = set()
+
+
+def adapt(module):
+    """Adapt ``module`` if it is one of the modules above (idempotent)."""
+    name = getattr(module, "__name__", None)
+    fn = _ADAPTERS.get(name)
+    if fn is not None and name not in _adapted:
+        _adapted.add(name)
+        fn(module)
+
+
+def install():
+    """Adapt the modules already imported (at build time); ``lazy_stdlib``
+    adapts the others when they are first imported."""
+    for name in _ADAPTERS:
+        module = sys.modules.get(name)
+        if module is not None:
+            adapt(module)
