@@ -70,7 +70,6 @@ def prepare_snapshot():
     done once and lives in the shared heap image instead of being redone
     (and its pages copied) by each instance."""
     output.install()
-    sys.argv = ["sandbox"]
     sys.dont_write_bytecode = True  # mounted package dirs are usually read-only
     loop.install()
     os.chdir = _normalizing_chdir(os.chdir)
@@ -86,6 +85,9 @@ def ensure_ready():
         os.chdir(HOME)
     except OSError:  # a runtime hosted without isola's file system
         pass
+    # The C runtime's start-up empties sys.argv after the snapshot; programs
+    # (argparse, pytest) expect a program name in it.
+    sys.argv = ["sandbox"]
     random.seed(os.urandom(32))
     _apply_pythonpath()
     _ready = True

@@ -4,7 +4,7 @@ import io
 import logging
 import sys
 
-from . import hostapi
+from . import hostapi, stdfds
 from .errors import limit, err_text
 
 # Flush early once this much text is buffered without a newline, so one huge
@@ -19,6 +19,12 @@ def _valid_text(text):
         return text
     except UnicodeEncodeError:
         return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _write_all(fd, data):
+    view = memoryview(data)
+    while view:
+        view = view[stdfds.real_write(fd, view):]
 
 
 class _BinaryView(io.RawIOBase):
@@ -103,6 +109,12 @@ class HostWriter(io.TextIOBase):
         self._size = 0
         if limit.message is not None:
             return  # already over the limit: drop, the call is failing anyway
+        target = stdfds.redirected(self.fileno())
+        if target is not None:
+            # os.dup2(f, 1) moved descriptor 1: its writer follows, as a C
+            # FILE on descriptor 1 would.
+            _write_all(target, text.encode("utf-8", "backslashreplace"))
+            return
         try:
             hostapi.emit_output(self._is_stderr, _valid_text(text))
         except hostapi.Err as e:
@@ -137,6 +149,7 @@ log_handler = HostLogHandler()
 
 
 def install():
+    stdfds.install()
     sys.stdout = sys.__stdout__ = stdout
     sys.stderr = sys.__stderr__ = stderr
     root = logging.getLogger()

@@ -1,5 +1,8 @@
 """What the sandbox cannot do fails where it is used, with an error naming the sandbox.
 
+(Also the few POSIX calls WASI lacks that programs use without needing a
+real answer: ``os.umask``, ``os.getuid`` and friends.)
+
 ``socket``, ``subprocess``, ``multiprocessing`` and ``threading`` import
 normally (programs and test suites import them without using them). The
 operations the sandbox does not offer raise at the point of use, as on
@@ -26,9 +29,31 @@ def _fork():
     raise _no_processes("os.fork")
 
 
+_umask = 0o022
+
+
+def _umask_fn(mask, /):
+    """WASI files have no permission bits; the mask is kept only so that
+    programs saving and restoring it (pytest's cache) work."""
+    global _umask
+    previous, _umask = _umask, int(mask) & 0o777
+    return previous
+
+
+def _uid():
+    """WASI has no users; files report owner 0, so does the process (as on Emscripten)."""
+    return 0
+
+
 def _adapt_os(mod):
     if not hasattr(mod, "fork"):
         mod.fork = _fork
+    if not hasattr(mod, "umask"):
+        _umask_fn.__name__ = "umask"
+        mod.umask = _umask_fn
+    for name in ("getuid", "geteuid", "getgid", "getegid"):
+        if not hasattr(mod, name):
+            setattr(mod, name, _uid)
 
 
 def _adapt_subprocess(mod):
