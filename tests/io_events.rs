@@ -192,3 +192,33 @@ async fn fd_output_past_the_limit_fails_the_call_even_if_swallowed() {
     let out = common::eval(&mut sb, "import os\nos.write(1, b'again\\n')").await;
     assert_eq!(out.stdout, "again\n");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn standard_descriptors_can_be_saved_redirected_and_restored() {
+    // What pytest's output capture does with descriptors 1 and 2.
+    let mut sb = sandbox().await;
+    let sink = Arc::new(Recorder::default());
+    sb.eval_script(
+        "import os\n\
+         saved = os.dup(1)\n\
+         assert os.dup2(2, 1) == 1\n\
+         os.write(1, b'fd 1 now writes to stderr\\n')\n\
+         print('and so does print')\n\
+         os.write(saved, b'the saved copy is still stdout\\n')\n\
+         os.dup2(saved, 1)\n\
+         os.close(saved)\n\
+         print('restored')\n",
+        sink.clone(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        output_events(&sink),
+        vec![
+            Event::Stderr("fd 1 now writes to stderr\n".into()),
+            Event::Stderr("and so does print\n".into()),
+            Event::Stdout("the saved copy is still stdout\n".into()),
+            Event::Stdout("restored\n".into()),
+        ]
+    );
+}
