@@ -18,7 +18,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
 RUNTIME_SOURCES := $(shell find runtime/python/src runtime/native wit -type f -not -path '*/__pycache__/*' 2>/dev/null)
 
-.PHONY: demo test setup native runtime lib c clean check-header lint bench memcheck test-asan fuzz fuzz-short
+.PHONY: demo test setup native runtime lib c clean check-header lint bench memcheck test-asan fuzz fuzz-short test-pytest
 
 demo: c
 	./$(BUILD_DIR)/examples-c/hello
@@ -71,11 +71,18 @@ test: c
 	cargo test
 	$(PYTHON) -m unittest discover -s runtime/python/tests -t runtime/python/tests
 	ctest --test-dir $(BUILD_DIR) -j2 -LE valgrind --output-on-failure
+	$(MAKE) --no-print-directory test-pytest
 	$(MAKE) --no-print-directory test-asan
 	bash bindings/cpp/test.sh
 	bash bindings/go/test.sh
 	bash bindings/zig/test.sh
 	$(MAKE) --no-print-directory check-header
+
+# pytest, unmodified, runs the own test suites of pinned PyPI packages in a
+# sandbox and natively; the outcomes must match test by test (see the script).
+# Downloads are hash-checked and cached in ~/.cache/isola-build.
+test-pytest: c
+	$(PYTHON) tests/pytest_suites/run.py
 
 # The committed header must equal a fresh cbindgen generation (build.rs
 # rewrites include/isola.h on every library build).
