@@ -104,6 +104,24 @@ typedef enum {
 } isola_error_code_t;
 
 /**
+ * What a directory entry is.
+ */
+typedef enum {
+  /**
+   * A regular file.
+   */
+  ISOLA_FILE_KIND_FILE = 0,
+  /**
+   * A directory.
+   */
+  ISOLA_FILE_KIND_DIRECTORY = 1,
+  /**
+   * Anything else (a device).
+   */
+  ISOLA_FILE_KIND_OTHER = 2,
+} isola_file_kind_t;
+
+/**
  * What a cancel request did.
  */
 typedef enum {
@@ -129,11 +147,24 @@ typedef enum {
 typedef struct isola_args_t isola_args_t;
 
 /**
+ * Bytes owned by isola (a file read with `isola_sandbox_read_file`).
+ * Read them with `isola_buffer_data` / `isola_buffer_len`; free with
+ * `isola_buffer_free`. Immutable: any thread may read it.
+ */
+typedef struct isola_buffer_t isola_buffer_t;
+
+/**
  * Stops the running call of one sandbox from any thread, and stays valid
  * after the sandbox is freed (cancelling then does nothing). Thread-safe;
  * free it with `isola_cancel_handle_free`.
  */
 typedef struct isola_cancel_handle_t isola_cancel_handle_t;
+
+/**
+ * The entries of one directory (`isola_sandbox_list_dir`), sorted by name.
+ * Free with `isola_dir_listing_free`. Immutable: any thread may read it.
+ */
+typedef struct isola_dir_listing_t isola_dir_listing_t;
 
 /**
  * An error returned by an isola function. Owned by the caller, who frees
@@ -517,6 +548,95 @@ const char *isola_error_code_name(uint32_t code);
 void isola_error_free(isola_error_t *error);
 
 /**
+ * Create or replace the file `path` (NUL-terminated UTF-8) in the
+ * sandbox's scratch file system with the `len` bytes at `data` (`data` may
+ * be NULL when `len` is 0), creating missing parent directories. `path` is
+ * absolute under `/tmp` or `/home/user`, or relative to `/home/user`.
+ * The sandbox's scratch caps apply as they do to the guest.
+ *
+ * Use it before or between calls, from the thread that uses the sandbox;
+ * during a call (or from inside a callback) it fails with
+ * `ISOLA_ERROR_INVALID_STATE`. Errors: `ISOLA_ERROR_INVALID_ARGUMENT` for
+ * NULL arguments, invalid UTF-8 or a path outside the scratch file system
+ * (a mount, `/dev`, `/`); `ISOLA_ERROR_IO` when a cap is hit or a parent
+ * is not a directory.
+ */
+isola_error_t *isola_sandbox_write_file(const isola_sandbox_t *sandbox,
+                                        const char *path,
+                                        const uint8_t *data,
+                                        size_t len);
+
+/**
+ * Read the file `path` of the sandbox's scratch file system (rules for
+ * `path` as in `isola_sandbox_write_file`) into a new buffer stored in
+ * `*out`, which the caller frees with `isola_buffer_free`. `*out` is
+ * untouched on error.
+ *
+ * Use it before or between calls (also after a call that failed, to
+ * collect what the guest wrote). Errors: `ISOLA_ERROR_INVALID_ARGUMENT`
+ * for NULL arguments or a path outside the scratch file system;
+ * `ISOLA_ERROR_IO` when the file does not exist or is a directory;
+ * `ISOLA_ERROR_INVALID_STATE` during a call.
+ */
+isola_error_t *isola_sandbox_read_file(const isola_sandbox_t *sandbox,
+                                       const char *path,
+                                       isola_buffer_t **out);
+
+/**
+ * The first byte of the buffer (NULL for a NULL buffer; may be dangling
+ * but non-NULL for an empty one: read `isola_buffer_len` bytes). Valid
+ * until `isola_buffer_free`.
+ */
+const uint8_t *isola_buffer_data(const isola_buffer_t *buffer);
+
+/**
+ * How many bytes the buffer holds (0 for a NULL buffer).
+ */
+size_t isola_buffer_len(const isola_buffer_t *buffer);
+
+/**
+ * Free a buffer from `isola_sandbox_read_file`; NULL is ignored.
+ */
+void isola_buffer_free(isola_buffer_t *buffer);
+
+/**
+ * List the directory `path` of the sandbox's scratch file system (rules
+ * for `path` as in `isola_sandbox_write_file`; `/tmp`, `/home/user` or a
+ * directory below them) into a new listing stored in `*out`, which the
+ * caller frees with `isola_dir_listing_free`. `*out` is untouched on
+ * error. Errors as for `isola_sandbox_read_file` (`ISOLA_ERROR_IO` when
+ * the directory does not exist or is a file).
+ */
+isola_error_t *isola_sandbox_list_dir(const isola_sandbox_t *sandbox,
+                                      const char *path,
+                                      isola_dir_listing_t **out);
+
+/**
+ * How many entries the listing holds (0 for a NULL listing).
+ */
+size_t isola_dir_listing_len(const isola_dir_listing_t *listing);
+
+/**
+ * The name (NUL-terminated UTF-8, no directory part) of entry `index`, or
+ * NULL when `listing` is NULL or `index` is out of range. Valid until
+ * `isola_dir_listing_free`.
+ */
+const char *isola_dir_listing_name(const isola_dir_listing_t *listing,
+                                   size_t index);
+
+/**
+ * What entry `index` is; `ISOLA_FILE_KIND_OTHER` when `listing` is NULL or
+ * `index` is out of range.
+ */
+isola_file_kind_t isola_dir_listing_kind(const isola_dir_listing_t *listing,
+                                         size_t index);
+
+/**
+ * Free a listing from `isola_sandbox_list_dir`; NULL is ignored.
+ */
+void isola_dir_listing_free(isola_dir_listing_t *listing);
+
+/**
  * Answer a host call with a JSON value (NUL-terminated). Consumes `reply`,
  * also when the JSON is invalid (the guest then gets the parse error).
  * Callable from any thread. A reply whose call has already ended is
@@ -638,6 +758,30 @@ isola_error_t *isola_sandbox_options_set_max_value_bytes(isola_sandbox_options_t
  */
 isola_error_t *isola_sandbox_options_set_max_output_bytes(isola_sandbox_options_t *options,
                                                           uint64_t bytes);
+
+/**
+ * Cap the bytes of file contents in the sandbox's in-memory scratch file
+ * system (`/tmp`, `/home/user`); 0 removes the cap. Default 64 MiB. Past
+ * it the guest gets `OSError(ENOSPC)` and `isola_sandbox_write_file`
+ * fails with `ISOLA_ERROR_IO`; the sandbox carries on.
+ */
+isola_error_t *isola_sandbox_options_set_max_scratch_bytes(isola_sandbox_options_t *options,
+                                                           uint64_t bytes);
+
+/**
+ * Cap the files and directories in the scratch file system; 0 removes
+ * the cap. Default 4096. Past it creating one fails with `ENOSPC`.
+ */
+isola_error_t *isola_sandbox_options_set_max_scratch_files(isola_sandbox_options_t *options,
+                                                           uint64_t files);
+
+/**
+ * Cap the host files (inside mounts) the guest may hold open at once; 0
+ * removes the per-sandbox cap (a process-wide cap of half the
+ * `RLIMIT_NOFILE` soft limit still applies). Default 128.
+ */
+isola_error_t *isola_sandbox_options_set_max_open_files(isola_sandbox_options_t *options,
+                                                        uint64_t files);
 
 /**
  * Make host directory `host_path` visible at absolute guest path

@@ -14,6 +14,7 @@
 pub mod call_args;
 pub mod engine;
 pub mod error;
+pub mod files;
 pub mod host;
 pub mod options;
 pub mod sandbox;

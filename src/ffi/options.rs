@@ -116,6 +116,54 @@ pub extern "C" fn isola_sandbox_options_set_max_output_bytes(
     })
 }
 
+/// Cap the bytes of file contents in the sandbox's in-memory scratch file
+/// system (`/tmp`, `/home/user`); 0 removes the cap. Default 64 MiB. Past
+/// it the guest gets `OSError(ENOSPC)` and `isola_sandbox_write_file`
+/// fails with `ISOLA_ERROR_IO`; the sandbox carries on.
+#[unsafe(no_mangle)]
+pub extern "C" fn isola_sandbox_options_set_max_scratch_bytes(
+    options: *mut isola_sandbox_options_t,
+    bytes: u64,
+) -> *mut isola_error_t {
+    guard(|| {
+        handle_mut(options, "options")?
+            .inner
+            .max_scratch_bytes(bytes);
+        Ok(())
+    })
+}
+
+/// Cap the files and directories in the scratch file system; 0 removes
+/// the cap. Default 4096. Past it creating one fails with `ENOSPC`.
+#[unsafe(no_mangle)]
+pub extern "C" fn isola_sandbox_options_set_max_scratch_files(
+    options: *mut isola_sandbox_options_t,
+    files: u64,
+) -> *mut isola_error_t {
+    guard(|| {
+        handle_mut(options, "options")?
+            .inner
+            .max_scratch_files(files);
+        Ok(())
+    })
+}
+
+/// Cap the host files (inside mounts) the guest may hold open at once; 0
+/// removes the per-sandbox cap (a process-wide cap of half the
+/// `RLIMIT_NOFILE` soft limit still applies). Default 128.
+#[unsafe(no_mangle)]
+pub extern "C" fn isola_sandbox_options_set_max_open_files(
+    options: *mut isola_sandbox_options_t,
+    files: u64,
+) -> *mut isola_error_t {
+    guard(|| {
+        let files = usize::try_from(files)
+            .map_err(|_| FfiError::invalid_argument("max open files does not fit in size_t"))?;
+        handle_mut(options, "options")?.inner.max_open_files(files);
+        Ok(())
+    })
+}
+
 /// Make host directory `host_path` visible at absolute guest path
 /// `guest_path`; `mode` is `ISOLA_MOUNT_READ_ONLY` or
 /// `ISOLA_MOUNT_READ_WRITE`. A later mount at the same guest path replaces

@@ -57,7 +57,7 @@ impl BoxedHandle for isola_sandbox_t {}
 /// (from another thread, or re-entering from one of the sandbox's own
 /// callbacks) is refused with an error saying which; a free requested
 /// meanwhile destroys the sandbox when `body` returns.
-fn with_sandbox<T>(
+pub(crate) fn with_sandbox<T>(
     ptr: *const isola_sandbox_t,
     what: &str,
     body: impl FnOnce(&mut Sandbox) -> Result<T, FfiError>,
