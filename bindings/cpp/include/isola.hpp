@@ -1040,6 +1040,42 @@ class Sandbox {
     return bytes;
   }
 
+  // Create or replace `path` in the sandbox's in-memory scratch file
+  // system (/tmp or /home/user; relative paths are relative to /home/user)
+  // with `data`, creating missing parent directories. Before or between
+  // calls. Outside the scratch file system: ErrorCode::InvalidArgument; past
+  // a scratch cap: ErrorCode::Io.
+  void write_file(const std::string &path, const std::vector<std::uint8_t> &data) const {
+    detail::check(isola_sandbox_write_file(raw_, detail::cstr(path).c_str(), data.empty() ? nullptr : data.data(),
+                                           data.size()));
+  }
+
+  // The bytes of `path` in the scratch file system (an artifact the guest
+  // produced). A missing file: ErrorCode::Io.
+  std::vector<std::uint8_t> read_file(const std::string &path) const {
+    isola_buffer_t *buffer = nullptr;
+    detail::check(isola_sandbox_read_file(raw_, detail::cstr(path).c_str(), &buffer));
+    const std::uint8_t *data = isola_buffer_data(buffer);
+    std::vector<std::uint8_t> bytes(data, data + isola_buffer_len(buffer));
+    isola_buffer_free(buffer);
+    return bytes;
+  }
+
+  // The entries of directory `path` of the scratch file system, sorted by
+  // name: (name, kind) pairs.
+  std::vector<std::pair<std::string, isola_file_kind_t>> list_dir(const std::string &path) const {
+    isola_dir_listing_t *listing = nullptr;
+    detail::check(isola_sandbox_list_dir(raw_, detail::cstr(path).c_str(), &listing));
+    std::vector<std::pair<std::string, isola_file_kind_t>> entries;
+    const std::size_t count = isola_dir_listing_len(listing);
+    entries.reserve(count);
+    for (std::size_t i = 0; i < count; ++i) {
+      entries.emplace_back(isola_dir_listing_name(listing, i), isola_dir_listing_kind(listing, i));
+    }
+    isola_dir_listing_free(listing);
+    return entries;
+  }
+
   const isola_sandbox_t *raw() const noexcept { return raw_; }
   explicit operator bool() const noexcept { return raw_ != nullptr; }
 

@@ -281,3 +281,32 @@ TEST_CASE("template options set the prelude and sandbox defaults") {
       "try:\n    x = bytearray(200 * 1024 * 1024)\nexcept MemoryError:\n    print('memory error')\n", sink);
   CHECK(sink.out == "memory error\n");
 }
+
+TEST_CASE("files go into the scratch file system and artifacts come back as bytes") {
+  isola::Sandbox sb = tpl().sandbox();
+  sb.write_file("/tmp/in/data.bin", {0, 1, 2, 255});
+  sb.eval(
+      "import os\n"
+      "data = open('/tmp/in/data.bin', 'rb').read()\n"
+      "os.makedirs('/tmp/out/sub', exist_ok=True)\n"
+      "open('/tmp/out/result.bin', 'wb').write(bytes(reversed(data)))\n");
+  CHECK(sb.read_file("/tmp/out/result.bin") == std::vector<std::uint8_t>{255, 2, 1, 0});
+  const auto entries = sb.list_dir("/tmp/out");
+  REQUIRE(entries.size() == 2);
+  CHECK(entries[0].first == "result.bin");
+  CHECK(entries[0].second == ISOLA_FILE_KIND_FILE);
+  CHECK(entries[1].first == "sub");
+  CHECK(entries[1].second == ISOLA_FILE_KIND_DIRECTORY);
+  try {
+    sb.read_file("/tmp/missing");
+    FAIL("reading a missing file must throw");
+  } catch (const isola::Error &e) {
+    CHECK(e.code() == isola::ErrorCode::Io);
+  }
+  try {
+    sb.write_file("/etc/passwd", {1});
+    FAIL("writing outside the scratch file system must throw");
+  } catch (const isola::Error &e) {
+    CHECK(e.code() == isola::ErrorCode::InvalidArgument);
+  }
+}
