@@ -638,6 +638,35 @@ pub const Sandbox = struct {
         return bytes;
     }
 
+    /// Create or replace `path` in the sandbox's in-memory scratch file
+    /// system (/tmp or /home/user; relative paths are relative to
+    /// /home/user) with `data`, creating missing parent directories. Before
+    /// or between calls. Outside the scratch file system:
+    /// error.InvalidArgument; past a scratch cap: error.Io.
+    pub fn writeFile(s: *Sandbox, path: [:0]const u8, data: []const u8) Error!void {
+        const ptr: ?[*]const u8 = if (data.len == 0) null else data.ptr;
+        try s.finish(c.isola_sandbox_write_file(s.raw, path.ptr, ptr, data.len));
+    }
+
+    /// The bytes of `path` in the scratch file system, copied into memory
+    /// from `allocator` (the caller frees them). A missing file: error.Io.
+    pub fn readFile(s: *Sandbox, allocator: std.mem.Allocator, path: [:0]const u8) (Error || std.mem.Allocator.Error)![]u8 {
+        var buffer: ?*c.isola_buffer_t = null;
+        try s.finish(c.isola_sandbox_read_file(s.raw, path.ptr, &buffer));
+        defer c.isola_buffer_free(buffer);
+        const len = c.isola_buffer_len(buffer);
+        if (len == 0) return allocator.alloc(u8, 0);
+        return allocator.dupe(u8, c.isola_buffer_data(buffer)[0..len]);
+    }
+
+    /// The entries of directory `path` of the scratch file system, sorted
+    /// by name; `deinit` the listing. A missing directory: error.Io.
+    pub fn listDir(s: *Sandbox, path: [:0]const u8) Error!DirListing {
+        var raw: ?*c.isola_dir_listing_t = null;
+        try s.finish(c.isola_sandbox_list_dir(s.raw, path.ptr, &raw));
+        return .{ .raw = raw };
+    }
+
     fn finish(s: *Sandbox, err: ?*c.isola_error_t) Error!void {
         if (err == null) return;
         return check(err, &s.last_error);
@@ -742,5 +771,30 @@ pub const Args = struct {
     /// keyword arguments (null: none). All or nothing.
     pub fn addJsonLists(a: *Args, array_json: ?[:0]const u8, object_json: ?[:0]const u8) Error!void {
         return check(c.isola_args_add_json_lists(a.raw, if (array_json) |j| j.ptr else null, if (object_json) |j| j.ptr else null), null);
+    }
+};
+
+/// Entries of a scratch directory (`Sandbox.listDir`), sorted by name.
+pub const DirListing = struct {
+    raw: ?*c.isola_dir_listing_t,
+
+    /// How many entries there are.
+    pub fn len(l: DirListing) usize {
+        return c.isola_dir_listing_len(l.raw);
+    }
+
+    /// The name of entry `index` (< len()); valid until `deinit`.
+    pub fn name(l: DirListing, index: usize) [:0]const u8 {
+        return std.mem.span(c.isola_dir_listing_name(l.raw, index));
+    }
+
+    /// Whether entry `index` is a directory.
+    pub fn isDir(l: DirListing, index: usize) bool {
+        return c.isola_dir_listing_kind(l.raw, index) == c.ISOLA_FILE_KIND_DIRECTORY;
+    }
+
+    /// Free the listing.
+    pub fn deinit(l: DirListing) void {
+        c.isola_dir_listing_free(l.raw);
     }
 };

@@ -439,3 +439,22 @@ test "options: prelude, env, memory limit, diagnostics" {
 
     try testing.expectError(error.InvalidArgument, isola.Stream.init(0));
 }
+
+test "files go into the scratch file system and artifacts come back" {
+    var sb = try isola.Sandbox.init(try tpl(), .{});
+    defer sb.deinit();
+    try sb.writeFile("/tmp/in/data.bin", &[_]u8{ 0, 1, 2, 255 });
+    try sb.eval("import os\ndata = open('/tmp/in/data.bin', 'rb').read()\nos.makedirs('/tmp/out/sub', exist_ok=True)\nopen('/tmp/out/result.bin', 'wb').write(bytes(reversed(data)))\n", null);
+    const bytes = try sb.readFile(testing.allocator, "/tmp/out/result.bin");
+    defer testing.allocator.free(bytes);
+    try testing.expectEqualSlices(u8, &[_]u8{ 255, 2, 1, 0 }, bytes);
+    const listing = try sb.listDir("/tmp/out");
+    defer listing.deinit();
+    try testing.expectEqual(@as(usize, 2), listing.len());
+    try testing.expectEqualStrings("result.bin", listing.name(0));
+    try testing.expect(!listing.isDir(0));
+    try testing.expectEqualStrings("sub", listing.name(1));
+    try testing.expect(listing.isDir(1));
+    try testing.expectError(error.Io, sb.readFile(testing.allocator, "/tmp/missing"));
+    try testing.expectError(error.InvalidArgument, sb.writeFile("/etc/passwd", "x"));
+}
