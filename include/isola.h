@@ -173,6 +173,11 @@ typedef struct isola_dir_listing_t isola_dir_listing_t;
 typedef struct isola_error_t isola_error_t;
 
 /**
+ * The writing side of a streamed response body. Thread-safe.
+ */
+typedef struct isola_http_body_t isola_http_body_t;
+
+/**
  * The pending answer of one HTTP request; completing it frees it.
  */
 typedef struct isola_http_reply_t isola_http_reply_t;
@@ -298,8 +303,8 @@ typedef struct {
 /**
  * Receives a guest HTTP request (valid only during the callback). The
  * callback takes ownership of `reply` and must complete it exactly once,
- * now or later from any thread, with `isola_http_reply_ok` or
- * `isola_http_reply_error`.
+ * now or later from any thread, with `isola_http_reply_ok`,
+ * `isola_http_reply_start` (a streamed body) or `isola_http_reply_error`.
  */
 typedef void (*isola_http_fn)(void *user_data,
                               const isola_http_request_t *request,
@@ -673,6 +678,23 @@ isola_error_t *isola_http_reply_ok(isola_http_reply_t *reply,
                                    size_t body_len);
 
 /**
+ * Answer an HTTP request with a streamed body: the guest receives
+ * `status` and the `header_count` headers (copied) now, and reads the
+ * body as the host pushes it into `*body` (see `isola_http_body_push`),
+ * up to `capacity` unread chunks (1 to `SIZE_MAX / 8`). Consumes `reply`,
+ * also on an error (the guest then gets the error and `*body` is not
+ * written). Never blocks: callable from inside the callback or later from
+ * any thread. On success free `*body` with `isola_http_body_free` after
+ * ending it.
+ */
+isola_error_t *isola_http_reply_start(isola_http_reply_t *reply,
+                                      uint16_t status,
+                                      const isola_header_t *headers,
+                                      size_t header_count,
+                                      size_t capacity,
+                                      isola_http_body_t **body);
+
+/**
  * Fail an HTTP request: the guest gets `sandbox.http.HTTPError(message)`.
  * Consumes `reply`; `message` may be NULL.
  */
@@ -717,6 +739,66 @@ void *isola_http_reply_call_data(const isola_http_reply_t *reply);
  */
 isola_error_t *isola_sandbox_options_set_host(isola_sandbox_options_t *options,
                                               const isola_host_t *host);
+
+/**
+ * Push the next `len` bytes of the body (copied; an empty chunk is
+ * accepted and skipped). Blocks while `capacity` chunks are unread, so
+ * call it from a thread other than the one running the call (inside a
+ * callback it fails with `ISOLA_ERROR_INVALID_STATE`; use
+ * `isola_http_body_try_push` there). Fails with
+ * `ISOLA_ERROR_INVALID_STATE` once the body is ended, failed or freed,
+ * once the guest stopped reading it, or once the call that made the
+ * request has ended (also a push blocked at that moment).
+ */
+isola_error_t *isola_http_body_push(const isola_http_body_t *body,
+                                    const uint8_t *data,
+                                    size_t len);
+
+/**
+ * Push `len` bytes without waiting. `*pushed` (must not be NULL) is set
+ * to true when the chunk was queued, false when `capacity` chunks are
+ * unread (nothing queued; retry later). Fails like
+ * `isola_http_body_push`. Never blocks, so it may be called from inside
+ * callbacks.
+ */
+isola_error_t *isola_http_body_try_push(const isola_http_body_t *body,
+                                        const uint8_t *data,
+                                        size_t len,
+                                        bool *pushed);
+
+/**
+ * End the body: the guest reads the chunks already pushed, then the end.
+ * Never blocks. Pushes blocked on the full body in other threads wake and
+ * fail with `ISOLA_ERROR_INVALID_STATE`. Ending (or failing) a second
+ * time is `ISOLA_ERROR_INVALID_STATE`. The body must still be freed.
+ */
+isola_error_t *isola_http_body_end(const isola_http_body_t *body);
+
+/**
+ * End the body with a failure: after the chunks already pushed, the
+ * guest's read raises `sandbox.http.HTTPError` carrying `message` (NULL:
+ * a generic text). Never blocks; otherwise like `isola_http_body_end`.
+ */
+isola_error_t *isola_http_body_fail(const isola_http_body_t *body,
+                                    const char *message);
+
+/**
+ * Whether nobody will read more of the body: the guest dropped it, or
+ * the call that made the request is over (finished, failed, cancelled or
+ * timed out). A producer may stop then; pushes would fail. Any thread;
+ * NULL yields true.
+ */
+bool isola_http_body_is_abandoned(const isola_http_body_t *body);
+
+/**
+ * Free the body. NULL is ignored. A body freed before
+ * `isola_http_body_end` or `isola_http_body_fail` reads in the guest as
+ * an error after the chunks already pushed (never as a complete body).
+ * Pushes blocked on it in other threads are woken and return
+ * `ISOLA_ERROR_INVALID_STATE`; they never touch the freed body. A push
+ * that has not started yet must not race with the free.
+ */
+void isola_http_body_free(isola_http_body_t *body);
 
 /**
  * Create empty sandbox options (every setting inherits the template's).

@@ -1,20 +1,15 @@
 //! `isola_host_t`: C callbacks answering guest host calls and HTTP
 //! requests, and the reply objects that deliver their answers.
 
-use std::{
-    ffi::{c_char, c_void},
-    sync::{
-        Arc,
-        atomic::{AtomicBool, Ordering},
-    },
-};
+use std::ffi::{c_char, c_void};
 
-use tokio::sync::oneshot;
+use tokio::sync::{oneshot, watch};
 
 use super::{
-    args::{BoxedHandle, bytes, c_str, handle},
+    args::{BoxedHandle, bytes, c_str, check_out, handle, write_out},
     error::{FfiError, isola_error_t},
     guard, guard_value,
+    http_body::isola_http_body_t,
     sink::{ISOLA_FORMAT_CBOR, ISOLA_FORMAT_JSON},
 };
 use crate::{
@@ -40,8 +35,8 @@ pub type isola_hostcall_fn = Option<
 
 /// Receives a guest HTTP request (valid only during the callback). The
 /// callback takes ownership of `reply` and must complete it exactly once,
-/// now or later from any thread, with `isola_http_reply_ok` or
-/// `isola_http_reply_error`.
+/// now or later from any thread, with `isola_http_reply_ok`,
+/// `isola_http_reply_start` (a streamed body) or `isola_http_reply_error`.
 pub type isola_http_fn = Option<
     extern "C" fn(
         user_data: *mut c_void,
@@ -116,7 +111,8 @@ pub struct isola_http_request_t {
 #[derive(Clone)]
 pub(crate) struct CallContext {
     call_data: *mut c_void,
-    ended: Arc<AtomicBool>,
+    /// Turns true when the call is over (also when its sender is gone).
+    ended: watch::Receiver<bool>,
 }
 
 // SAFETY: `call_data` is only handed back to C (`isola_reply_call_data`),
@@ -124,6 +120,18 @@ pub(crate) struct CallContext {
 unsafe impl Send for CallContext {}
 // SAFETY: as above; the pointer is never dereferenced here.
 unsafe impl Sync for CallContext {}
+
+impl CallContext {
+    /// Whether the call is over.
+    pub(crate) fn has_ended(&self) -> bool {
+        *self.ended.borrow() || self.ended.has_changed().is_err()
+    }
+
+    /// A receiver that turns true when the call is over.
+    pub(crate) fn ended(&self) -> watch::Receiver<bool> {
+        self.ended.clone()
+    }
+}
 
 thread_local! {
     static CURRENT_CALL: std::cell::RefCell<Option<CallContext>> =
@@ -133,16 +141,16 @@ thread_local! {
 /// Marks the call running on this thread; when dropped (the call is over,
 /// whatever the outcome) its replies report themselves abandoned.
 pub(crate) struct CallScope {
-    ended: Arc<AtomicBool>,
+    ended: watch::Sender<bool>,
     outer: Option<CallContext>,
 }
 
 impl CallScope {
     pub(crate) fn enter(call_data: *mut c_void) -> Self {
-        let ended = Arc::new(AtomicBool::new(false));
+        let (ended, receiver) = watch::channel(false);
         let context = CallContext {
             call_data,
-            ended: Arc::clone(&ended),
+            ended: receiver,
         };
         let outer = CURRENT_CALL.with(|current| current.replace(Some(context)));
         Self { ended, outer }
@@ -151,19 +159,19 @@ impl CallScope {
 
 impl Drop for CallScope {
     fn drop(&mut self) {
-        self.ended.store(true, Ordering::SeqCst);
+        self.ended.send_replace(true);
         let outer = self.outer.take();
         CURRENT_CALL.with(|current| *current.borrow_mut() = outer);
     }
 }
 
-fn current_call() -> Option<CallContext> {
+pub(crate) fn current_call() -> Option<CallContext> {
     CURRENT_CALL.with(|current| current.borrow().clone())
 }
 
 /// What a reply knows about its call.
 fn abandoned<T>(call: Option<&CallContext>, sender: &oneshot::Sender<T>) -> bool {
-    sender.is_closed() || call.is_some_and(|c| c.ended.load(Ordering::SeqCst))
+    sender.is_closed() || call.is_some_and(CallContext::has_ended)
 }
 
 /// The pending answer of one host call; completing it frees it.
@@ -194,6 +202,26 @@ pub struct isola_http_reply_t {
 }
 
 impl BoxedHandle for isola_http_reply_t {}
+
+impl isola_http_reply_t {
+    /// Hand `response` to the waiting guest; a response the host failed to
+    /// give fails the guest's request and is reported to the host as well.
+    fn answer(self, response: Result<HttpResponse, FfiError>) -> Result<(), FfiError> {
+        match response {
+            Ok(response) => {
+                let _ = self.sender.send(Ok(response));
+                Ok(())
+            }
+            Err(e) => {
+                let _ = self.sender.send(Err(format!(
+                    "invalid HTTP reply from host: {}",
+                    e.message()
+                )));
+                Err(e)
+            }
+        }
+    }
+}
 
 /// A host's `user_data` and the function freeing it. One owner exists per
 /// distinct `user_data` pointer in the whole process, shared by every host
@@ -456,18 +484,47 @@ pub extern "C" fn isola_http_reply_ok(
             let body = bytes(body, body_len, "body")?.to_vec();
             Ok(HttpResponse::with_body(status, headers, body))
         });
-        match parsed {
-            Ok(response) => {
-                let _ = reply.sender.send(Ok(response));
-                Ok(())
-            }
-            Err(e) => {
-                let _ = reply
-                    .sender
-                    .send(Err(format!("invalid HTTP reply from host: {e:?}")));
-                Err(e)
-            }
-        }
+        reply.answer(parsed)
+    })
+}
+
+/// Answer an HTTP request with a streamed body: the guest receives
+/// `status` and the `header_count` headers (copied) now, and reads the
+/// body as the host pushes it into `*body` (see `isola_http_body_push`),
+/// up to `capacity` unread chunks (1 to `SIZE_MAX / 8`). Consumes `reply`,
+/// also on an error (the guest then gets the error and `*body` is not
+/// written). Never blocks: callable from inside the callback or later from
+/// any thread. On success free `*body` with `isola_http_body_free` after
+/// ending it.
+#[unsafe(no_mangle)]
+pub extern "C" fn isola_http_reply_start(
+    reply: *mut isola_http_reply_t,
+    status: u16,
+    headers: *const isola_header_t,
+    header_count: usize,
+    capacity: usize,
+    body: *mut *mut isola_http_body_t,
+) -> *mut isola_error_t {
+    guard(|| {
+        let reply = take(reply)?;
+        let started = check_out(body, "body").and_then(|()| {
+            let headers = parse_headers(headers, header_count)?;
+            let (writer, stream) = isola_http_body_t::new(capacity, reply.call.clone())?;
+            Ok((
+                writer,
+                HttpResponse {
+                    status,
+                    headers,
+                    body: stream,
+                },
+            ))
+        });
+        let (writer, response) = match started {
+            Ok(started) => started,
+            Err(e) => return reply.answer(Err(e)),
+        };
+        reply.answer(Ok(response))?;
+        write_out(body, writer.into_raw(), "body")
     })
 }
 

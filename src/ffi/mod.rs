@@ -14,8 +14,10 @@
 pub mod call_args;
 pub mod engine;
 pub mod error;
+mod feed;
 pub mod files;
 pub mod host;
+pub mod http_body;
 pub mod options;
 pub mod sandbox;
 pub mod sink;

@@ -14,8 +14,8 @@ use tokio::sync::mpsc;
 use super::{
     args::{BoxedHandle, bytes, c_str, check_out, handle, write_out},
     error::{FfiError, isola_error_t},
+    feed::Feed,
     guard, guard_value,
-    runtime::ensure_can_block,
 };
 use crate::{sandbox::TryValueStream, value::Value};
 
@@ -47,10 +47,7 @@ impl Drop for ConsumerGuard {
 /// A bounded queue of values feeding one guest iterator argument.
 /// Thread-safe: push and close from any thread while a call consumes it.
 pub struct isola_stream_t {
-    sender: Mutex<Option<mpsc::Sender<Result<Value, String>>>>,
-    receiver: Mutex<Option<mpsc::Receiver<Result<Value, String>>>>,
-    /// Wakes pushes blocked on a full stream when it is closed.
-    closed: tokio::sync::watch::Sender<bool>,
+    feed: Feed<Result<Value, String>>,
 }
 
 impl BoxedHandle for isola_stream_t {}
@@ -60,7 +57,7 @@ impl isola_stream_t {
     /// guard ends the stream for good when dropped (after the call), so a
     /// guest that keeps the iterator cannot leave pushers blocked.
     pub(crate) fn take_consumer(&self) -> Result<(TryValueStream, ConsumerGuard), FfiError> {
-        let receiver = self.receiver.lock().take().ok_or_else(|| {
+        let receiver = self.feed.take_receiver().ok_or_else(|| {
             FfiError::invalid_state(
                 "the stream is already attached to a call; use a new stream per call",
             )
@@ -71,87 +68,7 @@ impl isola_stream_t {
             ConsumerGuard(shared),
         ))
     }
-
-    /// The sending end, while the stream is open.
-    fn sender(&self) -> Result<mpsc::Sender<Result<Value, String>>, FfiError> {
-        self.sender
-            .lock()
-            .clone()
-            .ok_or_else(|| FfiError::invalid_state("the stream is closed"))
-    }
-
-    /// Push, waiting while the stream is full. The wait uses only owned
-    /// clones, never `self`: a free during the wait wakes it (see `Drop`)
-    /// and cannot be a use-after-free.
-    fn push(&self, value: Result<Value, String>, what: &str) -> Result<(), FfiError> {
-        let sender = self.sender()?;
-        ensure_can_block(what)?;
-        let closed = self.closed.subscribe();
-        send_blocking(&sender, closed, value)
-    }
-
-    /// Push without waiting: `Ok(false)` when the stream is full.
-    fn try_push(&self, value: Result<Value, String>) -> Result<bool, FfiError> {
-        match self.sender()?.try_send(value) {
-            Ok(()) => Ok(true),
-            Err(mpsc::error::TrySendError::Full(_)) => Ok(false),
-            Err(mpsc::error::TrySendError::Closed(_)) => Err(consumer_finished()),
-        }
-    }
-
-    /// Push a failure and close: the sending end leaves the stream first,
-    /// so the wait below never touches `self`.
-    fn fail(&self, message: String) -> Result<(), FfiError> {
-        ensure_can_block("isola_stream_fail")?;
-        let sender = self
-            .sender
-            .lock()
-            .take()
-            .ok_or_else(|| FfiError::invalid_state("the stream is closed"))?;
-        let closer = self.closed.clone();
-        let closed = self.closed.subscribe();
-        let pushed = send_blocking(&sender, closed, Err(message));
-        // Wake pushes still blocked on the full stream.
-        closer.send_replace(true);
-        pushed
-    }
-
-    fn close(&self) {
-        self.sender.lock().take();
-        self.closed.send_replace(true);
-    }
 }
-
-impl Drop for isola_stream_t {
-    /// A free wakes every push (or fail) still waiting on the stream.
-    fn drop(&mut self) {
-        self.closed.send_replace(true);
-    }
-}
-
-fn consumer_finished() -> FfiError {
-    FfiError::invalid_state("the stream's consumer has finished; nothing reads it any more")
-}
-
-/// Send `value`, waiting for room; a close (or free) ends the wait.
-fn send_blocking(
-    sender: &mpsc::Sender<Result<Value, String>>,
-    mut closed: tokio::sync::watch::Receiver<bool>,
-    value: Result<Value, String>,
-) -> Result<(), FfiError> {
-    futures::executor::block_on(async {
-        tokio::select! {
-            sent = sender.send(value) => sent.map_err(|_| consumer_finished()),
-            _ = closed.wait_for(|closed| *closed) => {
-                Err(FfiError::invalid_state("the stream was closed while this push waited"))
-            }
-        }
-    })
-}
-
-/// Largest capacity of a stream (`SIZE_MAX / 8`, the limit of tokio's
-/// bounded channel).
-const MAX_STREAM_CAPACITY: usize = tokio::sync::Semaphore::MAX_PERMITS;
 
 /// Create a stream holding at most `capacity` (1 to `SIZE_MAX / 8`;
 /// anything else is `ISOLA_ERROR_INVALID_ARGUMENT`) unread values; a push
@@ -163,17 +80,9 @@ pub extern "C" fn isola_stream_new(
     out: *mut *mut isola_stream_t,
 ) -> *mut isola_error_t {
     guard(|| {
-        super::args::check_out(out, "out")?;
-        if capacity == 0 || capacity > MAX_STREAM_CAPACITY {
-            return Err(FfiError::invalid_argument(format!(
-                "stream capacity must be between 1 and {MAX_STREAM_CAPACITY}, not {capacity}"
-            )));
-        }
-        let (sender, receiver) = mpsc::channel(capacity);
+        check_out(out, "out")?;
         let stream = isola_stream_t {
-            sender: Mutex::new(Some(sender)),
-            receiver: Mutex::new(Some(receiver)),
-            closed: tokio::sync::watch::channel(false).0,
+            feed: Feed::new("stream", capacity)?,
         };
         write_out(out, stream.into_raw(), "out")
     })
@@ -190,9 +99,10 @@ pub extern "C" fn isola_stream_push_json(
 ) -> *mut isola_error_t {
     guard(|| {
         let stream = handle(stream, "stream")?;
-        stream.push(
+        stream.feed.push(
             Ok(Value::from_json_str(c_str(json, "json")?)?),
             "isola_stream_push_json",
+            None,
         )
     })
 }
@@ -206,9 +116,10 @@ pub extern "C" fn isola_stream_push_cbor(
 ) -> *mut isola_error_t {
     guard(|| {
         let stream = handle(stream, "stream")?;
-        stream.push(
+        stream.feed.push(
             Ok(Value::from_cbor(bytes(cbor, len, "cbor")?)?),
             "isola_stream_push_cbor",
+            None,
         )
     })
 }
@@ -218,7 +129,7 @@ pub extern "C" fn isola_stream_push_cbor(
 #[unsafe(no_mangle)]
 pub extern "C" fn isola_stream_close(stream: *const isola_stream_t) -> *mut isola_error_t {
     guard(|| {
-        handle(stream, "stream")?.close();
+        handle(stream, "stream")?.feed.close();
         Ok(())
     })
 }
@@ -236,7 +147,9 @@ pub extern "C" fn isola_stream_fail(
         let stream = handle(stream, "stream")?;
         let message =
             super::args::opt_c_str(message, "message")?.unwrap_or("the host's stream failed");
-        stream.fail(message.to_string())
+        stream
+            .feed
+            .push_last(Err(message.to_string()), "isola_stream_fail")
     })
 }
 
@@ -254,7 +167,9 @@ pub extern "C" fn isola_stream_try_push_json(
     guard(|| {
         check_out(pushed, "pushed")?;
         let stream = handle(stream, "stream")?;
-        let accepted = stream.try_push(Ok(Value::from_json_str(c_str(json, "json")?)?))?;
+        let accepted = stream
+            .feed
+            .try_push(Ok(Value::from_json_str(c_str(json, "json")?)?))?;
         write_out(pushed, accepted, "pushed")
     })
 }
@@ -271,7 +186,9 @@ pub extern "C" fn isola_stream_try_push_cbor(
     guard(|| {
         check_out(pushed, "pushed")?;
         let stream = handle(stream, "stream")?;
-        let accepted = stream.try_push(Ok(Value::from_cbor(bytes(cbor, len, "cbor")?)?))?;
+        let accepted = stream
+            .feed
+            .try_push(Ok(Value::from_cbor(bytes(cbor, len, "cbor")?)?))?;
         write_out(pushed, accepted, "pushed")
     })
 }
