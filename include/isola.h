@@ -877,6 +877,19 @@ isola_error_t *isola_sandbox_options_add_mount(isola_sandbox_options_t *options,
                                                uint32_t mode);
 
 /**
+ * Mount host directory `host_path` read-write at absolute guest path
+ * `guest_path` with a byte quota: the guest may add at most `quota_bytes`
+ * to it (growth of the files it writes, less what it deletes); past that
+ * its writes fail with `OSError(EDQUOT)` and the sandbox carries on.
+ * Replaces an earlier mount at the same guest path, like
+ * `isola_sandbox_options_add_mount`.
+ */
+isola_error_t *isola_sandbox_options_add_mount_with_quota(isola_sandbox_options_t *options,
+                                                          const char *host_path,
+                                                          const char *guest_path,
+                                                          uint64_t quota_bytes);
+
+/**
  * Set environment variable `key` (non-empty, no `=`) to `value` in the
  * guest's `os.environ`. Setting a key again replaces its value.
  */

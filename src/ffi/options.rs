@@ -177,13 +177,7 @@ pub extern "C" fn isola_sandbox_options_add_mount(
 ) -> *mut isola_error_t {
     guard(|| {
         let options = handle_mut(options, "options")?;
-        let host_path = c_str(host_path, "host path")?;
-        let guest_path = c_str(guest_path, "guest path")?;
-        if !guest_path.starts_with('/') {
-            return Err(FfiError::invalid_argument(format!(
-                "guest path '{guest_path}' must be absolute"
-            )));
-        }
+        let (host_path, guest_path) = mount_paths(host_path, guest_path)?;
         let perms = match mode {
             ISOLA_MOUNT_READ_ONLY => FsPerms::ReadOnly,
             ISOLA_MOUNT_READ_WRITE => FsPerms::ReadWrite,
@@ -196,6 +190,44 @@ pub extern "C" fn isola_sandbox_options_add_mount(
         options.inner.mount(host_path, guest_path, perms);
         Ok(())
     })
+}
+
+/// Mount host directory `host_path` read-write at absolute guest path
+/// `guest_path` with a byte quota: the guest may add at most `quota_bytes`
+/// to it (growth of the files it writes, less what it deletes); past that
+/// its writes fail with `OSError(EDQUOT)` and the sandbox carries on.
+/// Replaces an earlier mount at the same guest path, like
+/// `isola_sandbox_options_add_mount`.
+#[unsafe(no_mangle)]
+pub extern "C" fn isola_sandbox_options_add_mount_with_quota(
+    options: *mut isola_sandbox_options_t,
+    host_path: *const c_char,
+    guest_path: *const c_char,
+    quota_bytes: u64,
+) -> *mut isola_error_t {
+    guard(|| {
+        let options = handle_mut(options, "options")?;
+        let (host_path, guest_path) = mount_paths(host_path, guest_path)?;
+        options
+            .inner
+            .mount_with_quota(host_path, guest_path, quota_bytes);
+        Ok(())
+    })
+}
+
+/// The host and (absolute) guest path of a mount.
+fn mount_paths<'a>(
+    host_path: *const c_char,
+    guest_path: *const c_char,
+) -> Result<(&'a str, &'a str), FfiError> {
+    let host_path = c_str(host_path, "host path")?;
+    let guest_path = c_str(guest_path, "guest path")?;
+    if !guest_path.starts_with('/') {
+        return Err(FfiError::invalid_argument(format!(
+            "guest path '{guest_path}' must be absolute"
+        )));
+    }
+    Ok((host_path, guest_path))
 }
 
 /// Set environment variable `key` (non-empty, no `=`) to `value` in the

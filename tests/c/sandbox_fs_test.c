@@ -97,6 +97,48 @@ static void read_write_mount_writes_to_host(void) {
   fs_teardown(&fx);
 }
 
+static void read_write_mount_quota_refuses_growth_with_edquot(void) {
+  char *host_dir = make_temp_dir();
+  isola_template_t *tpl = new_template();
+  isola_sandbox_options_t *opts = isola_sandbox_options_new();
+  CHECK_ERROR(isola_sandbox_options_add_mount_with_quota(opts, host_dir, "out", 1000),
+              ISOLA_ERROR_INVALID_ARGUMENT);
+  CHECK_ERROR(isola_sandbox_options_add_mount_with_quota(NULL, host_dir, "/out", 1000),
+              ISOLA_ERROR_INVALID_ARGUMENT);
+  CHECK_OK(isola_sandbox_options_add_mount_with_quota(opts, host_dir, "/out", 1000));
+  isola_sandbox_t *sb = new_sandbox(tpl, opts);
+  isola_sandbox_options_free(opts);
+  CHECK_OK(isola_sandbox_eval(sb,
+                              "import errno, os\n"
+                              "def fill(path, n):\n"
+                              "    fd = os.open(path, os.O_RDWR | os.O_CREAT)\n"
+                              "    try:\n"
+                              "        os.pwrite(fd, b'x' * n, 0)\n"
+                              "        return 'ok'\n"
+                              "    except OSError as e:\n"
+                              "        return 'EDQUOT' if e.errno == errno.EDQUOT else str(e)\n"
+                              "    finally:\n"
+                              "        os.close(fd)\n",
+                              NULL));
+  char *result = call_json_result(sb, "fill", "[\"/out/small\", 600]");
+  CHECK_STR_EQ(result, "\"ok\"");
+  free(result);
+  /* 600 + 600 > 1000: the second file does not fit. */
+  result = call_json_result(sb, "fill", "[\"/out/more\", 600]");
+  CHECK_STR_EQ(result, "\"EDQUOT\"");
+  free(result);
+  /* The sandbox carries on, and the first file reached the host. */
+  char path[4096];
+  snprintf(path, sizeof path, "%s/small", host_dir);
+  char *contents = read_file(path);
+  CHECK(contents != NULL && strlen(contents) == 600);
+  free(contents);
+  isola_sandbox_free(sb);
+  isola_template_free(tpl);
+  remove_tree(host_dir);
+  free(host_dir);
+}
+
 static void host_files_outside_mounts_are_invisible(void) {
   struct fs_fixture fx;
   fs_setup(&fx, ISOLA_MOUNT_READ_WRITE);
@@ -207,6 +249,7 @@ static const struct test_case cases[] = {
     TEST_CASE(read_only_mount_is_readable),
     TEST_CASE(read_only_mount_refuses_writes),
     TEST_CASE(read_write_mount_writes_to_host),
+    TEST_CASE(read_write_mount_quota_refuses_growth_with_edquot),
     TEST_CASE(host_files_outside_mounts_are_invisible),
     TEST_CASE(eval_file_runs_script_from_mount),
     TEST_CASE(missing_mount_directory_fails_sandbox_creation),
