@@ -74,6 +74,7 @@ class Guest(exports.Guest):
 from isola_guest import instance  # noqa: E402
 
 instance.prepare_snapshot()
+instance.warm_up()
 
 # Everything above is part of the heap snapshot shared copy-on-write by every
 # instance. Freezing it keeps the garbage collector from walking (and so

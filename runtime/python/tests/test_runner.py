@@ -4,7 +4,7 @@ import sys
 import unittest
 
 import fakehost
-from isola_guest import cbor, instance, loop as guest_loop, runner
+from isola_guest import cbor, hostapi, instance, loop as guest_loop, runner
 from isola_guest.errors import Failure
 
 
@@ -46,6 +46,17 @@ class RunnerTests(unittest.TestCase):
         self.assertEqual(self.host.events[-1][0], "final")
         self.host.events = self.host.events[:-1]
         return finals[0][1]
+
+    def test_warm_up_needs_no_host_and_leaves_no_trace(self):
+        # app.py runs it at build time, where the host's imports trap.
+        names = ("poll", "clock_now", "subscribe_duration", "get_environment",
+                 "emit", "emit_output", "emit_log", "hostcall")
+        for name in names:
+            setattr(hostapi, name, hostapi._unbound)
+        before = dict(runner.namespace)
+        instance.warm_up()
+        self.assertEqual(runner.namespace, before)
+        self.assertEqual(self.host.events, [])
 
     def test_stdout_buffer_takes_bytes(self):
         self.script("import sys\nsys.stdout.buffer.write(b'raw \\xff ok\\n')\nsys.stdout.buffer.flush()\n")

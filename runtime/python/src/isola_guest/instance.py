@@ -1,17 +1,21 @@
 """Per-instance set-up.
 
 The component starts from a heap snapshot taken at build time, so anything
-that must differ per instance (environment, random seed, the host-backed
-output streams) is done lazily on the first export call of each instance.
+that must differ per instance is done lazily on the first export call of
+each instance. componentize-py's own glue already does part of it on that
+call, before any isola code runs: it fills the (build-time emptied)
+``os.environ`` from ``wasi:cli/environment`` and reseeds ``random`` from
+host entropy. What is left here is small; work that is the same in every
+instance is done at build time instead (``prepare_snapshot``,
+``warm_up``).
 """
 
 import asyncio
 import importlib
 import os
-import random
 import sys
 
-from . import hostapi, loop, output
+from . import cbor, loop, output
 
 _ready = False
 
@@ -35,21 +39,6 @@ def _normalizing_chdir(chdir):
     isola_chdir.__doc__ = chdir.__doc__
     isola_chdir.__name__ = "chdir"
     return isola_chdir
-
-
-def _rebuild_environ():
-    pairs = hostapi.get_environment()
-    # The snapshot still holds the build machine's environment: forget it.
-    for key in list(os.environ):
-        try:
-            del os.environ[key]
-        except Exception:
-            os.environ._data.pop(os.environ.encodekey(key), None)
-    for key, value in pairs:
-        try:
-            os.environ[key] = value
-        except Exception:  # e.g. "=" in a name; keep the rest
-            pass
 
 
 def _apply_pythonpath():
@@ -80,7 +69,8 @@ def ensure_ready():
     global _ready
     if _ready:
         return
-    _rebuild_environ()
+    # os.environ and the random seed are already this instance's: see the
+    # module docstring.
     try:
         os.chdir(HOME)
     except OSError:  # a runtime hosted without isola's file system
@@ -88,7 +78,6 @@ def ensure_ready():
     # The C runtime's start-up empties sys.argv after the snapshot; programs
     # (argparse, pytest) expect a program name in it.
     sys.argv = ["sandbox"]
-    random.seed(os.urandom(32))
     _apply_pythonpath()
     _ready = True
 
@@ -101,3 +90,41 @@ def begin_call():
     sys.stderr = output.stderr
     # asyncio.Runner clears the current loop when it closes; put ours back.
     asyncio.set_event_loop(loop.get_loop())
+
+
+#: How often ``warm_up`` runs each path: CPython specialises an
+#: instruction after it ran a couple of times.
+WARM_UP_ROUNDS = 8
+
+
+class _WarmUpValue:
+    def __init__(self, raw):
+        self.value = raw
+
+
+class _WarmUpArg:
+    def __init__(self, name, raw):
+        self.name = name
+        self.value = _WarmUpValue(raw)
+
+
+def warm_up():
+    """Run the per-call Python paths that need no host at build time, so what
+    they compute on first use (the compiler's and the AST module's first
+    use, specialised bytecode of the runtime's own functions, type and
+    method caches, interned names) is part of the heap snapshot instead of
+    being redone, and its pages copied, by every instance's first eval and
+    call. Nothing the user can see is left behind: the code runs in a
+    throwaway namespace."""
+    from . import runner
+
+    scratch = {"__name__": "__warm_up__", "__builtins__": __builtins__}
+    args = [_WarmUpArg(None, cbor.dumps(1)), _WarmUpArg("y", cbor.dumps([1.5, "x", None, True]))]
+    for _ in range(WARM_UP_ROUNDS):
+        begin_call()
+        code = runner._compile_script("def f(x, y=None):\n    return x + 1\nf(1)\n", runner.SCRIPT_NAME)
+        eval(code, scratch)
+        result = runner._script_result(scratch.pop(runner._RESULT_NAME, None))
+        positional, keywords = runner._decode_args(args)
+        result = scratch["f"](*positional, **keywords)
+        cbor.loads(cbor.dumps({"result": result, "items": [result, "text", 2.5, None, b"b"]}))
