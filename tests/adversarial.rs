@@ -3,7 +3,13 @@
 
 mod common;
 
-use std::{sync::Arc, time::Duration};
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicUsize, Ordering},
+    },
+    time::Duration,
+};
 
 use common::{Recorder, eval, sandbox, sandbox_with};
 use isola::{ErrorKind, NoHost, SandboxOptions};
@@ -190,25 +196,23 @@ async fn forged_log_levels_reach_the_sink_as_standard_levels() {
     );
 }
 
+/// A host that never answers and counts what reaches it.
+struct Silent(Arc<AtomicUsize>);
+
+#[async_trait::async_trait]
+impl isola::Host for Silent {
+    async fn hostcall(
+        &self,
+        _name: &str,
+        _payload: isola::Value,
+    ) -> Result<isola::Value, isola::BoxError> {
+        self.0.fetch_add(1, Ordering::SeqCst);
+        std::future::pending().await
+    }
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn pending_host_calls_are_capped_before_reaching_the_host() {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-
-    /// A host that never answers and counts what reaches it.
-    struct Silent(Arc<AtomicUsize>);
-
-    #[async_trait::async_trait]
-    impl isola::Host for Silent {
-        async fn hostcall(
-            &self,
-            _name: &str,
-            _payload: isola::Value,
-        ) -> Result<isola::Value, isola::BoxError> {
-            self.0.fetch_add(1, Ordering::SeqCst);
-            std::future::pending().await
-        }
-    }
-
     let reached = Arc::new(AtomicUsize::new(0));
     let mut sb = sandbox_with(Silent(reached.clone()), &SandboxOptions::default()).await;
     let out = eval(
@@ -226,6 +230,56 @@ async fn pending_host_calls_are_capped_before_reaching_the_host() {
     );
     let message = common::text(&out.result.unwrap());
     assert!(message.contains("too many host calls"), "{message}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn pending_host_calls_cap_is_a_sandbox_option() {
+    let reached = Arc::new(AtomicUsize::new(0));
+    let mut options = SandboxOptions::default();
+    options.max_pending_host_calls(8);
+    let mut sb = sandbox_with(Silent(reached.clone()), &options).await;
+    let out = eval(
+        &mut sb,
+        "from isola_guest import hostapi\n\
+         held = [hostapi.hostcall('wait', b'\\xf6') for _ in range(20)]\n\
+         last = held[-1].get()\n\
+         del held\n\
+         str(getattr(last, 'value', last))\n",
+    )
+    .await;
+    assert_eq!(reached.load(Ordering::SeqCst), 8);
+    let message = common::text(&out.result.unwrap());
+    assert!(message.contains("too many host calls"), "{message}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn host_objects_cap_is_a_sandbox_option() {
+    let flood = "from isola_guest import hostapi\n\
+                 fut = hostapi.hostcall('x', b'\\xf6')\n\
+                 held = [fut.subscribe() for _ in range(1000)]\n\
+                 print(len(held))\n";
+    // The default cap leaves room for 1000 pollables ...
+    let mut sb = sandbox().await;
+    assert_eq!(eval(&mut sb, flood).await.stdout, "1000\n");
+    // ... a cap of 300 does not: the call traps naming the cap.
+    let mut options = SandboxOptions::default();
+    options.max_host_objects(300);
+    let err = failing(flood, &options).await;
+    assert_eq!(err.kind(), ErrorKind::Trap, "{err}");
+    assert!(
+        err.to_string().contains("more than 300 host objects"),
+        "{err}"
+    );
+    // The lowest cap (asking for less gives 64) still runs ordinary code.
+    let mut options = SandboxOptions::default();
+    options.max_host_objects(1);
+    let mut sb = sandbox_with(NoHost, &options).await;
+    let out = eval(
+        &mut sb,
+        "import json, os\nprint(json.dumps(os.listdir('/')))",
+    )
+    .await;
+    assert!(out.stdout.contains("tmp"), "{}", out.stdout);
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -85,8 +85,10 @@ impl Sandbox {
             },
             vfs: &vfs,
             env: &options.env,
-            max_host_objects: MAX_HOST_RESOURCES,
-            max_pending_host_calls: MAX_PENDING_HOST_CALLS,
+            max_host_objects: options.max_host_objects.unwrap_or(MAX_HOST_RESOURCES),
+            max_pending_host_calls: options
+                .max_pending_host_calls
+                .unwrap_or(MAX_PENDING_HOST_CALLS),
         };
         let instance = Instance::new(&template.runtime, host, &config).await?;
         let mut sandbox = Self {

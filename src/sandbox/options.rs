@@ -21,15 +21,19 @@ pub use MountMode as FsPerms;
 pub const DEFAULT_MAX_VALUE_BYTES: usize = 16 << 20;
 /// Default cap on everything one call emits (values, text, logs): 64 MiB.
 pub const DEFAULT_MAX_OUTPUT_BYTES: usize = 64 << 20;
-/// Most host calls and HTTP requests one sandbox may have unanswered at a
-/// time; more fail at once in the guest (`sandbox.HostError`) without
-/// reaching the host.
+/// Default cap on the host calls and HTTP requests one sandbox may have
+/// unanswered at a time ([`SandboxOptions::max_pending_host_calls`]); more
+/// fail at once in the guest (`sandbox.HostError`) without reaching the host.
 pub const MAX_PENDING_HOST_CALLS: usize = 1024;
-/// Most host-side objects one sandbox may hold at a time (pending host
-/// calls, HTTP bodies, pollables, WASI streams and descriptors): each lives
-/// in host memory outside the sandbox's memory limit. A guest asking for
-/// more traps; the sandbox becomes unusable.
+/// Default cap on the host-side objects one sandbox may hold at a time
+/// ([`SandboxOptions::max_host_objects`]: pending host calls, HTTP bodies,
+/// pollables, WASI streams and descriptors): each lives in host memory
+/// outside the sandbox's memory limit. A guest asking for more traps; the
+/// sandbox becomes unusable.
 pub const MAX_HOST_RESOURCES: usize = 16_384;
+/// The lowest cap [`SandboxOptions::max_host_objects`] accepts: the runtime
+/// holds a few dozen objects (streams, descriptors) of its own.
+const MIN_HOST_OBJECTS: usize = 64;
 /// Default cap on the bytes of file contents in a sandbox's in-memory
 /// scratch file system (`/tmp` and the home directory): 64 MiB.
 pub const DEFAULT_MAX_SCRATCH_BYTES: u64 = 64 << 20;
@@ -69,6 +73,8 @@ pub struct SandboxOptions {
     pub(crate) max_scratch_bytes: Option<u64>,
     pub(crate) max_scratch_files: Option<u64>,
     pub(crate) max_open_files: Option<usize>,
+    pub(crate) max_pending_host_calls: Option<usize>,
+    pub(crate) max_host_objects: Option<usize>,
 }
 
 impl SandboxOptions {
@@ -161,6 +167,25 @@ impl SandboxOptions {
         self
     }
 
+    /// Cap the host calls and HTTP requests the guest may have unanswered
+    /// at a time (at least 1). Default [`MAX_PENDING_HOST_CALLS`]. Past it
+    /// a call fails at once in the guest (`sandbox.HostError`, "too many
+    /// host calls") without reaching the host.
+    pub fn max_pending_host_calls(&mut self, calls: usize) -> &mut Self {
+        self.max_pending_host_calls = Some(calls.max(1));
+        self
+    }
+
+    /// Cap the host-side objects the guest may hold at a time (pending host
+    /// calls, HTTP bodies, pollables, WASI streams and descriptors; at
+    /// least 64, what the runtime itself needs). Default
+    /// [`MAX_HOST_RESOURCES`]. Asking for more traps the call with an error
+    /// naming the cap; the sandbox becomes unusable.
+    pub fn max_host_objects(&mut self, objects: usize) -> &mut Self {
+        self.max_host_objects = Some(objects.max(MIN_HOST_OBJECTS));
+        self
+    }
+
     /// Set an environment variable visible to the guest (`os.environ`).
     /// Setting a key again replaces its value.
     pub fn env(&mut self, key: impl AsRef<str>, value: impl AsRef<str>) -> &mut Self {
@@ -180,6 +205,10 @@ impl SandboxOptions {
         merged.max_scratch_bytes = overrides.max_scratch_bytes.or(self.max_scratch_bytes);
         merged.max_scratch_files = overrides.max_scratch_files.or(self.max_scratch_files);
         merged.max_open_files = overrides.max_open_files.or(self.max_open_files);
+        merged.max_pending_host_calls = overrides
+            .max_pending_host_calls
+            .or(self.max_pending_host_calls);
+        merged.max_host_objects = overrides.max_host_objects.or(self.max_host_objects);
         for mapping in &overrides.directory_mappings {
             upsert_mount(&mut merged.directory_mappings, mapping.clone());
         }
