@@ -59,9 +59,9 @@ $(RUNTIME_WASM): $(VENV)/.installed $(RUNTIME_SOURCES)
 
 lib: runtime
 	cargo build --lib
-	@# The library's SONAME is libisola.so.0; let programs linked against
-	@# target/debug find it there too.
-	ln -sf libisola.so target/debug/libisola.so.0
+	@# Let programs linked against target/debug find the library there by
+	@# its SONAME (libisola.so.0.MINOR while the ABI is unstable).
+	ln -sf libisola.so target/debug/$$(objdump -p target/debug/libisola.so | awk '/SONAME/ {print $$2}')
 
 c: lib
 	cmake -S . -B $(BUILD_DIR) -G Ninja -DISOLA_LIB_DIR=$(LIB_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null

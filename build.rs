@@ -18,12 +18,21 @@ fn main() {
     set_soname();
 }
 
-/// Give the shared library a versioned SONAME (`libisola.so.MAJOR`), so
-/// programs linked against it keep working across compatible updates.
+/// Give the shared library a versioned SONAME, so programs linked against
+/// it keep working across compatible updates and refuse incompatible
+/// ones: `libisola.so.MAJOR`, and while the ABI is unstable (0.x, where a
+/// minor release may break it) `libisola.so.0.MINOR`. CMakeLists.txt lays
+/// out the library under the same rule.
 fn set_soname() {
     if env::var("CARGO_CFG_TARGET_OS").as_deref() == Ok("linux") {
         let major = env::var("CARGO_PKG_VERSION_MAJOR").expect("cargo sets the version");
-        println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,libisola.so.{major}");
+        let minor = env::var("CARGO_PKG_VERSION_MINOR").expect("cargo sets the version");
+        let soname = if major == "0" {
+            format!("libisola.so.0.{minor}")
+        } else {
+            format!("libisola.so.{major}")
+        };
+        println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,{soname}");
     }
 }
 

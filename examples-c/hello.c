@@ -33,7 +33,7 @@ int main(void) {
   int status = EXIT_FAILURE;
   isola_template_t *tpl = NULL;
   isola_sandbox_t *sandbox = NULL;
-  isola_sink_t sink = {0};
+  isola_sink_t sink = {.struct_size = sizeof(isola_sink_t)};
   sink.format = ISOLA_FORMAT_JSON;
   sink.on_result = print_result;
 

@@ -586,7 +586,7 @@ int main(int argc, char **argv) {
   isola_sandbox_t *sandbox = NULL;
   isola_args_t *call_args = NULL;
   struct run_state state = {false};
-  isola_sink_t sink = {0};
+  isola_sink_t sink = {.struct_size = sizeof(isola_sink_t)};
   sink.user_data = &state;
   sink.format = ISOLA_FORMAT_JSON;
   sink.on_item = on_item;

@@ -35,7 +35,8 @@
 #define ISOLA_FORMAT_CBOR 1
 
 /**
- * Major version of the header; matches the SONAME `libisola.so.MAJOR`.
+ * Major version of the header. The SONAME is `libisola.so.MAJOR`, and
+ * `libisola.so.0.MINOR` while the major version is 0 (unstable ABI).
  */
 #define ISOLA_VERSION_MAJOR 0
 
@@ -324,6 +325,12 @@ typedef void (*isola_http_fn)(void *user_data,
  */
 typedef struct {
   /**
+   * `sizeof(isola_host_t)`, set by the caller (for example
+   * `isola_host_t host = {sizeof(isola_host_t)};`): lets the table grow
+   * in later versions. Any other value is `ISOLA_ERROR_INVALID_ARGUMENT`.
+   */
+  size_t struct_size;
+  /**
    * Passed unchanged to every callback.
    */
   void *user_data;
@@ -391,6 +398,12 @@ typedef void (*isola_log_fn)(void *user_data,
  * call.
  */
 typedef struct {
+  /**
+   * `sizeof(isola_sink_t)`, set by the caller (for example
+   * `isola_sink_t sink = {sizeof(isola_sink_t)};`): lets the table grow
+   * in later versions. Any other value is `ISOLA_ERROR_INVALID_ARGUMENT`.
+   */
+  size_t struct_size;
   /**
    * Passed unchanged to every callback.
    */

@@ -112,6 +112,7 @@ impl Fixture {
         check(isola_template_new(ptr::null(), &mut template)).unwrap();
         let options = isola_sandbox_options_new();
         let host = isola_host_t {
+            struct_size: std::mem::size_of::<isola_host_t>(),
             user_data: ptr::null_mut(),
             user_data_free: None,
             format: ISOLA_FORMAT_JSON,
@@ -141,6 +142,7 @@ type Outcome = (Vec<Vec<u8>>, Result<(), (isola_error_code_t, String)>);
 /// A sink recording results into `seen`.
 fn result_sink(seen: &Mutex<Seen>, format: u32) -> isola_sink_t {
     isola_sink_t {
+        struct_size: std::mem::size_of::<isola_sink_t>(),
         user_data: (&raw const *seen).cast_mut().cast(),
         format,
         on_item: None,

@@ -89,6 +89,7 @@ static void on_result(void *ud, const uint8_t *data, size_t len) {
 static isola_sink_t result_sink(result_buf_t *buf) {
     isola_sink_t sink;
     memset(&sink, 0, sizeof sink);
+    sink.struct_size = sizeof sink;
     sink.user_data = buf;
     sink.format = ISOLA_FORMAT_JSON;
     sink.on_result = on_result;

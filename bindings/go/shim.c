@@ -31,6 +31,7 @@ static void go_sink_log(void *ud, uint32_t level, const char *logger, size_t log
 }
 
 void isola_go_sink_init(isola_sink_t *sink, uintptr_t handle) {
+    sink->struct_size = sizeof *sink;
     sink->user_data = (void *)handle;
     sink->format = ISOLA_FORMAT_JSON;
     sink->on_item = go_sink_item;
@@ -56,6 +57,7 @@ static void go_host_free(void *ud) {
 }
 
 void isola_go_host_init(isola_host_t *host, uintptr_t handle) {
+    host->struct_size = sizeof *host;
     host->user_data = (void *)handle;
     host->user_data_free = go_host_free;
     host->format = ISOLA_FORMAT_JSON;

@@ -27,13 +27,14 @@ export GOFLAGS="${GOFLAGS:-} -mod=mod"
 export GOTELEMETRY=off
 export CGO_ENABLED=1
 
-# cargo names the library target/debug/libisola.so but gives it the SONAME
-# libisola.so.0, which nothing in target/debug provides; the loader needs
-# that name at run time. Provide it in a private directory.
+# cargo names the library target/debug/libisola.so but gives it a SONAME
+# (libisola.so.0.MINOR), which nothing in target/debug provides; the loader
+# needs that name at run time. Provide it in a private directory.
 libdir="$root/target/go-cache/lib"
 mkdir -p "$libdir"
-if [[ ! -e "$root/target/debug/libisola.so.0" ]]; then
-  ln -sfn "$root/target/debug/libisola.so" "$libdir/libisola.so.0"
+soname="$(objdump -p "$root/target/debug/libisola.so" | awk '/SONAME/ {print $2}')"
+if [[ ! -e "$root/target/debug/$soname" ]]; then
+  ln -sfn "$root/target/debug/libisola.so" "$libdir/$soname"
   export LD_LIBRARY_PATH="$libdir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 fi
 

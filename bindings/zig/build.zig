@@ -25,10 +25,10 @@ pub fn build(b: *std.Build) void {
     translate.addIncludePath(include_dir);
     const c_mod = translate.createModule();
 
-    // The library's SONAME is libisola.so.0 but cargo writes only
+    // The library has a SONAME (libisola.so.0.MINOR) but cargo writes only
     // libisola.so: link programs against it and give them a directory
-    // holding a libisola.so.0 symlink on their RUNPATH.
-    const soname_link = b.addSystemCommand(&.{ "sh", "-c", "mkdir -p \"$2\" && ln -sfn \"$(readlink -f \"$1\")\" \"$2/libisola.so.0\"", "sh" });
+    // holding a symlink of that name on their RUNPATH.
+    const soname_link = b.addSystemCommand(&.{ "sh", "-c", "mkdir -p \"$2\" && ln -sfn \"$(readlink -f \"$1\")\" \"$2/$(objdump -p \"$1\" | awk '/SONAME/ {print $2}')\"", "sh" });
     soname_link.addFileArg(lib_dir.path(b, "libisola.so"));
     const runtime_dir = soname_link.addOutputDirectoryArg("isola-runtime");
 

@@ -224,6 +224,7 @@ fn sink(format: u32) -> isola_sink_t {
         on_cbor
     };
     isola_sink_t {
+        struct_size: std::mem::size_of::<isola_sink_t>(),
         user_data: ptr::null_mut(),
         format,
         on_item: Some(on_value),
@@ -240,6 +241,7 @@ static SANDBOX: Mutex<Option<(usize, usize)>> = Mutex::new(None);
 fn new_sandbox(template: *mut isola_template_t) -> *mut isola_sandbox_t {
     let options = isola_sandbox_options_new();
     let host = isola_host_t {
+        struct_size: std::mem::size_of::<isola_host_t>(),
         user_data: ptr::null_mut(),
         user_data_free: None,
         format: ISOLA_FORMAT_CBOR,

@@ -91,3 +91,59 @@ pub(crate) trait BoxedHandle: Sized {
         }
     }
 }
+
+/// A C table that starts with `size_t struct_size` (set by the caller to
+/// `sizeof` the table as its header declares it), so the table can grow
+/// in later versions without breaking programs built against older
+/// headers.
+///
+/// # Safety
+/// `Self` is `#[repr(C)]`, its first field is `struct_size: usize`, and
+/// all-zero bytes are a valid value of it (raw pointers, `Option` of
+/// function pointers, integers).
+pub(crate) unsafe trait Versioned: Copy {
+    /// The C name of the table, for error messages.
+    const NAME: &'static str;
+    /// The size of the smallest layout this library accepts: the first
+    /// published one (later fields read as zero when a caller's table is
+    /// shorter).
+    const MIN_SIZE: usize;
+}
+
+/// Copy a versioned table: `struct_size` must lie between the oldest
+/// layout and this library's; fields a shorter (older) table lacks read
+/// as zero (NULL). NULL is an invalid argument.
+pub(crate) fn versioned<T: Versioned>(ptr: *const T, what: &str) -> Result<T, FfiError> {
+    if ptr.is_null() {
+        return Err(FfiError::invalid_argument(format!("{what} is NULL")));
+    }
+    // SAFETY: non-NULL; the caller promises a table of this type, which
+    // begins with a `size_t struct_size` (see `Versioned`).
+    let size = unsafe { ptr.cast::<usize>().read_unaligned() };
+    let max = std::mem::size_of::<T>();
+    if size < T::MIN_SIZE || size > max {
+        let hint = if size == 0 {
+            format!("; set it to sizeof({})", T::NAME)
+        } else if size > max {
+            "; the program was built against a newer isola.h than this library".to_string()
+        } else {
+            String::new()
+        };
+        return Err(FfiError::invalid_argument(format!(
+            "{what}->struct_size is {size}, but this library accepts {} tables of {} to {max} \
+             bytes{hint}",
+            T::NAME,
+            T::MIN_SIZE
+        )));
+    }
+    let mut table = std::mem::MaybeUninit::<T>::zeroed();
+    // SAFETY: the caller's table has `size` readable bytes (its
+    // `struct_size`), `size <= size_of::<T>()`, and the regions are
+    // distinct objects.
+    unsafe {
+        std::ptr::copy_nonoverlapping(ptr.cast::<u8>(), table.as_mut_ptr().cast::<u8>(), size);
+    }
+    // SAFETY: all-zero bytes are a valid `T` (see `Versioned`), and the
+    // copied prefix holds the caller's values of the fields it declares.
+    Ok(unsafe { table.assume_init() })
+}

@@ -61,6 +61,10 @@ pub type isola_free_fn = Option<extern "C" fn(user_data: *mut c_void)>;
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
 pub struct isola_host_t {
+    /// `sizeof(isola_host_t)`, set by the caller (for example
+    /// `isola_host_t host = {sizeof(isola_host_t)};`): lets the table grow
+    /// in later versions. Any other value is `ISOLA_ERROR_INVALID_ARGUMENT`.
+    pub struct_size: usize,
     /// Passed unchanged to every callback.
     pub user_data: *mut c_void,
     /// Called exactly once with `user_data` when the last options object,
@@ -75,6 +79,13 @@ pub struct isola_host_t {
     pub on_hostcall: isola_hostcall_fn,
     /// Answers `sandbox.http` requests and `urllib.request.urlopen`.
     pub on_http_request: isola_http_fn,
+}
+
+// SAFETY: `#[repr(C)]`, `struct_size` first, and all-zero bytes are valid
+// (NULL pointers, `None` callbacks, format 0).
+unsafe impl super::args::Versioned for isola_host_t {
+    const NAME: &'static str = "isola_host_t";
+    const MIN_SIZE: usize = std::mem::size_of::<Self>();
 }
 
 /// One HTTP header, NUL-terminated UTF-8 strings.
@@ -629,7 +640,7 @@ pub extern "C" fn isola_sandbox_options_set_host(
 ) -> *mut isola_error_t {
     guard(|| {
         let options = super::args::handle_mut(options, "options")?;
-        let table = *handle(host, "host")?;
+        let table = super::args::versioned(host, "host")?;
         options.host = Some(std::sync::Arc::new(CHost::new(table)?));
         Ok(())
     })

@@ -177,7 +177,7 @@ fn sink_from(sink: *const isola_sink_t) -> Result<Arc<dyn OutputSink>, FfiError>
     if sink.is_null() {
         return Ok(Arc::new(DiscardSink));
     }
-    Ok(Arc::new(CSink::new(*handle(sink, "sink")?)?))
+    Ok(Arc::new(CSink::new(super::args::versioned(sink, "sink")?)?))
 }
 
 /// Run Python source (NUL-terminated UTF-8) in the sandbox's module

@@ -52,6 +52,10 @@ pub type isola_log_fn = Option<
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
 pub struct isola_sink_t {
+    /// `sizeof(isola_sink_t)`, set by the caller (for example
+    /// `isola_sink_t sink = {sizeof(isola_sink_t)};`): lets the table grow
+    /// in later versions. Any other value is `ISOLA_ERROR_INVALID_ARGUMENT`.
+    pub struct_size: usize,
     /// Passed unchanged to every callback.
     pub user_data: *mut c_void,
     /// `ISOLA_FORMAT_JSON` or `ISOLA_FORMAT_CBOR`, for `on_item` and `on_result`.
@@ -69,6 +73,13 @@ pub struct isola_sink_t {
     pub on_stderr: isola_text_fn,
     /// A record of the guest's `logging` module.
     pub on_log: isola_log_fn,
+}
+
+// SAFETY: `#[repr(C)]`, `struct_size` first, and all-zero bytes are valid
+// (NULL pointers, `None` callbacks, format 0).
+unsafe impl super::args::Versioned for isola_sink_t {
+    const NAME: &'static str = "isola_sink_t";
+    const MIN_SIZE: usize = std::mem::size_of::<Self>();
 }
 
 /// A validated sink forwarding to C callbacks.

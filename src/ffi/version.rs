@@ -2,7 +2,8 @@
 
 use std::ffi::c_char;
 
-/// Major version of the header; matches the SONAME `libisola.so.MAJOR`.
+/// Major version of the header. The SONAME is `libisola.so.MAJOR`, and
+/// `libisola.so.0.MINOR` while the major version is 0 (unstable ABI).
 pub const ISOLA_VERSION_MAJOR: u32 = 0;
 /// Minor version of the header.
 pub const ISOLA_VERSION_MINOR: u32 = 1;

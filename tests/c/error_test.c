@@ -176,6 +176,7 @@ static void null_replies_are_rejected(void) {
 static void null_host_is_rejected(void) {
   isola_host_t host;
   memset(&host, 0, sizeof host);
+  host.struct_size = sizeof host;
   host.format = ISOLA_FORMAT_JSON;
   CHECK_ERROR(isola_sandbox_options_set_host(NULL, &host), INVALID);
   isola_sandbox_options_t *opts = isola_sandbox_options_new();

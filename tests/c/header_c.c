@@ -8,7 +8,7 @@
 
 int main(void) {
   char expected[32];
-  isola_sink_t sink = {0};
+  isola_sink_t sink = {.struct_size = sizeof(isola_sink_t)};
   isola_error_code_t code = ISOLA_ERROR_INTERNAL;
   sink.format = ISOLA_FORMAT_CBOR;
   snprintf(expected, sizeof expected, "%d.%d.%d", ISOLA_VERSION_MAJOR, ISOLA_VERSION_MINOR,

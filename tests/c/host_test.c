@@ -78,6 +78,7 @@ static void free_state(void *user_data) {
 
 static isola_host_t host_table(struct host_state *state) {
   isola_host_t host = {
+      .struct_size = sizeof(isola_host_t),
       .user_data = state,
       .user_data_free = free_state,
       .format = ISOLA_FORMAT_JSON,
@@ -170,9 +171,26 @@ static void without_a_host_hostcalls_are_refused_clearly(void) {
   teardown();
 }
 
+static void host_without_its_struct_size_is_refused_and_keeps_user_data(void) {
+  struct host_state state = {0};
+  isola_host_t host = host_table(&state);
+  host.struct_size = 0;
+  isola_sandbox_options_t *options = isola_sandbox_options_new();
+  isola_error_t *err =
+      EXPECT_ERROR(isola_sandbox_options_set_host(options, &host), ISOLA_ERROR_INVALID_ARGUMENT);
+  CHECK_CONTAINS(isola_error_message(err), "sizeof(isola_host_t)");
+  isola_error_free(err);
+  host.struct_size = sizeof host + 8;
+  err = EXPECT_ERROR(isola_sandbox_options_set_host(options, &host), ISOLA_ERROR_INVALID_ARGUMENT);
+  CHECK_CONTAINS(isola_error_message(err), "newer isola.h");
+  isola_error_free(err);
+  isola_sandbox_options_free(options);
+  CHECK(atomic_load(&state.freed) == 0);
+}
+
 static void bad_host_format_is_an_invalid_argument_and_keeps_user_data(void) {
   struct host_state state = {0};
-  isola_host_t host = {.user_data = &state, .user_data_free = free_state, .format = 7};
+  isola_host_t host = {.struct_size = sizeof(isola_host_t), .user_data = &state, .user_data_free = free_state, .format = 7};
   isola_sandbox_options_t *options = isola_sandbox_options_new();
   CHECK_ERROR(isola_sandbox_options_set_host(options, &host), ISOLA_ERROR_INVALID_ARGUMENT);
   CHECK_ERROR(isola_sandbox_options_set_host(options, NULL), ISOLA_ERROR_INVALID_ARGUMENT);
@@ -241,7 +259,7 @@ static void hold_hostcall(void *user_data, const char *name, size_t name_len,
 
 static void host_sees_its_call_data_and_when_its_call_was_abandoned(void) {
   struct held_reply held = {0};
-  isola_host_t host = {.user_data = &held, .format = ISOLA_FORMAT_JSON, .on_hostcall = hold_hostcall};
+  isola_host_t host = {.struct_size = sizeof(isola_host_t), .user_data = &held, .format = ISOLA_FORMAT_JSON, .on_hostcall = hold_hostcall};
   isola_sandbox_options_t *options = isola_sandbox_options_new();
   CHECK_OK(isola_sandbox_options_set_host(options, &host));
   CHECK_OK(isola_sandbox_options_set_timeout_ms(options, 300));
@@ -392,6 +410,7 @@ int main(int argc, char **argv) {
       TEST_CASE(error_reply_raises_host_error_in_the_guest),
       TEST_CASE(http_request_reaches_the_callback_and_the_reply_the_guest),
       TEST_CASE(without_a_host_hostcalls_are_refused_clearly),
+      TEST_CASE(host_without_its_struct_size_is_refused_and_keeps_user_data),
       TEST_CASE(bad_host_format_is_an_invalid_argument_and_keeps_user_data),
       TEST_CASE(user_data_free_runs_once_however_often_a_table_is_set),
       TEST_CASE(host_sees_its_call_data_and_when_its_call_was_abandoned),

@@ -214,6 +214,7 @@ static isola_sandbox_t *sandbox_for(isola_template_t *tpl, struct stream_host *h
   pthread_mutex_init(&h->lock, NULL);
   pthread_cond_init(&h->changed, NULL);
   isola_host_t host = {
+      .struct_size = sizeof(isola_host_t),
       .user_data = h,
       .format = ISOLA_FORMAT_JSON,
       .on_hostcall = on_hostcall,

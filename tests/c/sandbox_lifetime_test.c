@@ -56,7 +56,7 @@ static void free_from_the_sandboxs_own_callback_is_deferred(void) {
   isola_cancel_handle_t *handle = NULL;
   CHECK_OK(isola_sandbox_cancel_handle(sb, &handle));
   struct self_free state = {sb, 0};
-  isola_sink_t sink = {0};
+  isola_sink_t sink = {.struct_size = sizeof(isola_sink_t)};
   sink.user_data = &state;
   sink.format = ISOLA_FORMAT_JSON;
   sink.on_stdout = free_on_stdout;
@@ -101,7 +101,7 @@ static void refused_call_keeps_its_arguments_and_streams(void) {
   /* Invalid sink: refused before anything runs. */
   isola_sandbox_t *fresh = new_sandbox(tpl, NULL);
   CHECK_OK(isola_sandbox_eval(fresh, TOTAL, NULL));
-  isola_sink_t bad_sink = {0};
+  isola_sink_t bad_sink = {.struct_size = sizeof(isola_sink_t)};
   bad_sink.format = 42;
   CHECK_ERROR(isola_sandbox_call(fresh, "total", args, &bad_sink), ISOLA_ERROR_INVALID_ARGUMENT);
   CHECK_ERROR(isola_sandbox_call(fresh, NULL, args, NULL), ISOLA_ERROR_INVALID_ARGUMENT);
@@ -177,7 +177,7 @@ static void calls_from_inside_a_callback_are_refused_with_a_clear_message(void) 
   r.own = new_sandbox(tpl, NULL);
   r.other = new_sandbox(tpl, NULL);
   CHECK_OK(isola_stream_new(4, &r.stream));
-  isola_sink_t sink = {0};
+  isola_sink_t sink = {.struct_size = sizeof(isola_sink_t)};
   sink.user_data = &r;
   sink.format = ISOLA_FORMAT_JSON;
   sink.on_stdout = reenter_on_stdout;

@@ -135,10 +135,40 @@ static void unknown_sink_format_is_invalid_argument(void) {
   teardown();
 }
 
+static void sink_without_its_struct_size_is_refused_before_anything_runs(void) {
+  setup("def f():\n    print('ran')\n    return 1\n");
+  struct capture cap = {0};
+  isola_sink_t sink = capture_sink(&cap, ISOLA_FORMAT_JSON);
+  sink.struct_size = 0;
+  isola_error_t *err = EXPECT_ERROR(isola_sandbox_call_json(sandbox, "f", NULL, NULL, &sink),
+                                    ISOLA_ERROR_INVALID_ARGUMENT);
+  CHECK_CONTAINS(isola_error_message(err), "sizeof(isola_sink_t)");
+  isola_error_free(err);
+  /* A table from a newer header (larger) is refused as well. */
+  struct {
+    isola_sink_t sink;
+    void *newer_field;
+  } newer = {sink, NULL};
+  newer.sink.struct_size = sizeof newer;
+  err = EXPECT_ERROR(isola_sandbox_call_json(sandbox, "f", NULL, NULL, &newer.sink),
+                     ISOLA_ERROR_INVALID_ARGUMENT);
+  CHECK_CONTAINS(isola_error_message(err), "newer isola.h");
+  isola_error_free(err);
+  CHECK(cap.result_count == 0);
+  CHECK_STR_EQ(buffer_str(&cap.out), "");
+  /* With its size the same table works. */
+  sink.struct_size = sizeof sink;
+  CHECK_OK(isola_sandbox_call_json(sandbox, "f", NULL, NULL, &sink));
+  CHECK_STR_EQ(buffer_str(&cap.out), "ran\n");
+  capture_free(&cap);
+  teardown();
+}
+
 static void null_callbacks_drop_output(void) {
   setup("def f():\n    print('dropped')\n    yield 1\n    return 2\n");
   isola_sink_t sink;
   memset(&sink, 0, sizeof sink);
+  sink.struct_size = sizeof sink;
   sink.format = ISOLA_FORMAT_JSON;
   CHECK_OK(isola_sandbox_call_json(sandbox, "f", NULL, NULL, &sink));
   CHECK_OK(isola_sandbox_call_json(sandbox, "f", NULL, NULL, NULL));
@@ -164,6 +194,7 @@ static void callbacks_run_on_the_calling_thread(void) {
   main_thread = pthread_self();
   isola_sink_t sink;
   memset(&sink, 0, sizeof sink);
+  sink.struct_size = sizeof sink;
   sink.format = ISOLA_FORMAT_JSON;
   sink.on_stdout = on_stdout_check_thread;
   CHECK_OK(isola_sandbox_eval(sandbox,
@@ -185,6 +216,7 @@ static const struct test_case cases[] = {
     TEST_CASE(json_values_are_nul_terminated),
     TEST_CASE(cbor_format_delivers_cbor_items),
     TEST_CASE(unknown_sink_format_is_invalid_argument),
+    TEST_CASE(sink_without_its_struct_size_is_refused_before_anything_runs),
     TEST_CASE(null_callbacks_drop_output),
     TEST_CASE(callbacks_run_on_the_calling_thread),
 };

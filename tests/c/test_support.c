@@ -170,7 +170,7 @@ static void on_log(void *user_data, uint32_t level, const char *logger, size_t l
 }
 
 isola_sink_t capture_sink(struct capture *cap, uint32_t format) {
-  isola_sink_t sink;
+  isola_sink_t sink = {.struct_size = sizeof(isola_sink_t)};
   memset(cap, 0, sizeof *cap);
   cap->nul_terminated = true;
   cap->format = format;

@@ -220,6 +220,7 @@ struct SinkCall {
 
   isola_sink_t table() noexcept {
     isola_sink_t t{};
+    t.struct_size = sizeof t;
     t.user_data = this;
     t.format = static_cast<std::uint32_t>(sink->format());
     t.on_item = &SinkCall::item;
@@ -575,6 +576,7 @@ class SandboxSettings {
     const Format format = h->format();
     auto *bridge = new HostBridge{std::move(h)};
     isola_host_t table{};
+    table.struct_size = sizeof table;
     table.user_data = bridge;
     table.user_data_free = &HostBridge::free;
     table.format = static_cast<std::uint32_t>(format);

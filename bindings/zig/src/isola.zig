@@ -214,6 +214,7 @@ pub const Sink = struct {
 
     fn table(s: *const Sink) c.isola_sink_t {
         return .{
+            .struct_size = @sizeOf(c.isola_sink_t),
             .user_data = @constCast(s),
             .format = @intFromEnum(s.format),
             .on_item = if (s.on_item != null) &trampolineItem else null,
@@ -389,6 +390,7 @@ pub const Host = struct {
         const copy = std.heap.c_allocator.create(Host) catch return error.OutOfMemory;
         copy.* = h;
         const table: c.isola_host_t = .{
+            .struct_size = @sizeOf(c.isola_host_t),
             .user_data = copy,
             .user_data_free = &trampolineFree,
             .format = @intFromEnum(h.format),

@@ -11,8 +11,10 @@ libdir=$prefix/lib
 [ -d "$libdir" ] || libdir=$(dirname "$(find "$prefix" -name 'libisola.a' | head -n 1)")
 fail() { echo "FAIL: $*"; exit 1; }
 [ -f "$libdir/libisola.so.0.1.0" ] && [ ! -L "$libdir/libisola.so.0.1.0" ] || fail "libisola.so.0.1.0 is not a file"
-[ "$(readlink "$libdir/libisola.so.0")" = "libisola.so.0.1.0" ] || fail "libisola.so.0 does not link to libisola.so.0.1.0"
-[ "$(readlink "$libdir/libisola.so")" = "libisola.so.0" ] || fail "libisola.so does not link to libisola.so.0"
+[ "$(readlink "$libdir/libisola.so.0.1")" = "libisola.so.0.1.0" ] || fail "libisola.so.0.1 does not link to libisola.so.0.1.0"
+[ "$(readlink "$libdir/libisola.so")" = "libisola.so.0.1" ] || fail "libisola.so does not link to libisola.so.0.1"
+soname=$(objdump -p "$libdir/libisola.so.0.1.0" | awk '/SONAME/ {print $2}')
+[ "$soname" = "libisola.so.0.1" ] || fail "SONAME is '$soname', not libisola.so.0.1 (0.x: the minor is part of it)"
 [ -f "$libdir/libisola.a" ] || fail "libisola.a missing"
 [ -f "$prefix/include/isola.h" ] || fail "isola.h missing"
 [ -f "$libdir/pkgconfig/isola.pc" ] || fail "isola.pc missing"

@@ -15,7 +15,7 @@ static void on_result(void *user_data, const uint8_t *data, size_t len) {
 int main(void) {
   isola_template_t *tpl = NULL;
   isola_sandbox_t *sandbox = NULL;
-  isola_sink_t sink = {0};
+  isola_sink_t sink = {.struct_size = sizeof(isola_sink_t)};
   sink.format = ISOLA_FORMAT_JSON;
   sink.on_result = on_result;
   isola_error_t *err = isola_template_new(NULL, &tpl);
