@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"runtime/cgo"
 	"sort"
@@ -48,7 +49,23 @@ type HTTPResponse struct {
 	Status int
 	Header http.Header
 	Body   []byte
+	// BodyStream, when not nil, streams the body instead of Body: the
+	// guest gets Status and Header at once and reads each chunk as soon as
+	// Read returns it (server-sent events, a model's tokens). io.EOF ends
+	// the body; another error fails the guest's read with HTTPError. It is
+	// read on a goroutine of its own, at most BodyStreamChunk bytes per
+	// Read, and closed afterwards when it is an io.Closer. Reading stops
+	// early once the call that made the request is over (its context is
+	// cancelled then too).
+	BodyStream io.Reader
 }
+
+// BodyStreamChunk is the largest chunk read from HTTPResponse.BodyStream
+// at once; streamedChunks chunks may wait unread before reading pauses.
+const (
+	BodyStreamChunk = 32 << 10
+	streamedChunks  = 16
+)
 
 // ErrNotSupported is returned by HostFuncs for an operation without a
 // function; the guest sees it as a HostError / HTTPError.
@@ -196,13 +213,74 @@ func serveHTTP(hs *hostState, ctx context.Context, req *HTTPRequest, reply *C.is
 	if len(headers) > 0 {
 		hdrPtr = &headers[0]
 	}
+	if resp.BodyStream != nil {
+		var body *C.isola_http_body_t
+		err := takeError(C.isola_http_reply_start(reply, C.uint16_t(status), hdrPtr,
+			C.size_t(len(headers)), streamedChunks, &body))
+		freeCStrings(cstrings)
+		if err != nil {
+			closeBody(resp.BodyStream)
+			return
+		}
+		streamBody(body, resp.BodyStream)
+		return
+	}
 	var bodyPtr *C.uint8_t
 	if len(resp.Body) > 0 {
 		bodyPtr = (*C.uint8_t)(unsafe.Pointer(&resp.Body[0]))
 	}
 	dropError(C.isola_http_reply_ok(reply, C.uint16_t(status), hdrPtr, C.size_t(len(headers)),
 		bodyPtr, C.size_t(len(resp.Body))))
-	for _, s := range cstrings {
+	freeCStrings(cstrings)
+}
+
+func freeCStrings(strings []*C.char) {
+	for _, s := range strings {
 		C.free(unsafe.Pointer(s))
 	}
+}
+
+func closeBody(r io.Reader) {
+	if c, ok := r.(io.Closer); ok {
+		_ = c.Close()
+	}
+}
+
+// streamBody pushes r into body chunk by chunk until EOF (end), an error
+// (fail) or the guest's call is over (the push fails), then frees body.
+// It runs on serveHTTP's goroutine, never on the thread making the call,
+// so the blocking push is allowed.
+func streamBody(body *C.isola_http_body_t, r io.Reader) {
+	defer C.isola_http_body_free(body)
+	defer closeBody(r)
+	buf := (*[BodyStreamChunk]byte)(C.malloc(BodyStreamChunk))
+	defer C.free(unsafe.Pointer(buf))
+	for {
+		n, err := readChunk(r, buf[:])
+		if n > 0 {
+			if takeError(C.isola_http_body_push(body, (*C.uint8_t)(unsafe.Pointer(&buf[0])), C.size_t(n))) != nil {
+				return // abandoned: the call is over or the guest stopped reading
+			}
+		}
+		if err == io.EOF {
+			dropError(C.isola_http_body_end(body))
+			return
+		}
+		if err != nil {
+			msg := C.CString(err.Error())
+			dropError(C.isola_http_body_fail(body, msg))
+			C.free(unsafe.Pointer(msg))
+			return
+		}
+	}
+}
+
+// readChunk is r.Read that turns a panic into an error.
+func readChunk(r io.Reader, buf []byte) (n int, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			n, err = 0, panicError("HTTPResponse.BodyStream.Read", v)
+		}
+	}()
+	return r.Read(buf)
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -949,5 +950,77 @@ func TestOutputLimit(t *testing.T) {
 	err := sb.Eval(context.Background(), "for i in range(10000):\n    print('x' * 100)\n", nil)
 	if !errors.Is(err, isola.ErrOutputLimit) {
 		t.Fatalf("err %v", err)
+	}
+}
+
+// A streamed body reaches the guest chunk by chunk: the guest reads the
+// first event (and tells the host) before the host writes the last one.
+func TestHTTPBodyStream(t *testing.T) {
+	sawFirst := make(chan struct{})
+	var once sync.Once
+	var firstBeforeLast atomic.Bool
+	host := isola.HostFuncs{
+		Call: func(ctx context.Context, name string, payload json.RawMessage) (json.RawMessage, error) {
+			if name == "saw" && strings.Contains(string(payload), "one") {
+				once.Do(func() { close(sawFirst) })
+			}
+			return nil, nil
+		},
+		HTTP: func(ctx context.Context, req *isola.HTTPRequest) (*isola.HTTPResponse, error) {
+			pr, pw := io.Pipe()
+			go func() {
+				_, _ = pw.Write([]byte("data: one\n\n"))
+				select {
+				case <-sawFirst:
+					firstBeforeLast.Store(true)
+				case <-time.After(60 * time.Second):
+				}
+				_, _ = pw.Write([]byte("data: two\n\n"))
+				if strings.Contains(req.URL, "broken") {
+					pw.CloseWithError(errors.New("upstream reset"))
+				} else {
+					pw.Close()
+				}
+			}()
+			return &isola.HTTPResponse{
+				Header:     http.Header{"Content-Type": {"text/event-stream"}},
+				BodyStream: pr,
+			}, nil
+		},
+	}
+	sb := newSandbox(t, &isola.SandboxOptions{Host: host})
+	mustEval(t, sb, `
+from sandbox import http
+import sandbox
+async def events(url):
+    r = await http.get(url)
+    yield [r.status, r.header("content-type")]
+    try:
+        async for chunk in r.aiter_bytes():
+            await sandbox.hostcall("saw", chunk.decode())
+            yield chunk.decode()
+    except http.HTTPError as e:
+        yield "error: " + str(e)
+`)
+	var items []string
+	sink := isola.SinkFuncs{Item: func(v json.RawMessage) { items = append(items, string(v)) }}
+	if err := sb.Call(context.Background(), "events", []any{"https://llm.test/stream"}, nil, sink); err != nil {
+		t.Fatal(err)
+	}
+	want := `[200,"text/event-stream"]|"data: one\n\n"|"data: two\n\n"`
+	if got := strings.Join(items, "|"); got != want {
+		t.Fatalf("items %s, want %s", got, want)
+	}
+	if !firstBeforeLast.Load() {
+		t.Fatal("the guest did not see the first event before the last was written")
+	}
+	items = nil
+	sawFirst = make(chan struct{})
+	once = sync.Once{}
+	if err := sb.Call(context.Background(), "events", []any{"https://llm.test/broken"}, nil, sink); err != nil {
+		t.Fatal(err)
+	}
+	if len(items) != 4 || !strings.Contains(items[3], "upstream reset") {
+		t.Fatalf("broken stream items %v", items)
 	}
 }
