@@ -412,24 +412,91 @@ struct HttpRequest {
   std::string_view body;
 };
 
+// The body of a streamed HTTP response (HttpReply::start): push chunks
+// from any thread while the guest reads them, then end() or fail().
+// Move-only; thread-safe (push from one thread, end from another). A body
+// destroyed without end() or fail() reads in the guest as an HTTPError
+// after the chunks already pushed, never as a complete, shorter body.
+class HttpBody {
+ public:
+  HttpBody() noexcept = default;
+  explicit HttpBody(isola_http_body_t *raw) noexcept : raw_(raw) {}
+  HttpBody(HttpBody &&other) noexcept : raw_(std::exchange(other.raw_, nullptr)) {}
+  HttpBody &operator=(HttpBody &&other) noexcept {
+    if (this != &other) {
+      isola_http_body_free(raw_);
+      raw_ = std::exchange(other.raw_, nullptr);
+    }
+    return *this;
+  }
+  HttpBody(const HttpBody &) = delete;
+  HttpBody &operator=(const HttpBody &) = delete;
+  ~HttpBody() { isola_http_body_free(raw_); }
+
+  // Push one chunk (copied); blocks while the body is full. Not from
+  // inside a callback (throws Error(InvalidState) there; use try_push).
+  // Throws Error(InvalidState) once the body ended or its call is over.
+  void push(std::string_view chunk) {
+    detail::check(isola_http_body_push(raw_, bytes(chunk), chunk.size()));
+  }
+  // Push without waiting: false when the body is full (nothing queued).
+  bool try_push(std::string_view chunk) {
+    bool pushed = false;
+    detail::check(isola_http_body_try_push(raw_, bytes(chunk), chunk.size(), &pushed));
+    return pushed;
+  }
+  // End the body after the chunks already pushed.
+  void end() { detail::check(isola_http_body_end(raw_)); }
+  // End it with a failure: the guest's read raises HTTPError(message).
+  void fail(std::string_view message) {
+    const std::string text = detail::cstr(message);
+    detail::check(isola_http_body_fail(raw_, text.c_str()));
+  }
+  // True once the guest's call is over or it stopped reading the body.
+  bool abandoned() const noexcept { return isola_http_body_is_abandoned(raw_); }
+  isola_http_body_t *raw() const noexcept { return raw_; }
+
+ private:
+  static const std::uint8_t *bytes(std::string_view chunk) noexcept {
+    return reinterpret_cast<const std::uint8_t *>(chunk.data());
+  }
+  isola_http_body_t *raw_ = nullptr;
+};
+
 // The pending answer of one guest HTTP request (same rules as Reply).
 class HttpReply : public detail::PendingReply<isola_http_reply_t> {
  public:
   using PendingReply::PendingReply;
 
   void ok(std::uint16_t status, const std::vector<Header> &headers = {}, std::string_view body = {}) {
-    std::vector<isola_header_t> raw;
-    raw.reserve(headers.size());
-    for (const Header &h : headers) {
-      raw.push_back(isola_header_t{h.name.c_str(), h.value.c_str()});
-    }
+    const std::vector<isola_header_t> raw = raw_headers(headers);
     detail::check(isola_http_reply_ok(take(), status, raw.empty() ? nullptr : raw.data(), raw.size(),
                                       reinterpret_cast<const std::uint8_t *>(body.data()), body.size()));
+  }
+  // Answer with status and headers now and stream the body: push its
+  // chunks into the returned HttpBody (at most `capacity` unread). Never
+  // blocks, so it may be called inside on_http.
+  HttpBody start(std::uint16_t status, const std::vector<Header> &headers = {}, std::size_t capacity = 16) {
+    const std::vector<isola_header_t> raw = raw_headers(headers);
+    isola_http_body_t *body = nullptr;
+    detail::check(isola_http_reply_start(take(), status, raw.empty() ? nullptr : raw.data(), raw.size(),
+                                         capacity, &body));
+    return HttpBody(body);
   }
   // The guest gets sandbox.http.HTTPError(message).
   void error(std::string_view message) {
     const std::string text = detail::cstr(message);
     detail::check(isola_http_reply_error(take(), text.c_str()));
+  }
+
+ private:
+  static std::vector<isola_header_t> raw_headers(const std::vector<Header> &headers) {
+    std::vector<isola_header_t> raw;
+    raw.reserve(headers.size());
+    for (const Header &h : headers) {
+      raw.push_back(isola_header_t{h.name.c_str(), h.value.c_str()});
+    }
+    return raw;
   }
 };
 

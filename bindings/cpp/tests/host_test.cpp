@@ -2,6 +2,7 @@
 // from std::threads; exceptions thrown by a host; host lifetime.
 #include <catch2/catch.hpp>
 
+#include <condition_variable>
 #include <mutex>
 #include <thread>
 
@@ -178,6 +179,54 @@ TEST_CASE("an http request reaches on_http and the reply the guest") {
                     "import sandbox\ntry:\n    sandbox.hostcall_sync('x')\n"
                     "except sandbox.HostError as e:\n    print(e)\n") ==
         "this host does not answer host calls\n");
+}
+
+TEST_CASE("a streamed http body reaches the guest chunk by chunk") {
+  struct Events : isola::Host {
+    std::mutex mutex;
+    std::condition_variable changed;
+    bool saw_first = false;
+    bool first_before_last = false;
+    std::thread pusher;
+    ~Events() override {
+      if (pusher.joinable()) {
+        pusher.join();
+      }
+    }
+    void on_hostcall(std::string_view name, std::string_view payload, isola::Reply reply) override {
+      if (name == "saw" && payload.find("one") != std::string_view::npos) {
+        std::lock_guard<std::mutex> lock(mutex);
+        saw_first = true;
+        changed.notify_all();
+      }
+      reply.ok_json("null");
+    }
+    void on_http(const isola::HttpRequest &, isola::HttpReply reply) override {
+      isola::HttpBody body = reply.start(200, {{"Content-Type", "text/event-stream"}}, 1);
+      pusher = std::thread([this, body = std::move(body)]() mutable {
+        body.push("data: one\n\n");
+        {
+          std::unique_lock<std::mutex> lock(mutex);
+          first_before_last = changed.wait_for(lock, 60s, [this] { return saw_first; });
+        }
+        body.push("data: two\n\n");
+        body.end();
+      });
+    }
+  };
+  auto host = std::make_shared<Events>();
+  isola::Sandbox sb = tpl().sandbox(isola::SandboxOptions().host(host));
+  CHECK(eval_stdout(sb,
+                    "from sandbox import http\n"
+                    "import sandbox\n"
+                    "r = await http.get('https://llm.test/stream')\n"
+                    "print(r.status, r.header('content-type'))\n"
+                    "async for chunk in r.aiter_bytes():\n"
+                    "    await sandbox.hostcall('saw', chunk.decode())\n"
+                    "    print(repr(chunk.decode()))\n") ==
+        "200 text/event-stream\n'data: one\\n\\n'\n'data: two\\n\\n'\n");
+  host->pusher.join();
+  CHECK(host->first_before_last);
 }
 
 TEST_CASE("the host is released when its last user is gone") {
