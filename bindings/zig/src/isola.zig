@@ -368,6 +368,52 @@ pub const HttpReply = struct {
     pub fn fail(r: HttpReply, message: [:0]const u8) Error!void {
         return check(c.isola_http_reply_error(r.raw, message.ptr), null);
     }
+    /// Answer with status and headers now and stream the body: push its
+    /// chunks into the returned HttpBody (at most `capacity` unread).
+    /// Consumes the reply, also on an error. Never blocks, so it may be
+    /// called inside the callback.
+    pub fn start(r: HttpReply, status: u16, headers: []const Header, capacity: usize) Error!HttpBody {
+        var raw: ?*c.isola_http_body_t = null;
+        try check(c.isola_http_reply_start(r.raw, status, headers.ptr, headers.len, capacity, &raw), null);
+        return .{ .raw = raw.? };
+    }
+};
+
+/// The body of a streamed HTTP response (HttpReply.start). Thread-safe:
+/// push from one thread, end from another. A body freed without `end` or
+/// `fail` reads in the guest as an HTTPError after the chunks already
+/// pushed, never as a complete, shorter body.
+pub const HttpBody = struct {
+    raw: *c.isola_http_body_t,
+
+    pub fn deinit(b: *HttpBody) void {
+        c.isola_http_body_free(b.raw);
+        b.* = undefined;
+    }
+    /// Push one chunk (copied); blocks while the body is full, so not
+    /// from inside a callback (error.InvalidState there: use tryPush).
+    /// error.InvalidState once the body ended or its call is over.
+    pub fn push(b: *const HttpBody, chunk: []const u8) Error!void {
+        return check(c.isola_http_body_push(b.raw, chunk.ptr, chunk.len), null);
+    }
+    /// Push without waiting: false when the body is full (nothing queued).
+    pub fn tryPush(b: *const HttpBody, chunk: []const u8) Error!bool {
+        var pushed = false;
+        try check(c.isola_http_body_try_push(b.raw, chunk.ptr, chunk.len, &pushed), null);
+        return pushed;
+    }
+    /// End the body after the chunks already pushed.
+    pub fn end(b: *const HttpBody) Error!void {
+        return check(c.isola_http_body_end(b.raw), null);
+    }
+    /// End the body with a failure: the guest's read raises HTTPError(message).
+    pub fn fail(b: *const HttpBody, message: [:0]const u8) Error!void {
+        return check(c.isola_http_body_fail(b.raw, message.ptr), null);
+    }
+    /// True once the guest's call is over or it stopped reading the body.
+    pub fn isAbandoned(b: *const HttpBody) bool {
+        return c.isola_http_body_is_abandoned(b.raw);
+    }
 };
 
 /// Answers the guest's host calls and HTTP requests. Callbacks are

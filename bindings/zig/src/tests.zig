@@ -412,6 +412,62 @@ test "an http request reaches the host" {
     try testing.expectEqualStrings("201 text/plain created\n", out);
 }
 
+/// Streams two events; the second only once the guest reported the first.
+const EventSource = struct {
+    saw_first: std.atomic.Value(bool) = .init(false),
+    first_before_last: bool = false,
+    pusher: ?std.Thread = null,
+
+    fn push(e: *EventSource, body_in: isola.HttpBody) void {
+        var body = body_in;
+        defer body.deinit();
+        body.push("data: one\n\n") catch @panic("push failed");
+        var waited: u32 = 0;
+        while (!e.saw_first.load(.acquire) and waited < 60_000) : (waited += 10) sleepMs(10);
+        e.first_before_last = e.saw_first.load(.acquire);
+        body.push("data: two\n\n") catch @panic("push failed");
+        body.end() catch @panic("end failed");
+    }
+
+    fn onHostcall(context: ?*anyopaque, name: []const u8, payload: []const u8, reply: isola.Reply) void {
+        const e: *EventSource = @ptrCast(@alignCast(context.?));
+        if (std.mem.eql(u8, name, "saw") and std.mem.indexOf(u8, payload, "one") != null) {
+            e.saw_first.store(true, .release);
+        }
+        reply.okJson("null") catch {};
+    }
+
+    fn onHttp(context: ?*anyopaque, _: *const isola.HttpRequest, reply: isola.HttpReply) void {
+        const e: *EventSource = @ptrCast(@alignCast(context.?));
+        const headers = [_]isola.Header{.{ .name = "Content-Type", .value = "text/event-stream" }};
+        const body = reply.start(200, &headers, 1) catch @panic("start failed");
+        e.pusher = std.Thread.spawn(.{}, push, .{ e, body }) catch @panic("spawn failed");
+    }
+};
+
+test "a streamed http body reaches the guest chunk by chunk" {
+    var e: EventSource = .{};
+    var sb = try isola.Sandbox.init(try tpl(), .{ .host = .{
+        .context = &e,
+        .on_hostcall = &EventSource.onHostcall,
+        .on_http = &EventSource.onHttp,
+    } });
+    defer sb.deinit();
+    const out = try evalStdout(&sb,
+        \\from sandbox import http
+        \\import sandbox
+        \\r = await http.get('https://llm.test/stream')
+        \\print(r.status, r.header('content-type'))
+        \\async for chunk in r.aiter_bytes():
+        \\    await sandbox.hostcall('saw', chunk.decode())
+        \\    print(repr(chunk.decode()))
+    );
+    defer testing.allocator.free(out);
+    if (e.pusher) |t| t.join();
+    try testing.expectEqualStrings("200 text/event-stream\n'data: one\\n\\n'\n'data: two\\n\\n'\n", out);
+    try testing.expect(e.first_before_last);
+}
+
 test "options: prelude, env, memory limit, diagnostics" {
     var t = try isola.Template.init(.{
         .prelude = "BASE = 41\n",
