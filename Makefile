@@ -16,7 +16,8 @@ BUILD_DIR    := build
 # the cache that isola-run and your own programs use afterwards.
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-RUNTIME_SOURCES := $(shell find runtime/python/src runtime/native wit -type f -not -path '*/__pycache__/*' 2>/dev/null)
+RUNTIME_SOURCES := $(shell find runtime/python/src runtime/native wit -type f -not -path '*/__pycache__/*' 2>/dev/null) \
+                   runtime/python/guest-requirements.txt runtime/python/build.sh
 
 .PHONY: demo test setup native runtime lib c clean check-header lint bench memcheck test-asan fuzz fuzz-short test-pytest
 

@@ -69,8 +69,6 @@ const ABSENT: &[(&str, &str)] = &[
     ("fcntl", "WASI"),
     ("mmap", "WASI"),
     ("resource", "WASI"),
-    ("grp", "WASI"),
-    ("pwd", "WASI"),
     ("syslog", "WASI"),
     // A C library still to be built into the runtime (native-code work).
     ("compression.zstd", "libzstd"),

@@ -17,7 +17,17 @@ cd "$root"
 # *.cpython-314-wasm32-wasi.so it finds on a -p path into the component.
 native="$here/out/native"
 bash runtime/native/build.sh "$native"
+# Pure-Python packages bundled into the runtime (guest-requirements.txt),
+# reinstalled only when that file changes.
+site="$here/out/site"
+stamp="$(sha256sum < "$here/guest-requirements.txt" | cut -c1-16)"
+if [ "$(cat "$site/.stamp" 2>/dev/null)" != "$stamp" ]; then
+  rm -rf "$site"
+  .venv/bin/pip install --quiet --disable-pip-version-check --no-deps --require-hashes \
+    --only-binary :all: --target "$site" -r "$here/guest-requirements.txt"
+  echo "$stamp" > "$site/.stamp"
+fi
 start=$(date +%s)
-.venv/bin/componentize-py -d wit -w sandbox componentize app -p runtime/python/src -p "$native" -o "$out"
+.venv/bin/componentize-py -d wit -w sandbox componentize app -p runtime/python/src -p "$native" -p "$site" -o "$out"
 end=$(date +%s)
 echo "built $out ($(stat -c %s "$out") bytes) in $((end - start))s"

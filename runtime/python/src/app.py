@@ -9,17 +9,20 @@ from isola_guest import hostapi
 
 hostapi.bind_wit()
 
-from isola_guest import stdlib_policy  # noqa: E402
+from isola_guest import stdlib_policy, users  # noqa: E402
 
+users.install()  # pwd and grp, before any preloaded module looks for them
 BUILD_IMPORT_PROBLEMS = []
 stdlib_policy.preload(BUILD_IMPORT_PROBLEMS)
 
-from isola_guest import lazy_stdlib, loop, runner, urllib_patch  # noqa: E402
+from isola_guest import lazy_stdlib, loop, runner, tzdata_bundle, urllib_patch  # noqa: E402
 from isola_guest.errors import Failure  # noqa: E402
 import sandbox  # noqa: E402,F401  (must exist in the snapshot for user imports)
 import sandbox.http  # noqa: E402,F401
 
 lazy_stdlib.capture()
+tzdata_bundle.capture()
+tzdata_bundle.install()
 loop.get_loop()
 urllib_patch.install()
 stdlib_policy.install()

@@ -148,6 +148,41 @@ stderr = HostWriter(True)
 log_handler = HostLogHandler()
 
 
+def _host_basic_config(basic_config):
+    """``logging.basicConfig`` as if the root logger had no handler yet.
+
+    The root logger always holds ``log_handler``, so the standard function
+    would do nothing at all and ``basicConfig(level=logging.INFO)`` would
+    silently drop every INFO record. Instead: set up as usual, then replace
+    the console handler it makes (a ``StreamHandler`` on ``sys.stderr``) by
+    ``log_handler``, keeping its level, and its formatter when a format was
+    given; handlers to files or other streams stay as asked."""
+
+    def basicConfig(**kwargs):
+        root = logging.getLogger()
+        alone = root.handlers == [log_handler]
+        if alone:
+            root.removeHandler(log_handler)
+        try:
+            basic_config(**kwargs)
+        finally:
+            for h in list(root.handlers):
+                if type(h) is logging.StreamHandler and h.stream is stderr:
+                    root.removeHandler(h)
+                    log_handler.setLevel(h.level)
+                    # Level and logger name travel beside the message; the
+                    # default format would repeat them in it.
+                    explicit = {"format", "datefmt", "style"} & kwargs.keys()
+                    log_handler.setFormatter(h.formatter if explicit else None)
+                    if log_handler not in root.handlers:
+                        root.addHandler(log_handler)
+            if alone and not root.handlers:
+                root.addHandler(log_handler)
+
+    basicConfig.__doc__ = basic_config.__doc__
+    return basicConfig
+
+
 def install():
     stdfds.install()
     sys.stdout = sys.__stdout__ = stdout
@@ -158,6 +193,7 @@ def install():
     root.addHandler(log_handler)
     # Without handlers the "last resort" handler would print to stderr.
     logging.lastResort = None
+    logging.basicConfig = _host_basic_config(logging.basicConfig)
 
 
 def flush_all():

@@ -79,8 +79,6 @@ ABSENT = {
     "fcntl": _NO_OS,
     "mmap": _NO_OS,
     "resource": _NO_OS,
-    "grp": _NO_OS,
-    "pwd": _NO_OS,
     "syslog": _NO_OS,
     "_dbm": "it needs the ndbm C library; use dbm.dumb or dbm.sqlite3",
     "_gdbm": "it needs the gdbm C library; use dbm.dumb or dbm.sqlite3",

@@ -45,9 +45,92 @@ def _uid():
     return 0
 
 
+def _refuse_processes(name):
+    def refuse(*_args, **_kwargs):
+        raise _no_processes("os.%s" % name)
+
+    refuse.__name__ = name
+    refuse.__doc__ = "Not available: the isola sandbox cannot start processes."
+    return refuse
+
+
+def _kill(pid, sig, /):
+    """Signal 0 to the sandbox's own process checks that it exists (it does);
+    every other signal is refused: there are no other processes, and WASI
+    has no signals."""
+    if sig == 0 and pid in (0, _getpid()):
+        return None
+    raise PermissionError(errno.EPERM, "isola sandbox: cannot send signals (os.kill(%r, %r))" % (pid, sig))
+
+
+def _killpg(pgid, sig, /):
+    raise PermissionError(errno.EPERM, "isola sandbox: cannot send signals (os.killpg(%r, %r))" % (pgid, sig))
+
+
+def _getpid():
+    import os
+    return os.getpid()
+
+
+def _getppid():
+    """The sandbox has no parent process it could see; report 1, like a
+    process whose parent is init."""
+    return 1
+
+
+def _getlogin():
+    """The sandbox's one user (see ``isola_guest.users``)."""
+    return "user"
+
+
+def _getgroups():
+    return [0]
+
+
+def _no_children(name):
+    def wait(*_args, **_kwargs):
+        raise ChildProcessError(errno.ECHILD, "No child processes (isola sandbox: os.%s)" % name)
+
+    wait.__name__ = name
+    return wait
+
+
+def _chown(path, uid, gid, *, dir_fd=None, follow_symlinks=True):
+    """Files belong to user 0; changing to that owner (or -1, no change) is a no-op."""
+    if uid not in (-1, 0) or gid not in (-1, 0):
+        raise PermissionError(errno.EPERM, "isola sandbox: files have one owner (uid 0)", path)
+
+
+def _register_at_fork(**_callbacks):
+    """The sandbox never forks: the callbacks would never run."""
+
+
+_OS_FALLBACKS = {
+    "getppid": _getppid,
+    "getlogin": _getlogin,
+    "getgroups": _getgroups,
+    "kill": _kill,
+    "killpg": _killpg,
+    "chown": _chown,
+    "lchown": _chown,
+    "register_at_fork": _register_at_fork,
+}
+
+
 def _adapt_os(mod):
     if not hasattr(mod, "fork"):
         mod.fork = _fork
+    for name, fn in _OS_FALLBACKS.items():
+        if not hasattr(mod, name):
+            setattr(mod, name, fn)
+    for name in ("system", "execv", "execve", "execvp", "execvpe", "execl", "execle", "execlp",
+                 "execlpe", "spawnv", "spawnve", "spawnvp", "spawnvpe", "spawnl", "spawnle",
+                 "spawnlp", "spawnlpe", "posix_spawn", "posix_spawnp", "forkpty"):
+        if not hasattr(mod, name):
+            setattr(mod, name, _refuse_processes(name))
+    for name in ("wait", "waitpid", "wait3", "wait4", "waitid"):
+        if not hasattr(mod, name):
+            setattr(mod, name, _no_children(name))
     if not hasattr(mod, "umask"):
         _umask_fn.__name__ = "umask"
         mod.umask = _umask_fn

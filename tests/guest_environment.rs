@@ -1,0 +1,116 @@
+//! What real programs expect of the process around them: a user and a home
+//! directory, time zones, `logging.basicConfig`, and clear refusals for the
+//! process and signal calls WASI lacks.
+
+mod common;
+
+use std::sync::Arc;
+
+use common::{Event, Recorder, eval, sandbox};
+
+#[tokio::test(flavor = "multi_thread")]
+async fn home_and_user_come_from_the_sandbox_user_database() {
+    let mut sb = sandbox().await;
+    let out = eval(
+        &mut sb,
+        "import os, pathlib, getpass, pwd, grp\n\
+         print(os.path.expanduser('~/data'), pathlib.Path.home(), getpass.getuser(), os.getlogin())\n\
+         u = pwd.getpwuid(os.getuid())\n\
+         print(u.pw_name, u.pw_dir, pwd.getpwnam('user').pw_uid, grp.getgrgid(os.getgid()).gr_name)\n\
+         try:\n    pwd.getpwnam('root')\nexcept KeyError as e:\n    print('KeyError', e)\n\
+         print('HOME' in os.environ)\n",
+    )
+    .await;
+    assert_eq!(
+        out.stdout,
+        "/home/user/data /home/user user user\n\
+         user /home/user 0 user\n\
+         KeyError \"getpwnam(): name not found: 'root'\"\n\
+         False\n"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn zoneinfo_knows_the_iana_time_zones() {
+    let mut sb = sandbox().await;
+    let out = eval(
+        &mut sb,
+        "import datetime, zoneinfo, tzdata\n\
+         ny = zoneinfo.ZoneInfo('America/New_York')\n\
+         t = datetime.datetime(2026, 1, 15, 9, tzinfo=ny)\n\
+         print(t.astimezone(zoneinfo.ZoneInfo('Asia/Tokyo')).isoformat())\n\
+         print(datetime.datetime(2026, 7, 1, 12, tzinfo=zoneinfo.ZoneInfo('Europe/Paris')).utcoffset())\n\
+         zones = zoneinfo.available_timezones()\n\
+         print(len(zones) > 400, 'Australia/Sydney' in zones, tzdata.IANA_VERSION[:2])\n\
+         try:\n    zoneinfo.ZoneInfo('Mars/Olympus')\nexcept zoneinfo.ZoneInfoNotFoundError as e:\n    print(type(e).__name__)\n",
+    )
+    .await;
+    assert_eq!(
+        out.stdout,
+        "2026-01-15T23:00:00+09:00\n2:00:00\nTrue True 20\nZoneInfoNotFoundError\n"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn logging_basic_config_sets_the_level_of_host_log_records() {
+    let mut sb = sandbox().await;
+    let sink = Arc::new(Recorder::default());
+    sb.eval_script(
+        "import logging\n\
+         logging.basicConfig(level=logging.INFO, format='%(levelname)s:%(message)s')\n\
+         logging.getLogger('app').info('shown')\n\
+         logging.debug('hidden')\n\
+         logging.basicConfig(level=logging.DEBUG, force=True)\n\
+         logging.debug('now shown')\n\
+         print(len(logging.getLogger().handlers))\n",
+        sink.clone(),
+    )
+    .await
+    .unwrap();
+    let events = sink.events();
+    assert_eq!(
+        events,
+        vec![
+            Event::Log(20, "app".into(), "INFO:shown".into()),
+            Event::Log(10, "root".into(), "now shown".into()),
+            Event::Stdout("1\n".into()),
+            Event::Result("null".into()),
+        ],
+        "{events:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn logging_basic_config_to_a_file_writes_the_file() {
+    let mut sb = sandbox().await;
+    let out = eval(
+        &mut sb,
+        "import logging\n\
+         logging.basicConfig(filename='/tmp/app.log', level=logging.INFO, format='%(message)s')\n\
+         logging.info('to the file')\n\
+         logging.shutdown()\n\
+         print(open('/tmp/app.log').read(), end='')\n",
+    )
+    .await;
+    assert_eq!(out.stdout, "to the file\n");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn process_and_signal_calls_fail_naming_the_sandbox() {
+    let mut sb = sandbox().await;
+    let out = eval(
+        &mut sb,
+        "import os\n\
+         for call in (lambda: os.system('ls'), lambda: os.execv('/bin/ls', ['ls']),\n\
+         \x20            lambda: os.kill(5, 9), lambda: os.waitpid(-1, 0), lambda: os.popen('ls')):\n\
+         \x20   try:\n        call()\n        print('ran')\n\
+         \x20   except OSError as e:\n        print(type(e).__name__, 'isola sandbox' in str(e))\n\
+         print(os.kill(os.getpid(), 0), os.getppid(), os.getgroups())\n",
+    )
+    .await;
+    assert_eq!(
+        out.stdout,
+        "PermissionError True\nPermissionError True\nPermissionError True\n\
+         ChildProcessError True\nPermissionError True\nNone 1 [0]\n"
+    );
+}
