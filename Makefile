@@ -1,6 +1,7 @@
 # isola build entry point. Two commands matter:
 #   make demo   install pinned tools, build runtime + library + C examples, run hello
 #   make test   run every test (Rust, Python guest units, C via CTest, header drift)
+#   make install PREFIX=/opt/isola   install the release build (lib, header, isola.pc, CMake package)
 #   make bench  release build, isola beside its peers, writes docs/performance.md
 # Everything goes into .venv/, target/ and build/; nothing is installed system-wide
 # except the C/C++ compilers, which `make setup` checks for.
@@ -19,19 +20,21 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 RUNTIME_SOURCES := $(shell find runtime/python/src runtime/native wit -type f -not -path '*/__pycache__/*' 2>/dev/null) \
                    runtime/python/guest-requirements.txt runtime/python/build.sh
 
-.PHONY: demo test setup native runtime lib c clean check-header lint bench memcheck test-asan fuzz fuzz-short test-pytest
+.PHONY: demo test setup native runtime lib c clean check-header lint bench memcheck test-asan fuzz fuzz-short test-pytest release install test-install
 
 demo: c
 	./$(BUILD_DIR)/examples-c/hello
 
 setup: $(VENV)/.installed
 
-# apt only for what PyPI cannot give: the C/C++ compilers, Catch2 (the
+# apt only for what PyPI cannot give: the C/C++ compilers, pkg-config (the
+# Go binding links through it), Catch2 (the
 # C++ binding's test framework) and the wasm32 toolchain for the guest's
 # native modules (clang/lld 19, compiler-rt's wasi builtins, zstd to read
 # componentize-py's bundled CPython configuration).
 NATIVE_APT   := clang-19 lld-19 llvm-19 libclang-rt-19-dev-wasm32 zstd
 APT_PACKAGES := $(if $(shell command -v cc >/dev/null && command -v c++ >/dev/null && echo y),,build-essential) \
+                $(if $(shell command -v pkg-config >/dev/null && echo y),,pkg-config) \
                 $(if $(wildcard /usr/include/catch2/catch.hpp),,catch2) \
                 $(if $(shell command -v clang-19 >/dev/null && command -v wasm-ld-19 >/dev/null && \
                   command -v llvm-ar-19 >/dev/null && command -v zstd >/dev/null && \
@@ -135,6 +138,9 @@ fuzz-short: runtime
 	  echo "fuzz-short: no nightly toolchain here, so no fuzzing; the stored fuzz inputs ran on stable in cargo test (tests/fuzz_regressions.rs)"; \
 	fi
 
+# rustfmt, and clippy with every warning an error; Cargo.toml's [lints]
+# make undocumented `unsafe` blocks and unsafe operations outside an
+# `unsafe {}` block errors too.
 lint:
 	cargo fmt --check
 	cargo clippy --all-targets -- -D warnings
@@ -144,13 +150,33 @@ lint:
 # docs/performance.md. benches/run.py installs the pinned peers into
 # benches/peers/.venv and benches/peers/node_modules. BENCH_ARGS=--quick
 # for a shorter, noisier run; --no-write to leave the doc alone.
-BENCH_BUILD_DIR := $(BUILD_DIR)/release
-bench: runtime
-	cargo build --release --lib
-	cmake -S . -B $(BENCH_BUILD_DIR) -G Ninja -DISOLA_LIB_DIR=$(CURDIR)/target/release \
-	  -DCMAKE_BUILD_TYPE=Release -DISOLA_BUILD_EXAMPLES=OFF -DISOLA_BUILD_TESTS=OFF >/dev/null
-	cmake --build $(BENCH_BUILD_DIR) --target isola-bench
+bench: release
+	cmake --build $(RELEASE_BUILD_DIR) --target isola-bench
 	$(PYTHON) benches/run.py $(BENCH_ARGS)
+
+# The optimised library (cargo --release) laid out as it is installed, in
+# build/release/lib. This, never the debug build, is what `make install`
+# installs.
+RELEASE_BUILD_DIR := $(BUILD_DIR)/release
+PREFIX ?= /usr/local
+release: runtime
+	cargo build --release --lib
+	cmake -S . -B $(RELEASE_BUILD_DIR) -G Ninja -DISOLA_LIB_DIR=$(CURDIR)/target/release \
+	  -DCMAKE_BUILD_TYPE=Release >/dev/null
+	cmake --build $(RELEASE_BUILD_DIR) --target isola_lib_layout
+
+# Install the release build into PREFIX: lib/libisola.so.X.Y.Z with its
+# SONAME and dev symlinks, lib/libisola.a, include/isola.h,
+# lib/pkgconfig/isola.pc and lib/cmake/isola (find_package).
+install: release
+	cmake --install $(RELEASE_BUILD_DIR) --prefix $(PREFIX)
+
+# The release build installed into a fresh prefix, then outside projects
+# built against it with find_package and pkg-config (shared and static)
+# and run; also checks that the installed library is the release one.
+test-install: release
+	cmake --build $(RELEASE_BUILD_DIR)
+	ctest --test-dir $(RELEASE_BUILD_DIR) -L package --output-on-failure
 
 clean:
 	rm -rf $(BUILD_DIR) runtime/python/out

@@ -1024,3 +1024,80 @@ async def events(url):
 		t.Fatalf("broken stream items %v", items)
 	}
 }
+
+func TestItems(t *testing.T) {
+	sb := newSandbox(t, nil)
+	mustEval(t, sb, `
+import time
+def count(n):
+    for i in range(n):
+        yield {"i": i}
+    return "done"
+def broken():
+    yield 1
+    raise ValueError("bad item")
+def forever():
+    i = 0
+    while True:
+        i += 1
+        yield i
+`)
+	var got []string
+	for item, err := range sb.Items(context.Background(), "count", 3) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, string(item))
+	}
+	if strings.Join(got, ",") != `{"i":0},{"i":1},{"i":2}` {
+		t.Fatalf("items %v", got)
+	}
+
+	got = nil
+	var last error
+	for item, err := range sb.Items(context.Background(), "broken") {
+		if err != nil {
+			last = err
+			continue
+		}
+		got = append(got, string(item))
+	}
+	if len(got) != 1 || got[0] != "1" || !errors.Is(last, isola.ErrGuestException) ||
+		!strings.Contains(last.Error(), "bad item") {
+		t.Fatalf("items %v, error %v", got, last)
+	}
+
+	// Breaking out stops an endless generator and returns once the call has.
+	n := 0
+	for item, err := range sb.Items(context.Background(), "forever") {
+		if err != nil {
+			t.Fatal(err)
+		}
+		n++
+		if string(item) == "5" {
+			break
+		}
+	}
+	if n != 5 {
+		t.Fatalf("took %d items", n)
+	}
+	if usable, _ := sb.IsUsable(); usable {
+		t.Fatal("a call stopped by break should have been cancelled")
+	}
+}
+
+// MemoryUsage answers while a call runs, without waiting for it: here
+// from the call's own sink callback, where waiting would never end.
+func TestMemoryUsageDuringACall(t *testing.T) {
+	sb := newSandbox(t, nil)
+	mustEval(t, sb, "def gen():\n    data = bytearray(8 << 20)\n    yield len(data)\n")
+	var used uint64
+	var usageErr error
+	sink := isola.SinkFuncs{Item: func(json.RawMessage) { used, usageErr = sb.MemoryUsage() }}
+	if err := sb.Call(context.Background(), "gen", nil, nil, sink); err != nil {
+		t.Fatal(err)
+	}
+	if usageErr != nil || used < 8<<20 {
+		t.Fatalf("MemoryUsage %d, %v", used, usageErr)
+	}
+}

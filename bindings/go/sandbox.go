@@ -179,14 +179,15 @@ func (s *Sandbox) IsUsable() (bool, error) {
 	return bool(out), err
 }
 
-// MemoryUsage returns the bytes of linear memory the sandbox holds. It waits
-// for a running call to return.
+// MemoryUsage returns the bytes of linear memory the sandbox holds. It never
+// waits: call it from any goroutine, also while a call runs (a watchdog, a
+// dashboard) and from inside a Host or Sink callback.
 func (s *Sandbox) MemoryUsage() (uint64, error) {
-	p, leave, err := s.enter(context.Background())
+	p, err := s.acquire()
 	if err != nil {
 		return 0, err
 	}
-	defer leave()
+	defer s.release()
 	var out C.uint64_t
 	err = takeError(C.isola_sandbox_memory_usage(p, &out))
 	return uint64(out), err
