@@ -72,6 +72,7 @@ c: lib
 	cmake --build $(BUILD_DIR)
 
 test: c
+	$(MAKE) --no-print-directory lint
 	cargo test
 	$(PYTHON) -m unittest discover -s runtime/python/tests -t runtime/python/tests
 	ctest --test-dir $(BUILD_DIR) -j2 -LE valgrind --output-on-failure

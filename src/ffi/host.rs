@@ -23,7 +23,7 @@ use crate::{
 /// and must complete it exactly once, now or later from any thread, with
 /// `isola_reply_ok_json`, `isola_reply_ok_cbor` or `isola_reply_error`.
 pub type isola_hostcall_fn = Option<
-    extern "C" fn(
+    unsafe extern "C" fn(
         user_data: *mut c_void,
         name: *const c_char,
         name_len: usize,
@@ -38,7 +38,7 @@ pub type isola_hostcall_fn = Option<
 /// now or later from any thread, with `isola_http_reply_ok`,
 /// `isola_http_reply_start` (a streamed body) or `isola_http_reply_error`.
 pub type isola_http_fn = Option<
-    extern "C" fn(
+    unsafe extern "C" fn(
         user_data: *mut c_void,
         request: *const isola_http_request_t,
         reply: *mut isola_http_reply_t,
@@ -46,7 +46,7 @@ pub type isola_http_fn = Option<
 >;
 
 /// Frees `user_data` once nothing refers to the host any more.
-pub type isola_free_fn = Option<extern "C" fn(user_data: *mut c_void)>;
+pub type isola_free_fn = Option<unsafe extern "C" fn(user_data: *mut c_void)>;
 
 /// The host side of privileged guest operations. Pass it to
 /// `isola_sandbox_options_set_host`. Callbacks run on the thread that made
@@ -288,7 +288,10 @@ impl Drop for UserData {
             }
         }
         if let Some(free) = self.free {
-            free(self.ptr);
+            // SAFETY: the caller's `user_data_free`, called once for its
+            // non-NULL `user_data` now that no table uses it (see
+            // `isola_host_t`).
+            unsafe { free(self.ptr) };
         }
     }
 }
@@ -323,7 +326,11 @@ impl CHost {
     /// Hand `request` to the C callback; the C views of it live only here.
     fn start_http(
         user_data: *mut c_void,
-        callback: extern "C" fn(*mut c_void, *const isola_http_request_t, *mut isola_http_reply_t),
+        callback: unsafe extern "C" fn(
+            *mut c_void,
+            *const isola_http_request_t,
+            *mut isola_http_reply_t,
+        ),
         request: &HttpRequest,
     ) -> oneshot::Receiver<Result<HttpResponse, String>> {
         let (sender, receiver) = oneshot::channel();
@@ -355,7 +362,10 @@ impl CHost {
             call: current_call(),
         }
         .into_raw();
-        callback(user_data, &raw const c_request, reply);
+        // SAFETY: the caller's `on_http_request`, called as `isola_http_fn`
+        // documents: the request and every string it points to live until
+        // it returns; the reply is the callback's to complete.
+        unsafe { callback(user_data, &raw const c_request, reply) };
         receiver
     }
 }
@@ -400,14 +410,19 @@ impl Host for CHost {
             call: current_call(),
         }
         .into_raw();
-        callback(
-            self.table.user_data,
-            name_c.as_ptr(),
-            name.len(),
-            data.as_ptr(),
-            len,
-            reply,
-        );
+        // SAFETY: the caller's `on_hostcall`, called as `isola_hostcall_fn`
+        // documents: name and payload live until it returns (JSON payloads
+        // NUL-terminated); the reply is the callback's to complete.
+        unsafe {
+            callback(
+                self.table.user_data,
+                name_c.as_ptr(),
+                name.len(),
+                data.as_ptr(),
+                len,
+                reply,
+            );
+        }
         wait(receiver, "host call").await
     }
 

@@ -17,18 +17,18 @@ pub const ISOLA_FORMAT_CBOR: u32 = 1;
 /// Receives a value: `data[0..len]` in the sink's format, valid only during
 /// the callback.
 pub type isola_value_fn =
-    Option<extern "C" fn(user_data: *mut c_void, data: *const u8, len: usize)>;
+    Option<unsafe extern "C" fn(user_data: *mut c_void, data: *const u8, len: usize)>;
 
 /// Receives guest text (UTF-8, NUL-terminated, `len` excludes the NUL),
 /// valid only during the callback.
 pub type isola_text_fn =
-    Option<extern "C" fn(user_data: *mut c_void, text: *const c_char, len: usize)>;
+    Option<unsafe extern "C" fn(user_data: *mut c_void, text: *const c_char, len: usize)>;
 
 /// Receives a Python `logging` record: numeric level (10 DEBUG, 20 INFO,
 /// 30 WARNING, 40 ERROR, 50 CRITICAL), logger name and formatted message,
 /// both NUL-terminated UTF-8, valid only during the callback.
 pub type isola_log_fn = Option<
-    extern "C" fn(
+    unsafe extern "C" fn(
         user_data: *mut c_void,
         level: u32,
         logger: *const c_char,
@@ -107,7 +107,10 @@ impl CSink {
         let Some(callback) = callback else { return };
         if self.table.format == ISOLA_FORMAT_CBOR {
             let bytes = value.as_cbor();
-            callback(self.table.user_data, bytes.as_ptr(), bytes.len());
+            // SAFETY: a C function from the caller's sink table, called as
+            // `isola_value_fn` documents: `user_data` unchanged, `len`
+            // readable bytes that live until it returns.
+            unsafe { callback(self.table.user_data, bytes.as_ptr(), bytes.len()) };
         } else {
             let mut json = value
                 .to_json_string()
@@ -115,14 +118,18 @@ impl CSink {
                 .into_bytes();
             let len = json.len();
             json.push(0);
-            callback(self.table.user_data, json.as_ptr(), len);
+            // SAFETY: as above; `json` also holds the terminating NUL.
+            unsafe { callback(self.table.user_data, json.as_ptr(), len) };
         }
     }
 
     fn deliver_text(&self, callback: isola_text_fn, text: &str) {
         let Some(callback) = callback else { return };
         let owned = nul_terminated(text);
-        callback(self.table.user_data, owned.as_ptr().cast(), text.len());
+        // SAFETY: a C function from the caller's sink table, called as
+        // `isola_text_fn` documents: NUL-terminated text of `len` bytes
+        // that lives until it returns.
+        unsafe { callback(self.table.user_data, owned.as_ptr().cast(), text.len()) };
     }
 }
 
@@ -152,13 +159,18 @@ impl OutputSink for CSink {
         };
         let logger_c = nul_terminated(logger);
         let message_c = nul_terminated(message);
-        callback(
-            self.table.user_data,
-            level,
-            logger_c.as_ptr().cast(),
-            logger.len(),
-            message_c.as_ptr().cast(),
-            message.len(),
-        );
+        // SAFETY: a C function from the caller's sink table, called as
+        // `isola_log_fn` documents: both strings NUL-terminated, of the
+        // given lengths, alive until it returns.
+        unsafe {
+            callback(
+                self.table.user_data,
+                level,
+                logger_c.as_ptr().cast(),
+                logger.len(),
+                message_c.as_ptr().cast(),
+                message.len(),
+            );
+        }
     }
 }
