@@ -39,6 +39,13 @@ const TABLE_SLOTS_PER_SANDBOX: u32 = 4;
 /// to the kernel.
 const KEEP_RESIDENT_BYTES: usize = 8 << 20;
 
+/// Bytes of a freed sandbox's tables kept resident (zeroed in place, only
+/// the pages actually written when `PAGEMAP_SCAN` is available) instead of
+/// returned to the kernel: covers the whole table slot (`table_elements` of
+/// 8 bytes), so the next sandbox in the slot takes no page faults filling
+/// its function table (13 per sandbox before).
+const TABLE_KEEP_RESIDENT_BYTES: usize = 1 << 20;
+
 /// Freed slots kept warm (their memory image still mapped) for reuse.
 const MAX_UNUSED_WARM_SLOTS: u32 = 32;
 
@@ -221,6 +228,7 @@ fn pooling_strategy(settings: &EngineSettings) -> InstanceAllocationStrategy {
         .max_memory_size(max_memory)
         .max_unused_warm_slots(MAX_UNUSED_WARM_SLOTS)
         .linear_memory_keep_resident(KEEP_RESIDENT_BYTES)
+        .table_keep_resident(TABLE_KEEP_RESIDENT_BYTES)
         .pagemap_scan(Enabled::Auto)
         .decommit_batch_size(DECOMMIT_BATCH);
     InstanceAllocationStrategy::Pooling(pool)

@@ -1,5 +1,4 @@
 """A fake host for native tests: virtual time, fake pollables, recorded output."""
-import os
 
 import _path  # noqa: F401
 from isola_guest import cbor, hostapi
@@ -83,9 +82,6 @@ class FakeHost:
     def subscribe_duration(self, ns):
         return Pollable(self, self.now + ns)
 
-    def get_environment(self):
-        return list(os.environ.items())
-
     # isola host
     def _limited(self):
         if self.emit_limit is not None:
@@ -111,7 +107,7 @@ class FakeHost:
         return Future(self, self.now + delay_ms * 1_000_000, hostapi.Ok(payload))
 
     def bind(self):
-        for name in ("poll", "clock_now", "subscribe_duration", "get_environment",
+        for name in ("poll", "clock_now", "subscribe_duration",
                      "emit", "emit_output", "emit_log", "hostcall"):
             setattr(hostapi, name, getattr(self, name))
         return self

@@ -49,7 +49,7 @@ class RunnerTests(unittest.TestCase):
 
     def test_warm_up_needs_no_host_and_leaves_no_trace(self):
         # app.py runs it at build time, where the host's imports trap.
-        names = ("poll", "clock_now", "subscribe_duration", "get_environment",
+        names = ("poll", "clock_now", "subscribe_duration",
                  "emit", "emit_output", "emit_log", "hostcall")
         for name in names:
             setattr(hostapi, name, hostapi._unbound)

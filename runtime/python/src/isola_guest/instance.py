@@ -124,7 +124,7 @@ def warm_up():
         begin_call()
         code = runner._compile_script("def f(x, y=None):\n    return x + 1\nf(1)\n", runner.SCRIPT_NAME)
         eval(code, scratch)
-        result = runner._script_result(scratch.pop(runner._RESULT_NAME, None))
+        runner._script_result(scratch.pop(runner._RESULT_NAME, None))
         positional, keywords = runner._decode_args(args)
         result = scratch["f"](*positional, **keywords)
         cbor.loads(cbor.dumps({"result": result, "items": [result, "text", 2.5, None, b"b"]}))
