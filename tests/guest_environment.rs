@@ -114,3 +114,28 @@ async fn process_and_signal_calls_fail_naming_the_sandbox() {
          ChildProcessError True\nPermissionError True\nNone 1 [0]\n"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ctypes_describes_c_types_but_loads_no_library() {
+    let mut sb = sandbox().await;
+    let out = eval(
+        &mut sb,
+        "import ctypes, ctypes.util\n\
+         from ctypes import c_long, c_int, c_double, c_char, sizeof\n\
+         class P(ctypes.Structure):\n    _fields_ = [('a', c_char), ('b', c_double), ('n', c_int * 3)]\n\
+         class U(ctypes.Union):\n    _fields_ = [('i', c_int), ('d', c_double)]\n\
+         p = P(b'x', 2.5)\n\
+         print(sizeof(c_long), sizeof(ctypes.c_void_p), sizeof(P), P.b.offset, sizeof(U), p.b, c_int(2**32 + 7).value)\n\
+         print(ctypes.util.find_library('c'))\n\
+         for load in (lambda: ctypes.CDLL('libc.so'), lambda: ctypes.cdll.LoadLibrary('libm.so'),\n\
+         \x20            lambda: ctypes.pythonapi.Py_IncRef, lambda: ctypes.addressof(p)):\n\
+         \x20   try:\n        load()\n        print('loaded')\n\
+         \x20   except OSError as e:\n        print('isola sandbox' in str(e))\n\
+         try:\n    import _ctypes\nexcept ImportError as e:\n    print('FFI' in str(e))\n",
+    )
+    .await;
+    assert_eq!(
+        out.stdout,
+        "4 4 32 8 8 2.5 7\nNone\nTrue\nTrue\nTrue\nTrue\nTrue\n"
+    );
+}

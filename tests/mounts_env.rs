@@ -156,3 +156,43 @@ async fn missing_mount_directory_fails_sandbox_creation() {
     assert_eq!(err.kind(), isola::ErrorKind::Io, "{err}");
     assert!(err.to_string().contains("/definitely/not/here"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bytecode_compiled_in_a_sandbox_is_used_from_a_read_only_mount() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("pkg")).unwrap();
+    std::fs::write(dir.path().join("pkg/__init__.py"), "VALUE = 42\n").unwrap();
+    let mut rw = SandboxOptions::default();
+    rw.mount(dir.path(), "/pkgs", FsPerms::ReadWrite);
+    let mut sb = sandbox_with(NoHost, &rw).await;
+    let out = eval(
+        &mut sb,
+        "import compileall\nprint(compileall.compile_dir('/pkgs', quiet=1))",
+    )
+    .await;
+    assert_eq!(out.stdout, "True\n");
+    let cached = dir.path().join("pkg/__pycache__/__init__.cpython-314.pyc");
+    assert!(cached.is_file(), "no bytecode written at {cached:?}");
+
+    // A later sandbox on a read-only mount imports through the bytecode. To
+    // tell, change the source behind its back, keeping its size and mtime
+    // (what the .pyc records): the old bytecode must still be what runs.
+    let source = dir.path().join("pkg/__init__.py");
+    let mtime = std::fs::metadata(&source).unwrap().modified().unwrap();
+    std::fs::write(&source, "VALUE = 43\n").unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(&source)
+        .unwrap()
+        .set_modified(mtime)
+        .unwrap();
+    let mut ro = SandboxOptions::default();
+    ro.mount(dir.path(), "/pkgs", FsPerms::ReadOnly)
+        .env("PYTHONPATH", "/pkgs");
+    let mut sb = sandbox_with(NoHost, &ro).await;
+    let out = eval(&mut sb, "import pkg\nprint(pkg.VALUE, pkg.__spec__.cached)").await;
+    assert_eq!(
+        out.stdout,
+        "42 /pkgs/pkg/__pycache__/__init__.cpython-314.pyc\n"
+    );
+}

@@ -59,7 +59,6 @@ async fn common_stdlib_modules_import() {
 /// its ImportError must give. Everything else of `sys.stdlib_module_names`
 /// (Windows-only and GUI modules aside) must import.
 const ABSENT: &[(&str, &str)] = &[
-    ("ctypes", "FFI"),
     ("ssl", "OpenSSL"),
     ("curses", "terminal"),
     ("readline", "terminal"),

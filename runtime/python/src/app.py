@@ -9,9 +9,11 @@ from isola_guest import hostapi
 
 hostapi.bind_wit()
 
-from isola_guest import stdlib_policy, users  # noqa: E402
+from isola_guest import ctypes_shim, stdlib_policy, users  # noqa: E402
 
-users.install()  # pwd and grp, before any preloaded module looks for them
+# pwd, grp and ctypes (without FFI), before any preloaded module looks for them
+users.install()
+ctypes_shim.install()
 BUILD_IMPORT_PROBLEMS = []
 stdlib_policy.preload(BUILD_IMPORT_PROBLEMS)
 

@@ -64,7 +64,7 @@ _NO_OS = "WebAssembly (WASI) has no such operating-system service"
 # Modules that cannot work in the sandbox, and why. Importing one (or a
 # module that needs it) raises ModuleNotFoundError with the reason.
 ABSENT = {
-    "ctypes": _NO_FFI,
+    # ``ctypes`` itself is isola_guest.ctypes_shim: C types and sizes, no calls.
     "_ctypes": _NO_FFI,
     "ssl": "it needs OpenSSL, which the sandbox does not include; HTTPS goes "
            "through the host (sandbox.http, urllib.request)",
