@@ -821,7 +821,9 @@ void isola_http_body_free(isola_http_body_t *body);
 isola_sandbox_options_t *isola_sandbox_options_new(void);
 
 /**
- * Free sandbox options. NULL is ignored.
+ * Free sandbox options. NULL is ignored, and so are the template
+ * defaults (`isola_template_options_defaults`), which belong to their
+ * template options and are freed with them.
  */
 void isola_sandbox_options_free(isola_sandbox_options_t *options);
 

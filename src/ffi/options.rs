@@ -5,7 +5,7 @@
 use std::{ffi::c_char, path::PathBuf, time::Duration};
 
 use super::{
-    args::{BoxedHandle, c_str, handle_mut, opt_c_str},
+    args::{BoxedHandle, c_str, handle, handle_mut, opt_c_str},
     error::{FfiError, isola_error_t},
     guard, guard_value,
 };
@@ -22,18 +22,34 @@ pub const ISOLA_MOUNT_READ_WRITE: u32 = 1;
 pub struct isola_sandbox_options_t {
     pub(crate) inner: SandboxOptions,
     pub(crate) host: Option<std::sync::Arc<super::host::CHost>>,
+    /// Set on the defaults inside template options: that object is
+    /// borrowed (`isola_template_options_defaults`), never freed on its own.
+    borrowed: bool,
 }
 
 impl BoxedHandle for isola_sandbox_options_t {}
 
 /// Template settings: which runtime, the compile cache, the prelude, and
 /// the default sandbox options.
-#[derive(Default)]
 pub struct isola_template_options_t {
     pub(crate) runtime_path: Option<PathBuf>,
     pub(crate) cache_dir: Option<Option<PathBuf>>,
     pub(crate) prelude: Option<String>,
     pub(crate) defaults: isola_sandbox_options_t,
+}
+
+impl Default for isola_template_options_t {
+    fn default() -> Self {
+        Self {
+            runtime_path: None,
+            cache_dir: None,
+            prelude: None,
+            defaults: isola_sandbox_options_t {
+                borrowed: true,
+                ..isola_sandbox_options_t::default()
+            },
+        }
+    }
 }
 
 impl BoxedHandle for isola_template_options_t {}
@@ -48,10 +64,17 @@ pub extern "C" fn isola_sandbox_options_new() -> *mut isola_sandbox_options_t {
     })
 }
 
-/// Free sandbox options. NULL is ignored.
+/// Free sandbox options. NULL is ignored, and so are the template
+/// defaults (`isola_template_options_defaults`), which belong to their
+/// template options and are freed with them.
 #[unsafe(no_mangle)]
 pub extern "C" fn isola_sandbox_options_free(options: *mut isola_sandbox_options_t) {
-    guard_value((), || isola_sandbox_options_t::free_raw(options));
+    guard_value((), || {
+        if handle(options.cast_const(), "options").is_ok_and(|o| o.borrowed) {
+            return;
+        }
+        isola_sandbox_options_t::free_raw(options);
+    });
 }
 
 /// Cap the sandbox's memory at `bytes` (> 0). Allocation past it raises

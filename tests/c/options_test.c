@@ -107,6 +107,11 @@ static void template_options_defaults_are_borrowed(void) {
   CHECK(isola_template_options_defaults(opts) == defaults);
   CHECK_OK(isola_sandbox_options_set_timeout_ms(defaults, 1000));
   CHECK_ERROR(isola_sandbox_options_set_max_memory(defaults, 0), INVALID);
+  /* Freeing the borrowed defaults by mistake does nothing (no invalid
+   * free under ASan): they stay usable and belong to `opts`. */
+  isola_sandbox_options_free(defaults);
+  CHECK(isola_template_options_defaults(opts) == defaults);
+  CHECK_OK(isola_sandbox_options_set_timeout_ms(defaults, 2000));
   /* Freeing the template options frees the defaults too (no double free
    * under valgrind/ASan). */
   isola_template_options_free(opts);
