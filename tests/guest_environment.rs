@@ -139,3 +139,29 @@ async fn ctypes_describes_c_types_but_loads_no_library() {
         "4 4 32 8 8 2.5 7\nNone\nTrue\nTrue\nTrue\nTrue\nTrue\n"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn thread_pool_executor_runs_tasks_one_after_another() {
+    let mut sb = sandbox().await;
+    let out = eval(
+        &mut sb,
+        "import asyncio, concurrent.futures as cf, threading\n\
+         with cf.ThreadPoolExecutor(max_workers=4) as ex:\n\
+         \x20   print(list(ex.map(lambda x: x * 2, [1, 2, 3])))\n\
+         \x20   futures = [ex.submit(pow, 2, i) for i in range(4)]\n\
+         \x20   print(sorted(f.result() for f in cf.as_completed(futures)))\n\
+         \x20   print(type(ex.submit(lambda: 1 / 0).exception()).__name__)\n\
+         async def main():\n\
+         \x20   loop = asyncio.get_running_loop()\n\
+         \x20   return await asyncio.to_thread(sum, [1, 2, 3]), await loop.run_in_executor(None, max, 4, 9)\n\
+         print(asyncio.run(main()))\n\
+         try:\n    ex.submit(print)\nexcept RuntimeError as e:\n    print(e)\n\
+         try:\n    threading.Thread(target=print).start()\nexcept RuntimeError as e:\n    print('isola sandbox' in str(e))\n",
+    )
+    .await;
+    assert_eq!(
+        out.stdout,
+        "[2, 4, 6]\n[1, 2, 4, 8]\nZeroDivisionError\n(6, 9)\n\
+         cannot schedule new futures after shutdown\nTrue\n"
+    );
+}

@@ -84,7 +84,7 @@ async fn every_standard_module_imports_in_one_sandbox() {
          names = sorted(n for n in sys.stdlib_module_names if not n.startswith('_') and n not in skip | absent)\n\
          # Submodules users reach for that live behind lazily served packages.\n\
          names += ['xmlrpc.client', 'xmlrpc.server', 'wsgiref.simple_server', 'http.server',\n\
-         \x20         'multiprocessing.pool', 'concurrent.futures.process', 'dbm.dumb', 'dbm.sqlite3',\n\
+         \x20         'multiprocessing.pool', 'concurrent.futures.process', 'concurrent.futures.thread', 'dbm.dumb', 'dbm.sqlite3',\n\
          \x20         'email.mime.application', 'json.tool', 'sqlite3.dump', 'xml.sax.saxutils',\n\
          \x20         'asyncio.subprocess', 'unittest.mock', 'importlib.metadata', 'pydoc_data.topics']\n\
          failed = []\n\

@@ -101,10 +101,6 @@ def _chown(path, uid, gid, *, dir_fd=None, follow_symlinks=True):
         raise PermissionError(errno.EPERM, "isola sandbox: files have one owner (uid 0)", path)
 
 
-def _register_at_fork(**_callbacks):
-    """The sandbox never forks: the callbacks would never run."""
-
-
 _OS_FALLBACKS = {
     "getppid": _getppid,
     "getlogin": _getlogin,
@@ -113,7 +109,8 @@ _OS_FALLBACKS = {
     "killpg": _killpg,
     "chown": _chown,
     "lchown": _chown,
-    "register_at_fork": _register_at_fork,
+    # No os.register_at_fork: the standard library registers its locks'
+    # _at_fork_reinit (absent without fork) whenever that function exists.
 }
 
 
@@ -180,6 +177,57 @@ def _adapt_threading(mod):
     mod.Thread.start = wrapper
 
 
+def _adapt_futures_thread(mod):
+    """``ThreadPoolExecutor`` runs each task at ``submit``, in the calling
+    thread, and hands back a finished future: ``map``, ``as_completed``,
+    ``wait``, ``asyncio.to_thread`` and ``loop.run_in_executor`` work,
+    one task after another. Tasks that wait for each other would wait
+    forever (the call's time limit ends that)."""
+    import concurrent.futures as cf
+
+    def __init__(self, max_workers=None, thread_name_prefix="", initializer=None, initargs=()):
+        if max_workers is not None and max_workers <= 0:
+            raise ValueError("max_workers must be greater than 0")
+        if initializer is not None and not callable(initializer):
+            raise TypeError("initializer must be a callable")
+        self._max_workers = max_workers or 1
+        self._thread_name_prefix = thread_name_prefix
+        self._initializer, self._initargs = initializer, initargs
+        self._initialized = False
+        self._broken = False
+        self._shutdown = False
+
+    def submit(self, fn, /, *args, **kwargs):
+        if self._broken:
+            raise mod.BrokenThreadPool(self._broken)
+        if self._shutdown:
+            raise RuntimeError("cannot schedule new futures after shutdown")
+        future = cf.Future()
+        future.set_running_or_notify_cancel()
+        if not self._initialized and self._initializer is not None:
+            try:
+                self._initializer(*self._initargs)
+            except BaseException as e:
+                self._broken = "A thread initializer failed, the thread pool is not usable anymore"
+                raise mod.BrokenThreadPool(self._broken) from e
+        self._initialized = True
+        try:
+            result = fn(*args, **kwargs)
+        except BaseException as e:
+            future.set_exception(e)
+        else:
+            future.set_result(result)
+        return future
+
+    def shutdown(self, wait=True, *, cancel_futures=False):
+        self._shutdown = True
+
+    executor = mod.ThreadPoolExecutor
+    executor.__init__ = __init__
+    executor.submit = submit
+    executor.shutdown = shutdown
+
+
 def _adapt_mp_process(mod):
     def start(self):
         raise _no_processes("multiprocessing.Process.start")
@@ -201,6 +249,7 @@ _ADAPTERS = {
     "subprocess": _adapt_subprocess,
     "socket": _adapt_socket,
     "threading": _adapt_threading,
+    "concurrent.futures.thread": _adapt_futures_thread,
     "multiprocessing.process": _adapt_mp_process,
     "multiprocessing.pool": _adapt_mp_pool,
 }
