@@ -6,14 +6,14 @@ use std::ffi::{CStr, c_char};
 use super::error::FfiError;
 
 /// Borrow a handle; NULL is an invalid argument.
-pub(crate) fn handle<'a, T>(ptr: *const T, what: &str) -> Result<&'a T, FfiError> {
+pub(crate) fn handle<'a, T: Castable>(ptr: *const T, what: &str) -> Result<&'a T, FfiError> {
     // SAFETY: callers of the C API promise that a non-NULL handle came from
     // the matching `_new` function and has not been freed.
     unsafe { ptr.as_ref() }.ok_or_else(|| FfiError::invalid_argument(format!("{what} is NULL")))
 }
 
 /// Borrow a handle mutably; NULL is an invalid argument.
-pub(crate) fn handle_mut<'a, T>(ptr: *mut T, what: &str) -> Result<&'a mut T, FfiError> {
+pub(crate) fn handle_mut<'a, T: Castable>(ptr: *mut T, what: &str) -> Result<&'a mut T, FfiError> {
     // SAFETY: as `handle`; the C API documents that a handle is used by one
     // thread at a time, so no other reference exists during the call.
     unsafe { ptr.as_mut() }.ok_or_else(|| FfiError::invalid_argument(format!("{what} is NULL")))
@@ -74,9 +74,25 @@ pub(crate) fn check_out<T>(out: *mut T, what: &str) -> Result<(), FfiError> {
     }
 }
 
-/// Ownership of a handle behind a C pointer: created by `into_raw`,
-/// destroyed exactly once by `free_raw`.
-pub(crate) trait BoxedHandle: Sized {
+/// A Rust type that C holds by pointer, and how C holds it (the `Castable`
+/// pattern of rustls-ffi): only such types can be read back from a C
+/// pointer ([`handle`], [`handle_mut`]), and only box-owned ones can be
+/// created for and freed by C ([`BoxedHandle`]).
+pub(crate) trait Castable: Sized {
+    /// [`OwnedByBox`], the one kind of ownership the C API hands out today
+    /// (every handle is a `Box` created by a `_new` function and destroyed
+    /// by its `_free`).
+    type Ownership;
+}
+
+/// C owns the value through a `Box`: created by `into_raw`, destroyed
+/// exactly once by `free_raw`.
+pub(crate) enum OwnedByBox {}
+
+/// Ownership of a box-owned handle behind a C pointer: created by
+/// `into_raw`, destroyed exactly once by `free_raw`. Implemented for every
+/// `Castable<Ownership = OwnedByBox>`.
+pub(crate) trait BoxedHandle: Castable<Ownership = OwnedByBox> {
     /// Move into a heap allocation owned by C.
     fn into_raw(self) -> *mut Self {
         Box::into_raw(Box::new(self))
@@ -91,6 +107,8 @@ pub(crate) trait BoxedHandle: Sized {
         }
     }
 }
+
+impl<T: Castable<Ownership = OwnedByBox>> BoxedHandle for T {}
 
 /// A C table that starts with `size_t struct_size` (set by the caller to
 /// `sizeof` the table as its header declares it), so the table can grow

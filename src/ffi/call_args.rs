@@ -4,7 +4,7 @@
 use std::ffi::c_char;
 
 use super::{
-    args::{BoxedHandle, bytes, c_str, handle, handle_mut, opt_c_str},
+    args::{BoxedHandle, Castable, OwnedByBox, bytes, c_str, handle, handle_mut, opt_c_str},
     error::isola_error_t,
     guard, guard_value,
     stream::isola_stream_t,
@@ -20,7 +20,9 @@ pub struct isola_args_t {
     pub(crate) stream_guards: Vec<super::stream::ConsumerGuard>,
 }
 
-impl BoxedHandle for isola_args_t {}
+impl Castable for isola_args_t {
+    type Ownership = OwnedByBox;
+}
 
 /// Create an empty argument list; free it with `isola_args_free`. Returns
 /// NULL only if allocation fails.

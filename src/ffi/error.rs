@@ -3,7 +3,7 @@
 use std::ffi::{CString, c_char};
 
 use super::{
-    args::{BoxedHandle, handle},
+    args::{BoxedHandle, Castable, OwnedByBox, handle},
     guard_value,
 };
 use crate::sandbox::{Error, ErrorKind};
@@ -50,7 +50,9 @@ pub struct isola_error_t {
     guest_type: CString,
 }
 
-impl BoxedHandle for isola_error_t {}
+impl Castable for isola_error_t {
+    type Ownership = OwnedByBox;
+}
 
 /// An error on its way to C.
 #[derive(Debug)]

@@ -6,7 +6,7 @@
 use std::ffi::{CString, c_char};
 
 use super::{
-    args::{BoxedHandle, bytes, c_str, check_out, handle, write_out},
+    args::{BoxedHandle, Castable, OwnedByBox, bytes, c_str, check_out, handle, write_out},
     error::{FfiError, isola_error_t},
     guard, guard_value,
     sandbox::{isola_sandbox_t, with_sandbox},
@@ -20,7 +20,9 @@ pub struct isola_buffer_t {
     bytes: Vec<u8>,
 }
 
-impl BoxedHandle for isola_buffer_t {}
+impl Castable for isola_buffer_t {
+    type Ownership = OwnedByBox;
+}
 
 /// What a directory entry is.
 #[repr(C)]
@@ -40,7 +42,9 @@ pub struct isola_dir_listing_t {
     entries: Vec<(CString, isola_file_kind_t)>,
 }
 
-impl BoxedHandle for isola_dir_listing_t {}
+impl Castable for isola_dir_listing_t {
+    type Ownership = OwnedByBox;
+}
 
 /// Create or replace the file `path` (NUL-terminated UTF-8) in the
 /// sandbox's scratch file system with the `len` bytes at `data` (`data` may

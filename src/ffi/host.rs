@@ -6,7 +6,7 @@ use std::ffi::{c_char, c_void};
 use tokio::sync::{oneshot, watch};
 
 use super::{
-    args::{BoxedHandle, bytes, c_str, check_out, handle, write_out},
+    args::{BoxedHandle, Castable, OwnedByBox, bytes, c_str, check_out, handle, write_out},
     error::{FfiError, isola_error_t},
     guard, guard_value,
     http_body::isola_http_body_t,
@@ -191,7 +191,9 @@ pub struct isola_reply_t {
     call: Option<CallContext>,
 }
 
-impl BoxedHandle for isola_reply_t {}
+impl Castable for isola_reply_t {
+    type Ownership = OwnedByBox;
+}
 
 impl isola_reply_t {
     /// Hand `value` to the waiting guest; a value the host failed to give
@@ -212,7 +214,9 @@ pub struct isola_http_reply_t {
     call: Option<CallContext>,
 }
 
-impl BoxedHandle for isola_http_reply_t {}
+impl Castable for isola_http_reply_t {
+    type Ownership = OwnedByBox;
+}
 
 impl isola_http_reply_t {
     /// Hand `response` to the waiting guest; a response the host failed to

@@ -12,7 +12,7 @@ use parking_lot::Mutex;
 use tokio::sync::mpsc;
 
 use super::{
-    args::{BoxedHandle, bytes, check_out, handle, opt_c_str, write_out},
+    args::{BoxedHandle, Castable, OwnedByBox, bytes, check_out, handle, opt_c_str, write_out},
     error::{FfiError, isola_error_t},
     feed::Feed,
     guard, guard_value,
@@ -38,7 +38,9 @@ pub struct isola_http_body_t {
     call: Option<CallContext>,
 }
 
-impl BoxedHandle for isola_http_body_t {}
+impl Castable for isola_http_body_t {
+    type Ownership = OwnedByBox;
+}
 
 impl isola_http_body_t {
     /// A body holding at most `capacity` unread chunks, and the stream the

@@ -5,7 +5,7 @@
 use std::{ffi::c_char, path::PathBuf, time::Duration};
 
 use super::{
-    args::{BoxedHandle, c_str, handle, handle_mut, opt_c_str},
+    args::{BoxedHandle, Castable, OwnedByBox, c_str, handle, handle_mut, opt_c_str},
     error::{FfiError, isola_error_t},
     guard, guard_value,
 };
@@ -27,7 +27,9 @@ pub struct isola_sandbox_options_t {
     borrowed: bool,
 }
 
-impl BoxedHandle for isola_sandbox_options_t {}
+impl Castable for isola_sandbox_options_t {
+    type Ownership = OwnedByBox;
+}
 
 /// Template settings: which runtime, the compile cache, the prelude, and
 /// the default sandbox options.
@@ -52,7 +54,9 @@ impl Default for isola_template_options_t {
     }
 }
 
-impl BoxedHandle for isola_template_options_t {}
+impl Castable for isola_template_options_t {
+    type Ownership = OwnedByBox;
+}
 
 /// Create empty sandbox options (every setting inherits the template's).
 /// Free with `isola_sandbox_options_free`. Returns NULL only if allocation

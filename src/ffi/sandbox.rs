@@ -13,7 +13,9 @@ use std::{
 use parking_lot::Mutex;
 
 use super::{
-    args::{BoxedHandle, bytes, c_str, check_out, handle, opt_c_str, write_out},
+    args::{
+        BoxedHandle, Castable, OwnedByBox, bytes, c_str, check_out, handle, opt_c_str, write_out,
+    },
     error::{FfiError, isola_error_t},
     guard, guard_value,
     host::CallScope,
@@ -51,7 +53,9 @@ struct Life {
     free_requested: bool,
 }
 
-impl BoxedHandle for isola_sandbox_t {}
+impl Castable for isola_sandbox_t {
+    type Ownership = OwnedByBox;
+}
 
 /// Run `body` with exclusive use of the sandbox behind `ptr`. A second use
 /// (from another thread, or re-entering from one of the sandbox's own
@@ -365,7 +369,9 @@ pub struct isola_cancel_handle_t {
     inner: CancelHandle,
 }
 
-impl BoxedHandle for isola_cancel_handle_t {}
+impl Castable for isola_cancel_handle_t {
+    type Ownership = OwnedByBox;
+}
 
 /// Make a cancel handle for `sandbox`; `*out` receives it. The handle is
 /// independent of the sandbox's lifetime: free it with

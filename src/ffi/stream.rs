@@ -12,7 +12,7 @@ use parking_lot::Mutex;
 use tokio::sync::mpsc;
 
 use super::{
-    args::{BoxedHandle, bytes, c_str, check_out, handle, write_out},
+    args::{BoxedHandle, Castable, OwnedByBox, bytes, c_str, check_out, handle, write_out},
     error::{FfiError, isola_error_t},
     feed::Feed,
     guard, guard_value,
@@ -50,7 +50,9 @@ pub struct isola_stream_t {
     feed: Feed<Result<Value, String>>,
 }
 
-impl BoxedHandle for isola_stream_t {}
+impl Castable for isola_stream_t {
+    type Ownership = OwnedByBox;
+}
 
 impl isola_stream_t {
     /// Hand the consuming end to a call; a stream feeds one call only. The

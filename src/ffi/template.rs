@@ -1,7 +1,7 @@
 //! `isola_template_t`: a compiled runtime shared by many sandboxes.
 
 use super::{
-    args::{BoxedHandle, handle, write_out},
+    args::{BoxedHandle, Castable, OwnedByBox, handle, write_out},
     error::{FfiError, isola_error_t},
     guard, guard_value,
     options::isola_template_options_t,
@@ -17,7 +17,9 @@ pub struct isola_template_t {
     pub(crate) default_host: Option<std::sync::Arc<super::host::CHost>>,
 }
 
-impl BoxedHandle for isola_template_t {}
+impl Castable for isola_template_t {
+    type Ownership = OwnedByBox;
+}
 
 /// Build a template. `options` may be NULL (embedded default Python runtime,
 /// default cache, no limits); it is copied and may be freed afterwards. On
