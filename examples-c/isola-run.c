@@ -55,6 +55,9 @@ static const char USAGE[] =
     "  --env KEY=VALUE          set a guest environment variable; repeatable\n"
     "  --runtime PATH           use this runtime component instead of the\n"
     "                           embedded one\n"
+    "  --stdin FILE             the guest's standard input (sys.stdin,\n"
+    "                           input()): the bytes of FILE (- reads this\n"
+    "                           process's stdin), then end-of-file\n"
     "  --cache-dir DIR          compile cache directory (default\n"
     "                           $ISOLA_CACHE_DIR, $XDG_CACHE_HOME/isola or\n"
     "                           ~/.cache/isola)\n"
@@ -202,6 +205,7 @@ struct config {
   const char *kwargs;
   const char *runtime;
   const char *cache_dir;
+  const char *stdin_file;
   bool has_timeout;
   uint64_t timeout_ms;
   bool has_max_memory;
@@ -337,6 +341,7 @@ enum option_id {
   OPT_ENV,
   OPT_RUNTIME,
   OPT_CACHE_DIR,
+  OPT_STDIN,
 };
 
 static const struct {
@@ -352,6 +357,7 @@ static const struct {
     {"--env", OPT_ENV},
     {"--runtime", OPT_RUNTIME},
     {"--cache-dir", OPT_CACHE_DIR},
+    {"--stdin", OPT_STDIN},
 };
 
 static int apply_option(struct config *cfg, enum option_id id, const char *name,
@@ -390,6 +396,9 @@ static int apply_option(struct config *cfg, enum option_id id, const char *name,
     return 0;
   case OPT_CACHE_DIR:
     cfg->cache_dir = value;
+    return 0;
+  case OPT_STDIN:
+    cfg->stdin_file = value;
     return 0;
   }
   return usage_error("internal error handling %s", name);
@@ -451,18 +460,23 @@ static int parse_args(int argc, char **argv, struct config *cfg) {
   if (cfg->script == NULL) {
     return usage_error("no script given");
   }
+  if (cfg->stdin_file != NULL && strcmp(cfg->stdin_file, "-") == 0 && strcmp(cfg->script, "-") == 0) {
+    return usage_error("the script and --stdin cannot both read standard input");
+  }
   if (cfg->call == NULL && (cfg->args != NULL || cfg->kwargs != NULL)) {
     return usage_error("--args and --kwargs need --call");
   }
   return -1;
 }
 
-/* Read a whole file into a NUL-terminated buffer. */
-static int read_script(const char *path, char **out) {
+/* Read a whole file ("-": standard input) into a NUL-terminated buffer;
+ * `what` names it in messages; a NUL byte is refused unless `binary`. */
+static int read_whole_file(const char *path, const char *what, bool binary, char **out,
+                           size_t *out_len) {
   FILE *file = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
   if (file == NULL) {
     int saved = errno;
-    fprintf(stderr, "isola-run: cannot open script '%s': %s\n", path, strerror(saved));
+    fprintf(stderr, "isola-run: cannot open %s '%s': %s\n", what, path, strerror(saved));
     return EXIT_USAGE;
   }
   size_t cap = 4096, len = 0;
@@ -489,10 +503,10 @@ static int read_script(const char *path, char **out) {
     fprintf(stderr, "isola-run: out of memory reading '%s'\n", path);
     status = EXIT_USAGE;
   } else if (ferror(file)) {
-    fprintf(stderr, "isola-run: cannot read script '%s'\n", path);
+    fprintf(stderr, "isola-run: cannot read %s '%s'\n", what, path);
     status = EXIT_USAGE;
-  } else if (memchr(buf, '\0', len) != NULL) {
-    fprintf(stderr, "isola-run: script '%s' contains a NUL byte\n", path);
+  } else if (!binary && memchr(buf, '\0', len) != NULL) {
+    fprintf(stderr, "isola-run: %s '%s' contains a NUL byte\n", what, path);
     status = EXIT_USAGE;
   }
   if (file != stdin) {
@@ -504,6 +518,9 @@ static int read_script(const char *path, char **out) {
   }
   buf[len] = '\0';
   *out = buf;
+  if (out_len != NULL) {
+    *out_len = len;
+  }
   return 0;
 }
 
@@ -546,6 +563,15 @@ static int fill_options(const struct config *cfg, isola_template_options_t *tpl_
   for (size_t i = 0; status == 0 && i < cfg->env_count; i++) {
     const struct env_var *e = &cfg->envs[i];
     status = option_failed("--env", isola_sandbox_options_set_env(opts, e->key, e->value));
+  }
+  if (status == 0 && cfg->stdin_file != NULL) {
+    char *data = NULL;
+    size_t len = 0;
+    status = read_whole_file(cfg->stdin_file, "--stdin file", true, &data, &len);
+    if (status == 0) {
+      status = option_failed("--stdin", isola_sandbox_options_set_stdin(opts, (const uint8_t *)data, len));
+      free(data);
+    }
   }
   return status;
 }
@@ -605,7 +631,7 @@ int main(int argc, char **argv) {
       goto done;
     }
   }
-  status = read_script(cfg.script, &script);
+  status = read_whole_file(cfg.script, "script", false, &script, NULL);
   if (status != 0) {
     goto done;
   }

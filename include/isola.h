@@ -913,6 +913,17 @@ isola_error_t *isola_sandbox_options_set_env(isola_sandbox_options_t *options,
                                              const char *value);
 
 /**
+ * Give the guest `len` bytes at `data` as its standard input (descriptor
+ * 0, `sys.stdin`, `input()`); after them it reads end-of-file. The bytes
+ * are copied. They are read once over the sandbox's life, across calls.
+ * Without this, stdin is empty. `data` may be NULL when `len` is 0 (an
+ * explicitly empty stdin, e.g. to override template defaults).
+ */
+isola_error_t *isola_sandbox_options_set_stdin(isola_sandbox_options_t *options,
+                                               const uint8_t *data,
+                                               size_t len);
+
+/**
  * Create template options: embedded runtime, default cache directory, no
  * prelude. Free with `isola_template_options_free`.
  */

@@ -165,3 +165,28 @@ async fn thread_pool_executor_runs_tasks_one_after_another() {
          cannot schedule new futures after shutdown\nTrue\n"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn stdin_reads_what_the_host_gave_then_end_of_file() {
+    let mut options = isola::SandboxOptions::default();
+    options.stdin(b"3\n1 2 3\nrest\nlast".to_vec());
+    let mut sb = common::sandbox_with(isola::NoHost, &options).await;
+    let out = eval(
+        &mut sb,
+        "n = int(input())\nprint(n, sum(map(int, input().split())))",
+    )
+    .await;
+    assert_eq!(out.stdout, "3 6\n");
+    // The rest is still there for a later call; then end-of-file.
+    let out = eval(
+        &mut sb,
+        "import sys\nprint(sys.stdin.readline(), end='')\nprint(repr(sys.stdin.read()), repr(sys.stdin.read()))\n\
+         try:\n    input()\nexcept EOFError:\n    print('EOF')",
+    )
+    .await;
+    assert_eq!(out.stdout, "rest\n'last' ''\nEOF\n");
+
+    let mut plain = sandbox().await;
+    let out = eval(&mut plain, "import sys\nprint(repr(sys.stdin.read()))").await;
+    assert_eq!(out.stdout, "''\n");
+}

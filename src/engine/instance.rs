@@ -115,6 +115,8 @@ pub(crate) struct InstanceConfig<'a> {
     pub(crate) vfs: &'a VfsConfig,
     /// Environment variables visible to the guest.
     pub(crate) env: &'a [(String, String)],
+    /// The guest's standard input (then end-of-file); `None`: empty.
+    pub(crate) stdin: Option<bytes::Bytes>,
     /// Most host objects (resource table entries) the guest may hold.
     pub(crate) max_host_objects: usize,
     /// Most host call and HTTP futures the guest may hold.
@@ -640,6 +642,9 @@ fn build_wasi(config: &InstanceConfig<'_>, stdio: &GuestStdio) -> wasmtime_wasi:
         .allow_udp(false)
         .allow_ip_name_lookup(false)
         .envs(config.env);
+    if let Some(data) = &config.stdin {
+        wasi.stdin(wasmtime_wasi::p2::pipe::MemoryInputPipe::new(data.clone()));
+    }
     wasi.build()
 }
 

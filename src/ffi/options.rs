@@ -5,7 +5,7 @@
 use std::{ffi::c_char, path::PathBuf, time::Duration};
 
 use super::{
-    args::{BoxedHandle, Castable, OwnedByBox, c_str, handle, handle_mut, opt_c_str},
+    args::{BoxedHandle, Castable, OwnedByBox, bytes, c_str, handle, handle_mut, opt_c_str},
     error::{FfiError, isola_error_t},
     guard, guard_value,
 };
@@ -275,6 +275,25 @@ pub extern "C" fn isola_sandbox_options_set_env(
             )));
         }
         options.inner.env(key, value);
+        Ok(())
+    })
+}
+
+/// Give the guest `len` bytes at `data` as its standard input (descriptor
+/// 0, `sys.stdin`, `input()`); after them it reads end-of-file. The bytes
+/// are copied. They are read once over the sandbox's life, across calls.
+/// Without this, stdin is empty. `data` may be NULL when `len` is 0 (an
+/// explicitly empty stdin, e.g. to override template defaults).
+#[unsafe(no_mangle)]
+pub extern "C" fn isola_sandbox_options_set_stdin(
+    options: *mut isola_sandbox_options_t,
+    data: *const u8,
+    len: usize,
+) -> *mut isola_error_t {
+    guard(|| {
+        let options = handle_mut(options, "options")?;
+        let data = bytes(data, len, "data")?;
+        options.inner.stdin(bytes::Bytes::copy_from_slice(data));
         Ok(())
     })
 }

@@ -85,6 +85,7 @@ impl Sandbox {
             },
             vfs: &vfs,
             env: &options.env,
+            stdin: options.stdin.clone(),
             max_host_objects: options.max_host_objects.unwrap_or(MAX_HOST_RESOURCES),
             max_pending_host_calls: options
                 .max_pending_host_calls

@@ -70,6 +70,7 @@ pub struct SandboxOptions {
     pub(crate) max_output_bytes: Option<usize>,
     pub(crate) directory_mappings: Vec<DirectoryMapping>,
     pub(crate) env: Vec<(String, String)>,
+    pub(crate) stdin: Option<bytes::Bytes>,
     pub(crate) max_scratch_bytes: Option<u64>,
     pub(crate) max_scratch_files: Option<u64>,
     pub(crate) max_open_files: Option<usize>,
@@ -193,6 +194,15 @@ impl SandboxOptions {
         self
     }
 
+    /// What the guest reads from its standard input (descriptor 0,
+    /// `sys.stdin`, `input()`): these bytes, then end-of-file. They are
+    /// read once over the sandbox's life, across calls. Without it stdin is
+    /// empty (end-of-file at once).
+    pub fn stdin(&mut self, data: impl Into<bytes::Bytes>) -> &mut Self {
+        self.stdin = Some(data.into());
+        self
+    }
+
     /// These options with `overrides` applied: scalar options set in
     /// `overrides` win, mounts replace by guest path, env replaces by key.
     #[must_use]
@@ -209,6 +219,7 @@ impl SandboxOptions {
             .max_pending_host_calls
             .or(self.max_pending_host_calls);
         merged.max_host_objects = overrides.max_host_objects.or(self.max_host_objects);
+        merged.stdin = overrides.stdin.clone().or_else(|| self.stdin.clone());
         for mapping in &overrides.directory_mappings {
             upsert_mount(&mut merged.directory_mappings, mapping.clone());
         }

@@ -178,6 +178,38 @@ static void eval_file_runs_script_from_mount(void) {
   free(dir);
 }
 
+static void stdin_gives_the_guest_the_host_bytes_then_eof(void) {
+  isola_template_t *tpl = new_template();
+  isola_sandbox_options_t *opts = isola_sandbox_options_new();
+  /* Binary-safe: the NUL and the last byte reach the guest. */
+  static const uint8_t input[] = {'4', '2', '\n', 'a', '\0', 'b'};
+  CHECK_OK(isola_sandbox_options_set_stdin(opts, input, sizeof input));
+  CHECK_ERROR(isola_sandbox_options_set_stdin(opts, NULL, 3), ISOLA_ERROR_INVALID_ARGUMENT);
+  isola_sandbox_t *sandbox = new_sandbox(tpl, opts);
+  isola_sandbox_options_free(opts);
+  CHECK_OK(isola_sandbox_eval(sandbox,
+                              "import sys\n"
+                              "def first():\n    return int(input())\n"
+                              "def rest():\n    return [ord(c) for c in sys.stdin.read()]\n",
+                              NULL));
+  char *result = call_json_result(sandbox, "first", NULL);
+  CHECK_STR_EQ(result, "42");
+  free(result);
+  result = call_json_result(sandbox, "rest", NULL);
+  CHECK_STR_EQ(result, "[97,0,98]");
+  free(result);
+  isola_sandbox_free(sandbox);
+
+  /* Without it, standard input is at end-of-file. */
+  sandbox = new_sandbox(tpl, NULL);
+  CHECK_OK(isola_sandbox_eval(sandbox, "import sys\ndef rest():\n    return sys.stdin.read()\n", NULL));
+  result = call_json_result(sandbox, "rest", NULL);
+  CHECK_STR_EQ(result, "\"\"");
+  free(result);
+  isola_sandbox_free(sandbox);
+  isola_template_free(tpl);
+}
+
 static void missing_mount_directory_fails_sandbox_creation(void) {
   isola_template_t *tpl = new_template();
   isola_sandbox_options_t *opts = isola_sandbox_options_new();
@@ -252,6 +284,7 @@ static const struct test_case cases[] = {
     TEST_CASE(read_write_mount_quota_refuses_growth_with_edquot),
     TEST_CASE(host_files_outside_mounts_are_invisible),
     TEST_CASE(eval_file_runs_script_from_mount),
+    TEST_CASE(stdin_gives_the_guest_the_host_bytes_then_eof),
     TEST_CASE(missing_mount_directory_fails_sandbox_creation),
     TEST_CASE(fixture_directory_mounts),
     TEST_CASE(env_vars_are_visible_in_os_environ),
