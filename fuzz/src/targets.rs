@@ -33,9 +33,13 @@ use isola::{
 
 /// JSON from a value must parse again, and converting twice is stable.
 fn check_json_roundtrip(value: &Value) {
-    let json = value
-        .to_json_string()
-        .expect("every valid value has a JSON form");
+    let json = match value.to_json_string() {
+        Ok(json) => json,
+        // Non-text keys inside non-text keys: refused before the escaping
+        // grows the text past a multiple of the value's size.
+        Err(ValueError::NotJson(m)) if m.contains("nest so deeply") => return,
+        Err(e) => panic!("a valid value has no JSON form: {e}"),
+    };
     serde_json::from_str::<serde_json::Value>(&json).expect("isola's JSON is valid JSON");
     match Value::from_json_str(&json) {
         Ok(again) => {

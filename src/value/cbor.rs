@@ -326,8 +326,23 @@ fn f16_to_f64(half: u16) -> f64 {
     }
 }
 
+/// Most bytes of JSON text per byte of CBOR (plus [`JSON_SLACK`]) that
+/// [`to_json_text`] writes. Ordinary values stay well below (at most about
+/// 8: `false,` for `0xf4`, a half float's digits, `\u0001` for a control
+/// character, escaped once more inside a non-text key). Only non-text keys
+/// nested inside non-text keys grow faster: every level escapes the quotes
+/// and backslashes of the one inside again, doubling them, so a value of a
+/// hundred bytes could otherwise spell gigabytes of JSON.
+const JSON_EXPANSION: usize = 16;
+/// Bytes of JSON text any value may take beyond its [`JSON_EXPANSION`] share.
+const JSON_SLACK: usize = 1024;
+
 /// Convert one CBOR value to compact JSON text without recursion.
 pub(crate) fn to_json_text(bytes: &[u8]) -> Result<String, ValueError> {
+    let limit = bytes
+        .len()
+        .saturating_mul(JSON_EXPANSION)
+        .saturating_add(JSON_SLACK);
     let mut events = Events::new(bytes);
     let mut out = String::new();
     // Non-text map keys become the JSON text of the key: their output goes to
@@ -368,6 +383,14 @@ pub(crate) fn to_json_text(bytes: &[u8]) -> Result<String, ValueError> {
             let (outer, _) = captures.pop().expect("checked above");
             let key = std::mem::replace(&mut out, outer);
             push_json_string(&mut out, &key);
+            // Only escaping a key can grow the text faster than the input.
+            if out.len() > limit {
+                return Err(ValueError::NotJson(format!(
+                    "non-text map keys nest so deeply that the JSON text would exceed \
+                     {JSON_EXPANSION} times the value's {} bytes",
+                    bytes.len()
+                )));
+            }
         }
     }
     events.finish()?;

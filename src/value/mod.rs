@@ -451,6 +451,29 @@ mod tests {
         );
     }
 
+    /// `{{…{0: 0}…: 0}: 0}`: `levels` maps, each the only key of the next.
+    fn maps_as_keys(levels: usize) -> Value {
+        let mut cbor = vec![0xa1; levels];
+        cbor.extend(std::iter::repeat_n(0x00, levels + 1));
+        Value::from_cbor(cbor).unwrap()
+    }
+
+    #[test]
+    fn keys_nested_in_keys_cannot_blow_up_the_json_text() {
+        // Three levels: each key is the JSON text of the map inside it.
+        let json = maps_as_keys(3).to_json_string().unwrap();
+        let parsed: serde_json::Value = serde_json::from_str(&json).unwrap();
+        let (key, _) = parsed.as_object().unwrap().iter().next().unwrap();
+        assert_eq!(key, r#"{"{\"0\":0}":0}"#);
+        // Forty levels would double the escaping forty times (a fuzzing
+        // find): refused at once instead.
+        let err = maps_as_keys(40).to_json_string().unwrap_err();
+        assert!(
+            matches!(&err, ValueError::NotJson(m) if m.contains("nest so deeply")),
+            "{err}"
+        );
+    }
+
     #[test]
     fn indefinite_lengths_are_read() {
         // [_ 1, {_ "a": h'0102'}, (_ "b", "c")]
