@@ -1,6 +1,7 @@
 # isola build entry point. Two commands matter:
 #   make demo   install pinned tools, build runtime + library + C examples, run hello
-#   make test   run every test (Rust, Python guest units, C via CTest, header drift)
+#   make test   run every test (lint, Rust, Python guest units, C via CTest, bindings,
+#               the installed release build, header drift)
 #   make install PREFIX=/opt/isola   install the release build (lib, header, isola.pc, CMake package)
 #   make bench  release build, isola beside its peers, writes docs/performance.md
 # Everything goes into .venv/, target/ and build/; nothing is installed system-wide
@@ -81,6 +82,7 @@ test: c
 	bash bindings/cpp/test.sh
 	bash bindings/go/test.sh
 	bash bindings/zig/test.sh
+	$(MAKE) --no-print-directory test-install
 	$(MAKE) --no-print-directory check-header
 
 # pytest, unmodified, runs the own test suites of pinned PyPI packages in a
