@@ -23,6 +23,7 @@ enum mode {
   BLOCK_UNTIL_CALL_ENDS, /* a thread fills the body and blocks */
   START_LATER,         /* start the reply itself from a thread */
   BAD_CAPACITY,        /* start with capacity 0 */
+  FREE_WHILE_BLOCKED,  /* a thread blocks on a full body, another frees it */
 };
 
 struct stream_host {
@@ -35,7 +36,9 @@ struct stream_host {
   isola_http_reply_t *reply; /* START_LATER */
   pthread_t pusher;
   int has_pusher;
-  isola_error_t *blocked_push_err; /* BLOCK_UNTIL_CALL_ENDS */
+  isola_error_t *blocked_push_err; /* BLOCK_UNTIL_CALL_ENDS, FREE_WHILE_BLOCKED */
+  pthread_t freer;                 /* FREE_WHILE_BLOCKED */
+  atomic_int pushing;              /* FREE_WHILE_BLOCKED: the push started */
 };
 
 static const char first_event[] = "data: one\n\n";
@@ -96,6 +99,28 @@ static void *push_until_the_call_ends(void *arg) {
   a->host->blocked_push_err =
       isola_http_body_push(a->body, (const uint8_t *)last_event, strlen(last_event));
   CHECK(isola_http_body_is_abandoned(a->body));
+  isola_http_body_free(a->body);
+  free(a);
+  return NULL;
+}
+
+/* FREE_WHILE_BLOCKED: push into the full body and block there. */
+static void *push_into_full_body(void *arg) {
+  struct pusher_args *a = arg;
+  atomic_store(&a->host->pushing, 1);
+  a->host->blocked_push_err =
+      isola_http_body_push(a->body, (const uint8_t *)last_event, strlen(last_event));
+  free(a);
+  return NULL;
+}
+
+/* FREE_WHILE_BLOCKED: free the body once the push above is waiting. */
+static void *free_body_later(void *arg) {
+  struct pusher_args *a = arg;
+  while (!atomic_load(&a->host->pushing)) {
+    sleep_ms(5);
+  }
+  sleep_ms(200); /* the push is waiting for room */
   isola_http_body_free(a->body);
   free(a);
   return NULL;
@@ -188,6 +213,16 @@ static void on_http(void *user_data, const isola_http_request_t *request, isola_
     case BLOCK_UNTIL_CALL_ENDS:
       start_pusher(h, body, push_until_the_call_ends);
       break;
+    case FREE_WHILE_BLOCKED: {
+      try_push_str(body, "a");
+      start_pusher(h, body, push_into_full_body);
+      struct pusher_args *a = malloc(sizeof *a);
+      CHECK(a != NULL);
+      a->host = h;
+      a->body = body;
+      CHECK(pthread_create(&h->freer, NULL, free_body_later, a) == 0);
+      break;
+    }
     case START_LATER:
     case BAD_CAPACITY:
       break;
@@ -256,6 +291,24 @@ static const char read_events[] =
     "    global kept\n"
     "    kept = r\n"
     "    return r.status\n";
+
+/* Join the host's threads; the blocked push returned INVALID_STATE. Frees
+ * the sandbox and template. */
+static void finish_woken_push(struct stream_host *h, isola_sandbox_t *sb, isola_template_t *tpl) {
+  finish(h);
+  CHECK(h->blocked_push_err != NULL);
+  CHECK(isola_error_code(h->blocked_push_err) == ISOLA_ERROR_INVALID_STATE);
+  isola_error_free(h->blocked_push_err);
+  isola_sandbox_free(sb);
+  isola_template_free(tpl);
+}
+
+/* Evaluate `code`, then call `function` without arguments; its JSON
+ * result (malloc'd). */
+static char *call_json_result_of(isola_sandbox_t *sb, const char *code, const char *function) {
+  CHECK_OK(isola_sandbox_eval(sb, code, NULL));
+  return call_json_result(sb, function, NULL);
+}
 
 /* A fresh sandbox whose host answers in `mode`; returns read_all()'s JSON
  * result (malloc'd). */
@@ -366,12 +419,7 @@ static void push_blocked_on_a_full_body_wakes_when_the_call_ends(void) {
   /* Give the pusher time to fill the body and block. */
   CHECK_OK(isola_sandbox_eval(
       sb, "import time\nr = await http.get('https://llm.test/stream')\ntime.sleep(0.2)\n", NULL));
-  finish(&h);
-  CHECK(h.blocked_push_err != NULL);
-  CHECK(isola_error_code(h.blocked_push_err) == ISOLA_ERROR_INVALID_STATE);
-  isola_error_free(h.blocked_push_err);
-  isola_sandbox_free(sb);
-  isola_template_free(tpl);
+  finish_woken_push(&h, sb, tpl);
 }
 
 static void reply_started_later_from_another_thread(void) {
@@ -385,6 +433,33 @@ static void bad_capacity_fails_the_request_in_the_guest_too(void) {
   CHECK_CONTAINS(result, "\"error\"");
   CHECK_CONTAINS(result, "capacity");
   free(result);
+}
+
+static void free_while_a_push_is_blocked_wakes_the_push(void) {
+  isola_template_t *tpl = new_template();
+  struct stream_host h;
+  isola_sandbox_t *sb = sandbox_for(tpl, &h, FREE_WHILE_BLOCKED);
+  /* The guest reads only after the free: it gets the chunk pushed before,
+   * then the error of a body freed without an end. */
+  char *result = call_json_result_of(sb,
+                                     "import time\n"
+                                     "from sandbox import http\n"
+                                     "async def late_reader():\n"
+                                     "    r = await http.get('https://llm.test/stream')\n"
+                                     "    time.sleep(1)\n"
+                                     "    parts = []\n"
+                                     "    try:\n"
+                                     "        async for chunk in r.aiter_bytes():\n"
+                                     "            parts.append(chunk.decode())\n"
+                                     "    except http.HTTPError as e:\n"
+                                     "        parts.append('error: ' + str(e))\n"
+                                     "    return parts\n",
+                                     "late_reader");
+  CHECK_CONTAINS(result, "[\"a\",\"error: ");
+  CHECK_CONTAINS(result, "without ending it");
+  free(result);
+  CHECK(pthread_join(h.freer, NULL) == 0);
+  finish_woken_push(&h, sb, tpl);
 }
 
 static void bad_arguments_are_refused_clearly(void) {
@@ -411,6 +486,7 @@ int main(int argc, char **argv) {
       TEST_CASE(push_blocked_on_a_full_body_wakes_when_the_call_ends),
       TEST_CASE(reply_started_later_from_another_thread),
       TEST_CASE(bad_capacity_fails_the_request_in_the_guest_too),
+      TEST_CASE(free_while_a_push_is_blocked_wakes_the_push),
       TEST_CASE(bad_arguments_are_refused_clearly),
   };
   return RUN_TESTS(argc, argv, cases);
