@@ -1101,3 +1101,21 @@ func TestMemoryUsageDuringACall(t *testing.T) {
 		t.Fatalf("MemoryUsage %d, %v", used, usageErr)
 	}
 }
+
+func TestStdinIsWhatTheHostGave(t *testing.T) {
+	sb := newSandbox(t, &isola.SandboxOptions{Stdin: []byte("21\nrest")})
+	mustEval(t, sb, "import sys\ndef first():\n    return int(input()) * 2\ndef rest():\n    return [sys.stdin.read(), sys.stdin.read()]\n")
+	res, err := sb.CallResult(context.Background(), "first")
+	if err != nil || string(res) != "42" {
+		t.Fatalf("first: %s, %v", res, err)
+	}
+	res, err = sb.CallResult(context.Background(), "rest")
+	if err != nil || string(res) != `["rest",""]` {
+		t.Fatalf("rest: %s, %v", res, err)
+	}
+	plain := newSandbox(t, nil)
+	mustEval(t, plain, "import sys\ndef rest():\n    return sys.stdin.read()\n")
+	if res, err := plain.CallResult(context.Background(), "rest"); err != nil || string(res) != `""` {
+		t.Fatalf("default stdin: %s, %v", res, err)
+	}
+}

@@ -42,6 +42,10 @@ type SandboxOptions struct {
 	Mounts []Mount
 	// Env sets variables of the guest's os.environ.
 	Env map[string]string
+	// Stdin is what the guest reads from standard input (sys.stdin,
+	// input()), then end-of-file; read once over the sandbox's life, across
+	// calls. nil inherits (by default stdin is empty); the bytes are copied.
+	Stdin []byte
 	// Host answers the guest's host calls and HTTP requests. nil inherits
 	// the template's default host; with none, those operations raise in the
 	// guest.
@@ -110,6 +114,15 @@ func (o *SandboxOptions) apply(c *C.isola_sandbox_options_t) error {
 		C.free(unsafe.Pointer(ck))
 		C.free(unsafe.Pointer(cv))
 		if err != nil {
+			return err
+		}
+	}
+	if o.Stdin != nil {
+		var data *C.uint8_t
+		if len(o.Stdin) > 0 {
+			data = (*C.uint8_t)(unsafe.Pointer(&o.Stdin[0]))
+		}
+		if err := takeError(C.isola_sandbox_options_set_stdin(c, data, C.size_t(len(o.Stdin)))); err != nil {
 			return err
 		}
 	}

@@ -635,6 +635,13 @@ class SandboxSettings {
     check(isola_sandbox_options_set_env(raw(), cstr(key).c_str(), cstr(value).c_str()));
     return self();
   }
+  // The guest's standard input (sys.stdin, input()): these bytes (copied),
+  // then end-of-file; read once over the sandbox's life, across calls.
+  Derived &stdin_data(std::string_view data) {
+    check(isola_sandbox_options_set_stdin(raw(), reinterpret_cast<const std::uint8_t *>(data.data()),
+                                          data.size()));
+    return self();
+  }
   // Serve host calls and HTTP with `host` (kept alive by the library).
   Derived &host(std::shared_ptr<Host> h) {
     if (!h) {

@@ -310,3 +310,11 @@ TEST_CASE("files go into the scratch file system and artifacts come back as byte
     CHECK(e.code() == isola::ErrorCode::InvalidArgument);
   }
 }
+
+TEST_CASE("stdin_data is what the guest reads from standard input") {
+  isola::Sandbox sb = tpl().sandbox(isola::SandboxOptions().stdin_data(std::string_view("21\nre\0st", 8)));
+  sb.eval("import sys\ndef first():\n    return int(input()) * 2\n"
+          "def rest():\n    return [ord(c) for c in sys.stdin.read()]\n");
+  CHECK(sb.call_json("first") == "42");
+  CHECK(sb.call_json("rest") == "[114,101,0,115,116]");
+}

@@ -510,6 +510,9 @@ pub const SandboxOptions = struct {
     max_output_bytes: ?u64 = null,
     mounts: []const Mount = &.{},
     env: []const EnvVar = &.{},
+    /// The guest's standard input (sys.stdin, input()): these bytes
+    /// (copied), then end-of-file; read once across calls.
+    stdin: ?[]const u8 = null,
     host: ?Host = null,
     /// Receives the details when creating the sandbox fails (unused in
     /// template defaults).
@@ -524,6 +527,7 @@ pub const SandboxOptions = struct {
             try check(c.isola_sandbox_options_add_mount(raw, m.host_path.ptr, m.guest_path.ptr, @intFromEnum(m.mode)), diag);
         }
         for (o.env) |e| try check(c.isola_sandbox_options_set_env(raw, e.key.ptr, e.value.ptr), diag);
+        if (o.stdin) |data| try check(c.isola_sandbox_options_set_stdin(raw, data.ptr, data.len), diag);
         if (o.host) |h| try h.attach(raw, diag);
     }
 };

@@ -514,3 +514,18 @@ test "files go into the scratch file system and artifacts come back" {
     try testing.expectError(error.Io, sb.readFile(testing.allocator, "/tmp/missing"));
     try testing.expectError(error.InvalidArgument, sb.writeFile("/etc/passwd", "x"));
 }
+
+test "stdin is what the guest reads from standard input" {
+    var sb = try isola.Sandbox.init(try tpl(), .{ .stdin = "21\nrest" });
+    defer sb.deinit();
+    var col = isola.Collector.init(testing.allocator);
+    defer col.deinit();
+    const sink = col.sink(.json);
+    try sb.eval("import sys\ndef first():\n    return int(input()) * 2\ndef rest():\n    return sys.stdin.read()\n", &sink);
+    col.clear();
+    try sb.callJson("first", "[]", null, &sink);
+    try testing.expectEqualStrings("42", col.result.?);
+    col.clear();
+    try sb.callJson("rest", "[]", null, &sink);
+    try testing.expectEqualStrings("\"rest\"", col.result.?);
+}
