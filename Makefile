@@ -20,8 +20,12 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
 RUNTIME_SOURCES := $(shell find runtime/python/src runtime/native wit -type f -not -path '*/__pycache__/*' 2>/dev/null) \
                    runtime/python/guest-requirements.txt runtime/python/build.sh
+# The scientific runtime (numpy), a second component installed beside the
+# library; hosts choose it by name ("sci") or path. See runtime/sci/.
+SCI_WASM     := runtime/python/out/isola-python-sci.wasm
+SCI_SOURCES  := $(shell find runtime/sci -type f -not -path '*/__pycache__/*' 2>/dev/null)
 
-.PHONY: demo test setup native runtime lib c clean check-header lint bench memcheck test-asan fuzz fuzz-short test-pytest release install test-install
+.PHONY: demo test setup native runtime runtime-sci lib c clean check-header lint bench memcheck test-asan fuzz fuzz-short test-pytest test-sci release install test-install
 
 demo: c
 	./$(BUILD_DIR)/examples-c/hello
@@ -31,15 +35,17 @@ setup: $(VENV)/.installed
 # apt only for what PyPI cannot give: the C/C++ compilers, pkg-config (the
 # Go binding links through it), Catch2 (the
 # C++ binding's test framework) and the wasm32 toolchain for the guest's
-# native modules (clang/lld 19, compiler-rt's wasi builtins, zstd to read
-# componentize-py's bundled CPython configuration).
-NATIVE_APT   := clang-19 lld-19 llvm-19 libclang-rt-19-dev-wasm32 zstd
+# native modules (clang/lld 19, compiler-rt's wasi builtins, libc++'s wasm32
+# headers for numpy's C++ parts, zstd to read componentize-py's bundled
+# CPython configuration).
+NATIVE_APT   := clang-19 lld-19 llvm-19 libclang-rt-19-dev-wasm32 libc++-19-dev-wasm32 libc++abi-19-dev-wasm32 zstd
 APT_PACKAGES := $(if $(shell command -v cc >/dev/null && command -v c++ >/dev/null && echo y),,build-essential) \
                 $(if $(shell command -v pkg-config >/dev/null && echo y),,pkg-config) \
                 $(if $(wildcard /usr/include/catch2/catch.hpp),,catch2) \
                 $(if $(shell command -v clang-19 >/dev/null && command -v wasm-ld-19 >/dev/null && \
                   command -v llvm-ar-19 >/dev/null && command -v zstd >/dev/null && \
-                  test -f /usr/lib/llvm-19/lib/clang/19/lib/wasi/libclang_rt.builtins-wasm32.a && echo y),,$(NATIVE_APT))
+                  test -f /usr/lib/llvm-19/lib/clang/19/lib/wasi/libclang_rt.builtins-wasm32.a && \
+                  test -d /usr/lib/llvm-19/include/wasm32-wasi/c++/v1 && echo y),,$(NATIVE_APT))
 APT := $(shell [ "$$(id -u)" = 0 ] || echo sudo) apt-get
 
 $(VENV)/.installed: requirements-dev.txt
@@ -62,6 +68,20 @@ native: $(VENV)/.installed
 $(RUNTIME_WASM): $(VENV)/.installed $(RUNTIME_SOURCES)
 	bash runtime/python/build.sh $(RUNTIME_WASM)
 
+# numpy cross-compiled from its pinned sdist (runtime/sci/build.sh) and the
+# component importing it at build time (runtime/sci/component.sh); both are
+# cached by input hash under ~/.cache/isola-build, so only the first build on
+# a machine compiles numpy. The component is laid out beside the library
+# (build/lib, target/debug) where isola_template_options_set_runtime_name("sci")
+# finds it.
+runtime-sci: $(SCI_WASM)
+	mkdir -p $(BUILD_DIR)/lib target/debug
+	cp $(SCI_WASM) $(BUILD_DIR)/lib/
+	cp $(SCI_WASM) target/debug/
+
+$(SCI_WASM): $(VENV)/.installed $(RUNTIME_SOURCES) $(SCI_SOURCES)
+	bash runtime/sci/component.sh $(SCI_WASM)
+
 lib: runtime
 	cargo build --lib
 	@# Let programs linked against target/debug find the library there by
@@ -78,6 +98,7 @@ test: c
 	$(PYTHON) -m unittest discover -s runtime/python/tests -t runtime/python/tests
 	ctest --test-dir $(BUILD_DIR) -j2 -LE valgrind --output-on-failure
 	$(MAKE) --no-print-directory test-pytest
+	$(MAKE) --no-print-directory test-sci
 	$(MAKE) --no-print-directory test-asan
 	bash bindings/cpp/test.sh
 	bash bindings/go/test.sh
@@ -90,6 +111,12 @@ test: c
 # Downloads are hash-checked and cached in ~/.cache/isola-build.
 test-pytest: c
 	$(PYTHON) tests/pytest_suites/run.py
+
+# The scientific runtime: numpy (and sqlite3) in a sandbox of
+# isola-python-sci.wasm (tests/sci_runtime.rs, ignored by a plain
+# `cargo test` because they need this build).
+test-sci: c runtime-sci
+	cargo test --test sci_runtime -- --include-ignored
 
 # The committed header must equal a fresh cbindgen generation (build.rs
 # rewrites include/isola.h on every library build).

@@ -53,8 +53,11 @@ static const char USAGE[] =
     "                           path GUEST, read-only (or :ro) unless :rw;\n"
     "                           repeatable\n"
     "  --env KEY=VALUE          set a guest environment variable; repeatable\n"
-    "  --runtime PATH           use this runtime component instead of the\n"
-    "                           embedded one\n"
+    "  --runtime NAME|PATH      use this runtime component instead of the\n"
+    "                           embedded one: a path (with a '/' or ending\n"
+    "                           in .wasm), or a name such as 'sci' (numpy),\n"
+    "                           found as isola-python-NAME.wasm in\n"
+    "                           $ISOLA_RUNTIME_DIR or beside libisola\n"
     "  --stdin FILE             the guest's standard input (sys.stdin,\n"
     "                           input()): the bytes of FILE (- reads this\n"
     "                           process's stdin), then end-of-file\n"
@@ -544,7 +547,13 @@ static int fill_options(const struct config *cfg, isola_template_options_t *tpl_
   isola_sandbox_options_t *opts = isola_template_options_defaults(tpl_opts);
   int status = 0;
   if (cfg->runtime != NULL) {
-    status = option_failed("--runtime", isola_template_options_set_runtime_path(tpl_opts, cfg->runtime));
+    /* A path names a file (it has a '/' or ends in .wasm); anything else is
+     * a runtime name such as "sci", looked up beside the library. */
+    size_t len = strlen(cfg->runtime);
+    int is_path = strchr(cfg->runtime, '/') != NULL ||
+                  (len >= 5 && strcmp(cfg->runtime + len - 5, ".wasm") == 0);
+    status = option_failed("--runtime", is_path ? isola_template_options_set_runtime_path(tpl_opts, cfg->runtime)
+                                                : isola_template_options_set_runtime_name(tpl_opts, cfg->runtime));
   }
   if (status == 0 && cfg->cache_dir != NULL) {
     status = option_failed("--cache-dir", isola_template_options_set_cache_dir(tpl_opts, cfg->cache_dir));

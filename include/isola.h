@@ -942,6 +942,19 @@ isola_error_t *isola_template_options_set_runtime_path(isola_template_options_t 
                                                        const char *path);
 
 /**
+ * Use the runtime component called `name`, installed as
+ * `isola-python-NAME.wasm` beside the library: `"sci"` is the scientific
+ * runtime (numpy; see the README for its size and load time). Looked up
+ * now, in `$ISOLA_RUNTIME_DIR` if set, else in the directory holding
+ * libisola (the executable's, when linked statically); the found path
+ * replaces any runtime path set before. `ISOLA_ERROR_INVALID_ARGUMENT`
+ * (listing where it looked) when `name` is malformed or no such file
+ * exists; the options are unchanged then.
+ */
+isola_error_t *isola_template_options_set_runtime_name(isola_template_options_t *options,
+                                                       const char *name);
+
+/**
  * Cache compiled runtimes in `dir` (created if missing); NULL disables the
  * cache. Without this call: `$ISOLA_CACHE_DIR`, else
  * `$XDG_CACHE_HOME/isola`, else `~/.cache/isola`.

@@ -45,6 +45,35 @@ async fn sqlite3_in_memory() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn sqlite3_database_file_in_the_scratch_file_system() {
+    let mut sb = sandbox().await;
+    let out = eval(
+        &mut sb,
+        "import os, sqlite3\n\
+         db = sqlite3.connect('/tmp/x.db')\n\
+         db.execute('create table kv (k text primary key, v text)')\n\
+         db.executemany('insert into kv values (?, ?)', [(str(i), 'v' * i) for i in range(200)])\n\
+         db.commit()\n\
+         db.close()\n\
+         print(os.path.getsize('/tmp/x.db') > 4096)\n\
+         db = sqlite3.connect('/tmp/x.db')\n\
+         print(db.execute('select count(*), sum(length(v)) from kv').fetchone())\n\
+         with db:\n    db.execute(\"delete from kv where k like '1%'\")\n\
+         print(db.execute('select count(*) from kv').fetchone()[0])\n",
+    )
+    .await;
+    assert_eq!(out.stdout, "True\n(200, 19900)\n89\n", "{}", out.stderr);
+    // The file lives in this sandbox's scratch file system only.
+    let mut other = sandbox().await;
+    let out = eval(
+        &mut other,
+        "import os\nprint(os.path.exists('/tmp/x.db'))\n",
+    )
+    .await;
+    assert_eq!(out.stdout, "False\n");
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn sqlite3_database_file_in_a_read_write_mount() {
     let dir = tempfile::tempdir().unwrap();
     let mut options = SandboxOptions::default();

@@ -9,6 +9,10 @@
  *                                  evaluate FILE (benches/compute/kernels.py)
  *                                  and print bench_run(REPS), every kernel or
  *                                  the comma-separated NAMES
+ *   isola-bench runtime NAME|PATH|default [N]
+ *                                  template load, median sandbox create and
+ *                                  first eval over N (30) sandboxes, import
+ *                                  numpy and a 500x500 matmul (sci runtime)
  *   isola-bench smoke              a few iterations of `measure` (CTest)
  *   isola-bench version            the library's version
  *
@@ -220,6 +224,75 @@ static int mode_first(void) {
     isola_sandbox_free(sb);
     isola_template_free(tpl);
     free(buf.data);
+    return 0;
+}
+
+/* `runtime NAME|PATH|default`: the cost of choosing a runtime. Template
+ * load (warm compile cache), then median create / first eval of `x = 1` /
+ * free over `n` fresh sandboxes, then in one sandbox `import numpy` and the
+ * best of 5 matmuls of two 500x500 float64 matrices (guest perf_counter),
+ * when the runtime has numpy. */
+#define NUMPY_PROBE \
+    "import time\n" \
+    "t0 = time.perf_counter()\n" \
+    "try:\n" \
+    "    import numpy as np\n" \
+    "except ImportError:\n" \
+    "    np = None\n" \
+    "t1 = time.perf_counter()\n" \
+    "def probe():\n" \
+    "    if np is None:\n" \
+    "        return None\n" \
+    "    rng = np.random.default_rng(0)\n" \
+    "    a = rng.random((500, 500)); b = rng.random((500, 500))\n" \
+    "    best = None\n" \
+    "    for _ in range(5):\n" \
+    "        s = time.perf_counter(); a @ b; e = time.perf_counter() - s\n" \
+    "        best = e if best is None or e < best else best\n" \
+    "    return {'import_numpy_ms': (t1 - t0) * 1e3, 'matmul_500_ms': best * 1e3}\n"
+
+static int mode_runtime(const char *which, long n) {
+    isola_template_options_t *opts = isola_template_options_new();
+    if (strcmp(which, "default") != 0) {
+        check("runtime", strchr(which, '/') ? isola_template_options_set_runtime_path(opts, which)
+                                            : isola_template_options_set_runtime_name(opts, which));
+    }
+    double t0 = now_ms();
+    isola_template_t *tpl = NULL;
+    check("template_new", isola_template_new(opts, &tpl));
+    double t1 = now_ms();
+    isola_template_options_free(opts);
+    double *create = calloc((size_t)n, sizeof(double));
+    double *eval = calloc((size_t)n, sizeof(double));
+    if (!create || !eval) {
+        fprintf(stderr, "isola-bench: out of memory\n");
+        return 1;
+    }
+    for (long i = 0; i < n; i++) {
+        isola_sandbox_t *sb = NULL;
+        double a = now_ms();
+        check("sandbox_new", isola_sandbox_new(tpl, NULL, &sb));
+        double b = now_ms();
+        check("eval", isola_sandbox_eval(sb, "x = 1", NULL));
+        double c = now_ms();
+        isola_sandbox_free(sb);
+        create[i] = b - a;
+        eval[i] = c - b;
+    }
+    result_buf_t buf = {0};
+    isola_sink_t sink = result_sink(&buf);
+    isola_sandbox_t *sb = NULL;
+    check("sandbox_new", isola_sandbox_new(tpl, NULL, &sb));
+    check("eval probe", isola_sandbox_eval(sb, NUMPY_PROBE, NULL));
+    check("call probe", isola_sandbox_call_json(sb, "probe", "[]", NULL, &sink));
+    printf("{\"template_load_ms\": %.3f, \"create_ms\": %.3f, \"first_eval_ms\": %.3f, \"numpy\": %s}\n",
+           t1 - t0, median(create, (size_t)n), median(eval, (size_t)n), buf.data ? buf.data : "null");
+    fflush(stdout);
+    isola_sandbox_free(sb);
+    isola_template_free(tpl);
+    free(buf.data);
+    free(create);
+    free(eval);
     return 0;
 }
 
@@ -462,7 +535,7 @@ static long arg_long(int argc, char **argv, const char *name, long fallback) {
 
 int main(int argc, char **argv) {
     if (argc < 2) {
-        fprintf(stderr, "usage: isola-bench first | measure [options] | compute FILE REPS [NAMES] | smoke | version\n");
+        fprintf(stderr, "usage: isola-bench first | measure [options] | compute FILE REPS [NAMES] | runtime NAME|PATH|default [N] | smoke | version\n");
         return 2;
     }
     if (strcmp(argv[1], "first") == 0) return mode_first();
@@ -491,6 +564,8 @@ int main(int argc, char **argv) {
                             .seconds = 0.2, .min_available_mib = 0};
         return mode_measure(o);
     }
+    if (strcmp(argv[1], "runtime") == 0 && (argc == 3 || argc == 4))
+        return mode_runtime(argv[2], argc == 4 ? atol(argv[3]) > 0 ? atol(argv[3]) : 1 : 30);
     if (strcmp(argv[1], "compute") == 0 && (argc == 4 || argc == 5))
         return mode_compute(argv[2], argv[3], argc == 5 ? argv[4] : NULL);
     fprintf(stderr, "isola-bench: unknown mode %s\n", argv[1]);

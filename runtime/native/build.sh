@@ -31,7 +31,7 @@ done
 builtins=/usr/lib/llvm-19/lib/clang/19/lib/wasi/libclang_rt.builtins-wasm32.a
 [ -f "$builtins" ] || { echo "native build: $builtins is missing (apt: libclang-rt-19-dev-wasm32)" >&2; exit 1; }
 
-key="$( { grep -v '^#' "$here/inputs.lock"; cat "$here/build.sh" "$here/pyconfig_from_bundle.py" "$here"/modules/*;
+key="$( { grep -v '^#' "$here/inputs.lock"; cat "$here/build.sh" "$here/headers.sh" "$here/pyconfig_from_bundle.py" "$here"/modules/*;
           sha256sum < "$cpy_so"; clang-19 --version | head -1; } | sha256sum | cut -c1-16)"
 dest="$cache_root/native-$key"
 
@@ -88,13 +88,10 @@ fi
 lock_file() { awk -v p="$1" '$1 !~ /^#/ && $2 == p { print $5 }' "$here/inputs.lock"; }
 
 # --- headers: wasi-libc sysroot, CPython headers + the bundled pyconfig.h
-mkdir -p "$work/deb" "$work/pyinc"
-dpkg-deb -x "$downloads/$(lock_file wasi-libc)" "$work/deb"
-dpkg-deb -x "$downloads/$(lock_file libpython3.14-dev)" "$work/deb"
-sysroot="$work/deb/usr"
-cp -r "$work/deb/usr/include/python3.14/." "$work/pyinc/"
-"$python" "$here/pyconfig_from_bundle.py" "$cpy_so" \
-  "$work/deb/usr/include/x86_64-linux-gnu/python3.14/pyconfig.h" "$work/pyinc"
+here_native="$here"
+# shellcheck source=runtime/native/headers.sh
+. "$here/headers.sh"
+guest_headers "$work"
 
 cflags=(--target=wasm32-wasip2 "--sysroot=$sysroot" -fPIC -O2)
 ldshared=(wasm-ld-19 -shared --experimental-pic --unresolved-symbols=import-dynamic)

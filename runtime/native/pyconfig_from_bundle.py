@@ -10,11 +10,14 @@ pyconfig.h of the same CPython minor version as the list of names to emit.
 
     pyconfig_from_bundle.py COMPONENTIZE_PY_SO TEMPLATE_PYCONFIG_H OUT_DIR
 
-OUT_DIR receives pyconfig.h and bundle.txt (python version, SOABI, compiler).
+OUT_DIR receives pyconfig.h, bundle.txt (python version, SOABI, compiler) and
+sysconfig.json (every recorded configuration variable, for cross builds that
+ask a build system about the guest's Python: runtime/sci/build.sh).
 Needs the ``zstd`` command.
 """
 
 import io
+import json
 import os
 import re
 import subprocess
@@ -80,6 +83,8 @@ def main():
         for key in ("VERSION", "SOABI", "EXT_SUFFIX", "SIZEOF_LONG", "SIZEOF_VOID_P",
                     "Py_GIL_DISABLED", "Py_DEBUG", "CC", "CONFIG_ARGS"):
             f.write("%s=%s\n" % (key, config.get(key)))
+    with open(os.path.join(out_dir, "sysconfig.json"), "w") as f:
+        json.dump(config, f, indent=0, sort_keys=True)
     if config.get("EXT_SUFFIX") != ".cpython-314-wasm32-wasi.so":
         raise SystemExit("unexpected bundled EXT_SUFFIX %r" % config.get("EXT_SUFFIX"))
 

@@ -21,8 +21,11 @@ pub(crate) const DEFAULT_MAX_MEMORY_PER_SANDBOX: u64 = 4 << 30;
 
 /// Core instances, memories and tables one runtime component may use. The
 /// CPython runtime links several core modules into one instance graph but
-/// defines a single linear memory.
-const CORE_INSTANCES_PER_SANDBOX: u32 = 24;
+/// defines a single linear memory. Each native extension module is a core
+/// instance of its own: the scientific runtime (numpy) has 37; the limit
+/// leaves room for more extensions (pandas has ~45).
+/// It is a count, not a reservation: instance state is allocated on use.
+const CORE_INSTANCES_PER_SANDBOX: u32 = 128;
 const MEMORIES_PER_SANDBOX: u32 = 4;
 const TABLES_PER_SANDBOX: u32 = 8;
 

@@ -327,6 +327,54 @@ pub extern "C" fn isola_template_options_set_runtime_path(
     })
 }
 
+/// Use the runtime component called `name`, installed as
+/// `isola-python-NAME.wasm` beside the library: `"sci"` is the scientific
+/// runtime (numpy; see the README for its size and load time). Looked up
+/// now, in `$ISOLA_RUNTIME_DIR` if set, else in the directory holding
+/// libisola (the executable's, when linked statically); the found path
+/// replaces any runtime path set before. `ISOLA_ERROR_INVALID_ARGUMENT`
+/// (listing where it looked) when `name` is malformed or no such file
+/// exists; the options are unchanged then.
+#[unsafe(no_mangle)]
+pub extern "C" fn isola_template_options_set_runtime_name(
+    options: *mut isola_template_options_t,
+    name: *const c_char,
+) -> *mut isola_error_t {
+    guard(|| {
+        let options = handle_mut(options, "options")?;
+        let name = c_str(name, "runtime name")?;
+        let dirs: Vec<PathBuf> = library_dir().into_iter().collect();
+        let path = crate::sandbox::find_named_runtime(name, &dirs).map_err(FfiError::from)?;
+        options.runtime_path = Some(path);
+        Ok(())
+    })
+}
+
+/// The directory of the file this library was loaded from (libisola.so, or
+/// the executable it is linked into), as the dynamic loader reports it.
+fn library_dir() -> Option<PathBuf> {
+    use std::os::unix::ffi::OsStrExt;
+    let mut info = std::mem::MaybeUninit::<libc::Dl_info>::zeroed();
+    let address = isola_template_options_set_runtime_name as *const std::ffi::c_void;
+    // SAFETY: `address` is a function of this library, and `info` is a
+    // writable Dl_info that dladdr fills when it returns non-zero.
+    let found = unsafe { libc::dladdr(address, info.as_mut_ptr()) };
+    if found == 0 {
+        return None;
+    }
+    // SAFETY: dladdr returned non-zero, so it initialised `info`.
+    let info = unsafe { info.assume_init() };
+    if info.dli_fname.is_null() {
+        return None;
+    }
+    // SAFETY: dli_fname is a NUL-terminated path owned by the dynamic loader,
+    // valid while this library is loaded (it is: this code is running).
+    let file = unsafe { std::ffi::CStr::from_ptr(info.dli_fname) };
+    let path = std::path::Path::new(std::ffi::OsStr::from_bytes(file.to_bytes()));
+    let path = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
+    path.parent().map(std::path::Path::to_path_buf)
+}
+
 /// Cache compiled runtimes in `dir` (created if missing); NULL disables the
 /// cache. Without this call: `$ISOLA_CACHE_DIR`, else
 /// `$XDG_CACHE_HOME/isola`, else `~/.cache/isola`.

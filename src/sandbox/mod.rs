@@ -10,6 +10,7 @@ mod embedded;
 mod error;
 mod files;
 mod instance;
+mod named;
 mod options;
 mod output;
 mod template;
@@ -23,6 +24,7 @@ pub use crate::engine::state::CancelOutcome;
 pub use error::{Error, ErrorKind, Result};
 pub use files::{DirEntry, FileKind, FileUsage};
 pub use instance::{CancelHandle, MemoryGauge, Sandbox};
+pub use named::{RUNTIME_DIR_ENV, find_named_runtime, named_runtime_file};
 pub use options::{
     DEFAULT_MAX_OPEN_FILES, DEFAULT_MAX_OUTPUT_BYTES, DEFAULT_MAX_SCRATCH_BYTES,
     DEFAULT_MAX_SCRATCH_FILES, DEFAULT_MAX_VALUE_BYTES, DirectoryMapping, FsPerms, GUEST_HOME,

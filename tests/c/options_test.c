@@ -1,5 +1,12 @@
 /* isola_sandbox_options_t and isola_template_options_t setters: what they
  * accept and what they reject before any sandbox exists. */
+/* mkdtemp, setenv */
+#define _POSIX_C_SOURCE 200809L
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
 #include "test_support.h"
 
 #define INVALID ISOLA_ERROR_INVALID_ARGUMENT
@@ -136,8 +143,37 @@ static void template_option_strings_must_be_utf8(void) {
   isola_template_options_free(opts);
 }
 
+static void runtime_name_is_looked_up_in_the_runtime_dir(void) {
+  isola_template_options_t *opts = isola_template_options_new();
+  char dir[] = "/tmp/isola-runtime-dir-XXXXXX";
+  CHECK(mkdtemp(dir) != NULL);
+  char file[sizeof dir + 64];
+  snprintf(file, sizeof file, "%s/isola-python-sci.wasm", dir);
+  FILE *f = fopen(file, "w");
+  CHECK(f != NULL);
+  fclose(f);
+  CHECK(setenv("ISOLA_RUNTIME_DIR", dir, 1) == 0);
+  /* Found by name in $ISOLA_RUNTIME_DIR (only the lookup happens here: the
+   * component is read by isola_template_new). */
+  CHECK_OK(isola_template_options_set_runtime_name(opts, "sci"));
+  /* A missing runtime names the file and where it looked. */
+  isola_error_t *err = EXPECT_ERROR(isola_template_options_set_runtime_name(opts, "nope"), INVALID);
+  CHECK_CONTAINS(isola_error_message(err), "isola-python-nope.wasm");
+  CHECK_CONTAINS(isola_error_message(err), dir);
+  isola_error_free(err);
+  /* Names are names, not paths. */
+  CHECK_ERROR(isola_template_options_set_runtime_name(opts, "../sci"), INVALID);
+  CHECK_ERROR(isola_template_options_set_runtime_name(opts, ""), INVALID);
+  CHECK_ERROR(isola_template_options_set_runtime_name(opts, NULL), INVALID);
+  CHECK(unsetenv("ISOLA_RUNTIME_DIR") == 0);
+  remove(file);
+  rmdir(dir);
+  isola_template_options_free(opts);
+}
+
 static const struct test_case cases[] = {
     TEST_CASE(new_options_are_distinct_objects),
+    TEST_CASE(runtime_name_is_looked_up_in_the_runtime_dir),
     TEST_CASE(add_mount_accepts_both_modes),
     TEST_CASE(add_mount_rejects_unknown_mode),
     TEST_CASE(add_mount_rejects_relative_guest_path),

@@ -78,6 +78,12 @@ def ensure_ready():
     # The C runtime's start-up empties sys.argv after the snapshot; programs
     # (argparse, pytest) expect a program name in it.
     sys.argv = ["sandbox"]
+    # numpy's legacy global generator (np.random.random and friends), in the
+    # scientific runtime's snapshot, was seeded at build time: without this
+    # every sandbox would draw the same numbers.
+    np_random = sys.modules.get("numpy.random")
+    if np_random is not None:
+        np_random.seed()
     _apply_pythonpath()
     _ready = True
 

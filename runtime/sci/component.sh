@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Build the scientific runtime component: the default runtime plus numpy,
+# imported at build time so it is in the pre-initialised heap.
+#   runtime/sci/component.sh [OUTPUT.wasm]   (default: runtime/python/out/isola-python-sci.wasm)
+#
+# numpy comes from runtime/sci/build.sh and the native modules from
+# runtime/native/build.sh (both cached). The component itself is cached
+# under $ISOLA_BUILD_CACHE (default ~/.cache/isola-build)/sci-runtime-<hash>.wasm,
+# keyed by the guest sources, the WIT, both builds' manifests and componentize-py.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+out="${1:-$root/runtime/python/out/isola-python-sci.wasm}"
+case "$out" in /*) ;; *) out="$PWD/$out" ;; esac
+mkdir -p "$(dirname "$out")"
+cache_root="${ISOLA_BUILD_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/isola-build}"
+
+cd "$root"
+native="$root/runtime/python/out/native"
+site="$root/runtime/python/out/sci-site"
+bash runtime/native/build.sh "$native"
+bash runtime/sci/build.sh "$site"
+
+cpy_so="$(.venv/bin/python -c 'import componentize_py, os; print(os.path.join(os.path.dirname(componentize_py.__file__), "componentize_py.abi3.so"))')"
+key="$( { find runtime/python/src runtime/sci/src wit -type f -not -path '*/__pycache__/*' | LC_ALL=C sort | xargs sha256sum;
+          cat "$native/manifest.txt" "$site/manifest.txt" "$here/component.sh"; sha256sum < "$cpy_so"; } | sha256sum | cut -c1-16)"
+cached="$cache_root/sci-runtime-$key.wasm"
+
+if [ -f "$cached" ]; then
+  echo "sci runtime: cached $cached"
+else
+  start=$(date +%s)
+  .venv/bin/componentize-py -d wit -w sandbox componentize app_sci \
+    -p runtime/sci/src -p runtime/python/src -p "$native" -p "$site" -o "$cached.tmp"
+  mv "$cached.tmp" "$cached"
+  end=$(date +%s)
+  echo "sci runtime: built $cached in $((end - start))s"
+fi
+cp "$cached" "$out"
+echo "built $out ($(stat -c %s "$out") bytes)"
