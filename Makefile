@@ -114,9 +114,12 @@ test-pytest: c
 
 # The scientific runtime: numpy (and sqlite3) in a sandbox of
 # isola-python-sci.wasm (tests/sci_runtime.rs, ignored by a plain
-# `cargo test` because they need this build).
+# `cargo test` because they need this build), then numpy's own tests for
+# ufuncs, linalg and the random Generator under pytest, in a sandbox and
+# natively, pass counts side by side (tests/pytest_suites/numpy_suites.py).
 test-sci: c runtime-sci
 	cargo test --test sci_runtime -- --include-ignored
+	$(PYTHON) tests/pytest_suites/numpy_suites.py
 
 # The committed header must equal a fresh cbindgen generation (build.rs
 # rewrites include/isola.h on every library build).
