@@ -18,7 +18,7 @@ It fails when the sandbox run does not complete, when fewer tests pass than
 MIN_PASS_RATIO of the native passes, or when a test passes in the sandbox
 but fails natively (something would be wrong with the comparison).
 
-    python3 tests/pytest_suites/numpy_suites.py [--isola-run PATH] [--runtime PATH] [--site DIR]
+    python3 tests/pytest_suites/numpy_suites.py [--isola-run PATH] [--runtime PATH] [--site DIR] [--suite FILE]...
 """
 
 import argparse
@@ -49,7 +49,7 @@ SUITES = [
 MIN_PASS_RATIO = 0.90
 
 DRIVER = r'''
-import json, os, sys
+import os, sys
 root, suites = sys.argv[1], sys.argv[2].split(",")
 os.chdir(root)
 if os.environ.get("ISOLA_NUMPY_TESTS_FROM_MOUNT"):
@@ -59,28 +59,8 @@ if os.environ.get("ISOLA_NUMPY_TESTS_FROM_MOUNT"):
             extra = os.path.join(root, *name.split("."))
             if os.path.isdir(extra) and extra not in module.__path__:
                 module.__path__.append(extra)
-import pytest
-
-class Outcomes:
-    def __init__(self):
-        self.seen = {}
-
-    def pytest_runtest_logreport(self, report):
-        if report.when == "call" or report.outcome != "passed":
-            if hasattr(report, "wasxfail"):
-                outcome = "xpassed" if report.outcome == "passed" else "xfailed"
-            elif report.when != "call" and report.outcome == "failed":
-                outcome = "error"
-            else:
-                outcome = report.outcome
-            if self.seen.get(report.nodeid) not in ("failed", "error"):
-                self.seen[report.nodeid] = outcome
-
-outcomes = Outcomes()
-code = pytest.main(["-q", "-p", "no:cacheprovider", "--rootdir", root, *suites], plugins=[outcomes])
-sys.stdout.flush()
-print("\n@MARKER@" + json.dumps({"exit": int(code), "tests": outcomes.seen}))
-'''.replace("@MARKER@", harness.MARKER)
+ARGS = ["-q", "-p", "no:cacheprovider", "--rootdir", root, *suites]
+''' + harness.RECORD_OUTCOMES
 
 
 def install_tools():
@@ -98,18 +78,18 @@ def install_tools():
     return target
 
 
-def run_native(tools, driver):
+def run_native(tools, driver, suites):
     env = dict(os.environ, PYTHONPATH=tools, PYTHONDONTWRITEBYTECODE="1")
-    proc = subprocess.run([sys.executable, driver, tools, ",".join(SUITES)], env=env,
+    proc = subprocess.run([sys.executable, driver, tools, ",".join(suites)], env=env,
                           capture_output=True, text=True, timeout=1800)
     return harness.parse(proc.stdout, "native numpy")
 
 
-def run_sandbox(isola_run, runtime, site, tools, driver):
+def run_sandbox(isola_run, runtime, site, tools, driver, suites):
     entry = os.path.join(os.path.dirname(driver), "sandbox-entry.py")
     with open(entry, "w") as f:
         f.write("import runpy, sys\nsys.argv = ['/driver/driver.py', '/npsite', %r]\n"
-                "runpy.run_path('/driver/driver.py', run_name='__main__')\n" % ",".join(SUITES))
+                "runpy.run_path('/driver/driver.py', run_name='__main__')\n" % ",".join(suites))
     proc = subprocess.run(
         [isola_run, "--runtime", runtime, "--timeout-ms", "3000000", "--max-memory-mib", "2048",
          "--mount", "%s:/site" % tools, "--mount", "%s:/npsite" % site,
@@ -135,7 +115,9 @@ def main():
     parser.add_argument("--isola-run", default=os.path.join(ROOT, "build", "examples-c", "isola-run"))
     parser.add_argument("--runtime", default=os.path.join(ROOT, "runtime", "python", "out", "isola-python-sci.wasm"))
     parser.add_argument("--site", default=os.path.join(ROOT, "runtime", "python", "out", "sci-site"))
+    parser.add_argument("--suite", action="append", help="a test file to run instead of the default set (repeatable)")
     args = parser.parse_args()
+    suites = args.suite or SUITES
     tools = install_tools()
     with tempfile.TemporaryDirectory(prefix="isola-numpy-tests-") as work:
         driver_dir = os.path.join(work, "driver")
@@ -144,13 +126,13 @@ def main():
         with open(driver, "w") as f:
             f.write(DRIVER)
         t0 = time.monotonic()
-        native = run_native(tools, driver)
+        native = run_native(tools, driver, suites)
         t1 = time.monotonic()
         sandboxed = run_sandbox(args.isola_run, os.path.abspath(args.runtime), os.path.abspath(args.site),
-                                tools, driver)
+                                tools, driver, suites)
         t2 = time.monotonic()
     print("%-46s %14s %14s" % ("suite (passed / total)", "native", "sandbox"))
-    for suite in SUITES:
+    for suite in suites:
         n = [o for k, o in native["tests"].items() if suite_of(k) == suite]
         s = [o for k, o in sandboxed["tests"].items() if suite_of(k) == suite]
         print("%-46s %7d / %5d %7d / %5d" % (suite, n.count("passed"), len(n), s.count("passed"), len(s)))

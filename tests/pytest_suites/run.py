@@ -39,13 +39,11 @@ EXPECTED_IN_SANDBOX = {
     },
 }
 
-# Runs in both places: pytest.main with default plugins and options; a
-# plugin object (not a stub: pytest's own plugins all load) records outcomes.
-DRIVER = r'''
-import json, os, sys
-os.chdir(sys.argv[1])
-for entry in reversed(sys.argv[2].split(":")):
-    sys.path.insert(0, os.path.join(sys.argv[1], entry))
+# The pytest plugin (not a stub: pytest's own plugins all load) that records
+# every test's outcome, and the line that reports them; shared with
+# numpy_suites.py. A driver defines ARGS, then runs RECORD_OUTCOMES.
+RECORD_OUTCOMES = r'''
+import json, sys
 import pytest
 
 class Outcomes:
@@ -64,10 +62,19 @@ class Outcomes:
                 self.seen[report.nodeid] = outcome
 
 outcomes = Outcomes()
-code = pytest.main(["-q"], plugins=[outcomes])
+code = pytest.main(ARGS, plugins=[outcomes])
 sys.stdout.flush()
 print("\n@MARKER@" + json.dumps({"exit": int(code), "tests": outcomes.seen}))
 '''.replace("@MARKER@", MARKER)
+
+# Runs in both places: pytest.main with default plugins and options.
+DRIVER = r'''
+import os, sys
+os.chdir(sys.argv[1])
+for entry in reversed(sys.argv[2].split(":")):
+    sys.path.insert(0, os.path.join(sys.argv[1], entry))
+ARGS = ["-q"]
+''' + RECORD_OUTCOMES
 
 
 def cache_root():
