@@ -20,13 +20,7 @@ bash runtime/native/build.sh "$native"
 # Pure-Python packages bundled into the runtime (guest-requirements.txt),
 # reinstalled only when that file changes.
 site="$here/out/site"
-stamp="$(sha256sum < "$here/guest-requirements.txt" | cut -c1-16)"
-if [ "$(cat "$site/.stamp" 2>/dev/null)" != "$stamp" ]; then
-  rm -rf "$site"
-  .venv/bin/pip install --quiet --disable-pip-version-check --no-deps --require-hashes \
-    --only-binary :all: --target "$site" -r "$here/guest-requirements.txt"
-  echo "$stamp" > "$site/.stamp"
-fi
+bash runtime/python/guest_site.sh "$site"
 start=$(date +%s)
 .venv/bin/componentize-py -d wit -w sandbox componentize app -p runtime/python/src -p "$native" -p "$site" -o "$out"
 end=$(date +%s)

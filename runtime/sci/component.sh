@@ -18,13 +18,16 @@ cache_root="${ISOLA_BUILD_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/isola-build}"
 
 cd "$root"
 native="$root/runtime/python/out/native"
+guest_site="$root/runtime/python/out/site"
 site="$root/runtime/python/out/sci-site"
 bash runtime/native/build.sh "$native"
+bash runtime/python/guest_site.sh "$guest_site"
 bash runtime/sci/build.sh "$site"
 
 cpy_so="$(.venv/bin/python -c 'import componentize_py, os; print(os.path.join(os.path.dirname(componentize_py.__file__), "componentize_py.abi3.so"))')"
 key="$( { find runtime/python/src runtime/sci/src wit -type f -not -path '*/__pycache__/*' | LC_ALL=C sort | xargs sha256sum;
-          cat "$native/manifest.txt" "$site/manifest.txt" "$here/component.sh"; sha256sum < "$cpy_so"; } | sha256sum | cut -c1-16)"
+          cat "$native/manifest.txt" "$site/manifest.txt" "$here/component.sh" runtime/python/guest-requirements.txt;
+          sha256sum < "$cpy_so"; } | sha256sum | cut -c1-16)"
 cached="$cache_root/sci-runtime-$key.wasm"
 
 if [ -f "$cached" ]; then
@@ -32,7 +35,7 @@ if [ -f "$cached" ]; then
 else
   start=$(date +%s)
   .venv/bin/componentize-py -d wit -w sandbox componentize app_sci \
-    -p runtime/sci/src -p runtime/python/src -p "$native" -p "$site" -o "$cached.tmp"
+    -p runtime/sci/src -p runtime/python/src -p "$native" -p "$guest_site" -p "$site" -o "$cached.tmp"
   mv "$cached.tmp" "$cached"
   end=$(date +%s)
   echo "sci runtime: built $cached in $((end - start))s"
