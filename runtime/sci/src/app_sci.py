@@ -62,5 +62,5 @@ def preload_numpy() -> list[str]:
 
 PRELOADED = preload_numpy()
 
-gc.collect()
+# As at the end of app.py: freeze what numpy added, without collecting first.
 gc.freeze()
