@@ -4,20 +4,18 @@ mod common;
 
 use std::sync::Arc;
 
-use common::{Event, Recorder, sandbox};
+use common::{Event, Recorder, eval_events, sandbox};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn stdout_stderr_and_logging_are_separate_events_in_order() {
     let mut sb = sandbox().await;
-    let sink = Arc::new(Recorder::default());
-    sb.eval_script(
+    let events = eval_events(
+        &mut sb,
         "import sys, logging\nprint('a')\nprint('b', file=sys.stderr)\nlogging.getLogger('app').warning('careful %d', 3)\nprint('c')\n",
-        sink.clone(),
     )
-    .await
-    .unwrap();
+    .await;
     assert_eq!(
-        output_events(&sink),
+        events,
         vec![
             Event::Stdout("a\n".into()),
             Event::Stderr("b\n".into()),
@@ -45,16 +43,12 @@ async fn output_is_flushed_even_when_the_call_fails() {
 #[tokio::test(flavor = "multi_thread")]
 async fn log_levels_are_numeric_python_levels() {
     let mut sb = sandbox().await;
-    let sink = Arc::new(Recorder::default());
-    sb.eval_script(
+    let levels: Vec<u32> = eval_events(
+        &mut sb,
         "import logging\nlog = logging.getLogger('lv')\nlog.setLevel(logging.DEBUG)\nlog.debug('d')\nlog.info('i')\nlog.error('e')\n",
-        sink.clone(),
     )
     .await
-    .unwrap();
-    let levels: Vec<u32> = sink
-        .events()
-        .into_iter()
+    .into_iter()
         .filter_map(|e| {
             if let Event::Log(l, _, _) = e {
                 Some(l)
@@ -103,19 +97,11 @@ fn sink_callbacks_run_on_the_calling_threads_own_stack() {
     assert_eq!(worker.join().unwrap(), ["1 deep\n"]);
 }
 
-/// Events other than the final result, in order.
-fn output_events(sink: &Recorder) -> Vec<Event> {
-    sink.events()
-        .into_iter()
-        .filter(|e| !matches!(e, Event::Result(_)))
-        .collect()
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn fd_writes_and_print_arrive_in_program_order() {
     let mut sb = sandbox().await;
-    let sink = Arc::new(Recorder::default());
-    sb.eval_script(
+    let events = eval_events(
+        &mut sb,
         "import os, sys\n\
          assert (sys.stdout.fileno(), sys.stderr.fileno(), sys.stdout.buffer.fileno()) == (1, 2, 1)\n\
          print('a')\n\
@@ -125,12 +111,10 @@ async fn fd_writes_and_print_arrive_in_program_order() {
          with open(1, 'w', closefd=False) as f:\n    f.write('e\\n')\n\
          print('f')\n\
          os.write(sys.stdout.fileno(), b'g\\n')\n",
-        sink.clone(),
     )
-    .await
-    .unwrap();
+    .await;
     assert_eq!(
-        output_events(&sink),
+        events,
         vec![
             Event::Stdout("a\n".into()),
             Event::Stdout("b\n".into()),
@@ -146,16 +130,14 @@ async fn fd_writes_and_print_arrive_in_program_order() {
 #[tokio::test(flavor = "multi_thread")]
 async fn fd_bytes_are_decoded_across_writes_and_never_lost() {
     let mut sb = sandbox().await;
-    let sink = Arc::new(Recorder::default());
     // A euro sign split over two writes, an invalid byte, and a character
     // cut off at the end of the call.
-    sb.eval_script(
+    let out = common::eval(
+        &mut sb,
         "import os\nos.write(1, b'\\xe2\\x82')\nos.write(1, b'\\xac \\xff ok')\nos.write(1, b'\\xe2\\x82')\n",
-        sink.clone(),
     )
-    .await
-    .unwrap();
-    assert_eq!(sink.output().stdout, "€ \\xff ok\\xe2\\x82");
+    .await;
+    assert_eq!(out.stdout, "€ \\xff ok\\xe2\\x82");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -197,8 +179,8 @@ async fn fd_output_past_the_limit_fails_the_call_even_if_swallowed() {
 async fn standard_descriptors_can_be_saved_redirected_and_restored() {
     // What pytest's output capture does with descriptors 1 and 2.
     let mut sb = sandbox().await;
-    let sink = Arc::new(Recorder::default());
-    sb.eval_script(
+    let events = eval_events(
+        &mut sb,
         "import os\n\
          saved = os.dup(1)\n\
          assert os.dup2(2, 1) == 1\n\
@@ -208,12 +190,10 @@ async fn standard_descriptors_can_be_saved_redirected_and_restored() {
          os.dup2(saved, 1)\n\
          os.close(saved)\n\
          print('restored')\n",
-        sink.clone(),
     )
-    .await
-    .unwrap();
+    .await;
     assert_eq!(
-        output_events(&sink),
+        events,
         vec![
             Event::Stderr("fd 1 now writes to stderr\n".into()),
             Event::Stderr("and so does print\n".into()),

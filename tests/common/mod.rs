@@ -53,6 +53,20 @@ pub async fn eval(sandbox: &mut Sandbox, code: &str) -> CallOutput {
     sink.output()
 }
 
+/// Evaluate `code`, panicking on failure, and return the events it sent
+/// other than the final result, in order.
+pub async fn eval_events(sandbox: &mut Sandbox, code: &str) -> Vec<Event> {
+    let sink = Arc::new(Recorder::default());
+    sandbox
+        .eval_script(code, sink.clone())
+        .await
+        .expect("eval failed");
+    sink.events()
+        .into_iter()
+        .filter(|e| !matches!(e, Event::Result(_)))
+        .collect()
+}
+
 /// JSON value helper.
 pub fn json(text: &str) -> Value {
     Value::from_json_str(text).unwrap()

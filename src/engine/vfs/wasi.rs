@@ -224,6 +224,18 @@ impl VfsView<'_> {
         })
     }
 
+    /// An output stream over `fd`'s file, writing at `offset` (`None`: at
+    /// the end, appending), in the resource table.
+    fn push_writer(
+        &mut self,
+        fd: &Resource<Descriptor>,
+        offset: Option<types::Filesize>,
+    ) -> VfsResult<Resource<DynOutputStream>> {
+        let target = self.writable_target(fd)?;
+        let writer: DynOutputStream = Box::new(FileWriter::new(target, offset));
+        Ok(self.table.push(writer)?)
+    }
+
     fn writable_target(&self, fd: &Resource<Descriptor>) -> VfsResult<StreamTarget> {
         if !self.desc(fd)?.flags.contains(types::DescriptorFlags::WRITE) {
             return Err(FsErr::BadDescriptor.into());
@@ -378,18 +390,14 @@ impl types::HostDescriptor for VfsView<'_> {
         fd: Resource<Descriptor>,
         offset: types::Filesize,
     ) -> VfsResult<Resource<DynOutputStream>> {
-        let target = self.writable_target(&fd)?;
-        let writer: DynOutputStream = Box::new(FileWriter::new(target, Some(offset)));
-        Ok(self.table.push(writer)?)
+        self.push_writer(&fd, Some(offset))
     }
 
     fn append_via_stream(
         &mut self,
         fd: Resource<Descriptor>,
     ) -> VfsResult<Resource<DynOutputStream>> {
-        let target = self.writable_target(&fd)?;
-        let writer: DynOutputStream = Box::new(FileWriter::new(target, None));
-        Ok(self.table.push(writer)?)
+        self.push_writer(&fd, None)
     }
 
     fn advise(
