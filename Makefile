@@ -25,7 +25,7 @@ RUNTIME_SOURCES := $(shell find runtime/python/src runtime/native wit -type f -n
 SCI_WASM     := runtime/python/out/isola-python-sci.wasm
 SCI_SOURCES  := $(shell find runtime/sci -type f -not -path '*/__pycache__/*' 2>/dev/null)
 
-.PHONY: demo test setup native runtime runtime-sci lib c clean check-header lint bench memcheck test-asan fuzz fuzz-short test-pytest test-sci release install test-install
+.PHONY: demo test setup native runtime runtime-sci lib c clean check-header lint bench memcheck test-asan fuzz fuzz-short test-pytest test-sci test-bindings release install test-install
 
 demo: c
 	./$(BUILD_DIR)/examples-c/hello
@@ -100,9 +100,7 @@ test: c
 	$(MAKE) --no-print-directory test-pytest
 	$(MAKE) --no-print-directory test-sci
 	$(MAKE) --no-print-directory test-asan
-	bash bindings/cpp/test.sh
-	bash bindings/go/test.sh
-	bash bindings/zig/test.sh
+	$(MAKE) --no-print-directory test-bindings
 	$(MAKE) --no-print-directory test-install
 	$(MAKE) --no-print-directory check-header
 	$(MAKE) --no-print-directory fuzz-short
@@ -121,6 +119,14 @@ test-pytest: c
 test-sci: c runtime-sci
 	cargo test --test sci_runtime -- --include-ignored
 	$(PYTHON) tests/pytest_suites/numpy_suites.py
+
+# The C++, Go and Zig bindings' own test suites, against target/debug. Each
+# has a test choosing the scientific runtime by name ("sci"), found beside
+# target/debug/libisola.so where runtime-sci puts it.
+test-bindings: lib runtime-sci
+	bash bindings/cpp/test.sh
+	bash bindings/go/test.sh
+	bash bindings/zig/test.sh
 
 # The committed header must equal a fresh cbindgen generation (build.rs
 # rewrites include/isola.h on every library build).

@@ -14,8 +14,15 @@ import (
 // means: embedded Python runtime, default compile cache, no prelude.
 type TemplateOptions struct {
 	// RuntimePath is a runtime component file to use instead of the
-	// embedded runtime.
+	// embedded runtime. Set at most one of RuntimePath and RuntimeName.
 	RuntimePath string
+	// RuntimeName chooses a runtime installed beside the library by name:
+	// "sci" is the scientific runtime (numpy), the file
+	// isola-python-sci.wasm. It is looked up by NewTemplate in
+	// $ISOLA_RUNTIME_DIR if set, else in the directory holding libisola
+	// (isola_template_options_set_runtime_name); a malformed name or a
+	// missing file is ErrInvalidArgument, the message naming where it looked.
+	RuntimeName string
 	// CacheDir is where compiled runtimes are cached. Empty: the library's
 	// default ($ISOLA_CACHE_DIR, else $XDG_CACHE_HOME/isola, else
 	// ~/.cache/isola).
@@ -50,32 +57,34 @@ func NewTemplate(opts *TemplateOptions) (*Template, error) {
 	}
 	defer C.isola_template_options_free(copts)
 
-	if opts.RuntimePath != "" {
-		p := C.CString(opts.RuntimePath)
-		err := takeError(C.isola_template_options_set_runtime_path(copts, p))
+	if opts.RuntimePath != "" && opts.RuntimeName != "" {
+		return nil, newError(CodeInvalidArgument,
+			"TemplateOptions: set RuntimePath (%q) or RuntimeName (%q), not both",
+			opts.RuntimePath, opts.RuntimeName)
+	}
+	// Each non-empty string option, passed to its C setter as a C string.
+	setters := []struct {
+		value string
+		set   func(*C.char) *C.isola_error_t
+	}{
+		{opts.RuntimePath, func(p *C.char) *C.isola_error_t { return C.isola_template_options_set_runtime_path(copts, p) }},
+		{opts.RuntimeName, func(p *C.char) *C.isola_error_t { return C.isola_template_options_set_runtime_name(copts, p) }},
+		{opts.CacheDir, func(p *C.char) *C.isola_error_t { return C.isola_template_options_set_cache_dir(copts, p) }},
+		{opts.Prelude, func(p *C.char) *C.isola_error_t { return C.isola_template_options_set_prelude(copts, p) }},
+	}
+	for _, s := range setters {
+		if s.value == "" {
+			continue
+		}
+		p := C.CString(s.value)
+		err := takeError(s.set(p))
 		C.free(unsafe.Pointer(p))
 		if err != nil {
 			return nil, err
 		}
 	}
-	switch {
-	case opts.DisableCache:
+	if opts.DisableCache { // after CacheDir, which it overrides
 		if err := takeError(C.isola_template_options_set_cache_dir(copts, nil)); err != nil {
-			return nil, err
-		}
-	case opts.CacheDir != "":
-		p := C.CString(opts.CacheDir)
-		err := takeError(C.isola_template_options_set_cache_dir(copts, p))
-		C.free(unsafe.Pointer(p))
-		if err != nil {
-			return nil, err
-		}
-	}
-	if opts.Prelude != "" {
-		p := C.CString(opts.Prelude)
-		err := takeError(C.isola_template_options_set_prelude(copts, p))
-		C.free(unsafe.Pointer(p))
-		if err != nil {
 			return nil, err
 		}
 	}

@@ -741,6 +741,16 @@ class TemplateOptions : public detail::SandboxSettings<TemplateOptions> {
     detail::check(isola_template_options_set_runtime_path(raw_checked(), detail::cstr(path).c_str()));
     return *this;
   }
+  // Use the runtime installed beside the library under `name`: "sci" is
+  // the scientific runtime (numpy), the file isola-python-sci.wasm. Looked
+  // up now, in $ISOLA_RUNTIME_DIR if set, else in the directory holding
+  // libisola; replaces any runtime path set before. A malformed name or a
+  // missing file throws Error(ErrorCode::InvalidArgument) naming where it
+  // looked (isola_template_options_set_runtime_name).
+  TemplateOptions &runtime_name(std::string_view name) {
+    detail::check(isola_template_options_set_runtime_name(raw_checked(), detail::cstr(name).c_str()));
+    return *this;
+  }
   TemplateOptions &embedded_runtime() {
     detail::check(isola_template_options_set_runtime_path(raw_checked(), nullptr));
     return *this;

@@ -542,8 +542,17 @@ pub const CacheDir = union(enum) {
 };
 
 pub const TemplateOptions = struct {
-    /// A runtime component file instead of the embedded runtime.
+    /// A runtime component file instead of the embedded runtime. Set at
+    /// most one of `runtime_path` and `runtime_name` (both:
+    /// error.InvalidArgument, no diagnostics).
     runtime_path: ?[:0]const u8 = null,
+    /// A runtime installed beside the library, by name: "sci" is the
+    /// scientific runtime (numpy), the file `isola-python-sci.wasm`, looked
+    /// up in `$ISOLA_RUNTIME_DIR` if set, else in the directory holding
+    /// libisola (`isola_template_options_set_runtime_name`). A malformed
+    /// name or a missing file is error.InvalidArgument; the diagnostics
+    /// say where it looked.
+    runtime_name: ?[:0]const u8 = null,
     cache_dir: CacheDir = .default,
     /// Python source run in every new sandbox.
     prelude: ?[:0]const u8 = null,
@@ -566,7 +575,9 @@ pub const Template = struct {
         const diag = opts.diagnostics;
         const raw_opts = c.isola_template_options_new() orelse return error.OutOfMemory;
         defer c.isola_template_options_free(raw_opts);
+        if (opts.runtime_path != null and opts.runtime_name != null) return error.InvalidArgument;
         if (opts.runtime_path) |p| try check(c.isola_template_options_set_runtime_path(raw_opts, p.ptr), diag);
+        if (opts.runtime_name) |n| try check(c.isola_template_options_set_runtime_name(raw_opts, n.ptr), diag);
         switch (opts.cache_dir) {
             .default => {},
             .none => try check(c.isola_template_options_set_cache_dir(raw_opts, null), diag),

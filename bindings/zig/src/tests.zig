@@ -11,6 +11,13 @@ fn tpl() !*const isola.Template {
     return &shared_template.?;
 }
 
+/// Evaluate `code` and expect its result, as JSON text, to be `expected`.
+fn expectEvalResult(sb: *isola.Sandbox, code: [:0]const u8, expected: []const u8) !void {
+    const got = try sb.evalResult(testing.allocator, code);
+    defer testing.allocator.free(got);
+    try testing.expectEqualStrings(expected, got);
+}
+
 fn sleepMs(ms: i64) void {
     testing.io.sleep(.fromMilliseconds(ms), .awake) catch {};
 }
@@ -217,16 +224,10 @@ test "a stream pushed from another thread feeds a generator" {
 test "evalResult returns the value of the final expression" {
     var sb = try isola.Sandbox.init(try tpl(), .{});
     defer sb.deinit();
-    const answer = try sb.evalResult(testing.allocator, "x = 20\nx + 22");
-    defer testing.allocator.free(answer);
-    try testing.expectEqualStrings("42", answer);
-    const none = try sb.evalResult(testing.allocator, "y = 1");
-    defer testing.allocator.free(none);
-    try testing.expectEqualStrings("null", none);
+    try expectEvalResult(&sb, "x = 20\nx + 22", "42");
+    try expectEvalResult(&sb, "y = 1", "null");
     // Without a JSON form the result is the repr text.
-    const set = try sb.evalResult(testing.allocator, "{1, 2}");
-    defer testing.allocator.free(set);
-    try testing.expectEqualStrings("\"{1, 2}\"", set);
+    try expectEvalResult(&sb, "{1, 2}", "\"{1, 2}\"");
     // Through a sink: the output first, then exactly one result.
     var rec: Recorder = .{};
     defer rec.deinit();
@@ -528,4 +529,38 @@ test "stdin is what the guest reads from standard input" {
     col.clear();
     try sb.callJson("rest", "[]", null, &sink);
     try testing.expectEqualStrings("\"rest\"", col.result.?);
+}
+
+// The scientific runtime chosen by name: `make runtime-sci` lays
+// isola-python-sci.wasm out beside target/debug/libisola.so, where the
+// library looks for it.
+test "runtime_name sci evaluates numpy" {
+    var diag: isola.Diagnostics = .{};
+    defer diag.deinit();
+    var sci = isola.Template.init(.{ .runtime_name = "sci", .diagnostics = &diag }) catch |err| {
+        std.debug.print("runtime sci: {s} (build it with `make runtime-sci`)\n", .{diag.message()});
+        return err;
+    };
+    defer sci.deinit();
+    var sb = try isola.Sandbox.init(&sci, .{});
+    defer sb.deinit();
+    try expectEvalResult(&sb, "import numpy\nint(numpy.arange(6).reshape(2, 3).sum())", "15");
+    try expectEvalResult(&sb, "(numpy.arange(6.0).reshape(2, 3) @ numpy.array([1.0, 2.0, 3.0])).tolist()", "[8.0,26.0]");
+
+    // The default runtime has no numpy: the name really chose another component.
+    var plain = try isola.Sandbox.init(try tpl(), .{});
+    defer plain.deinit();
+    try testing.expectError(error.GuestException, plain.eval("import numpy", null));
+    try testing.expectEqualStrings("ModuleNotFoundError", plain.last_error.guestType());
+}
+
+test "runtime_name of an unknown runtime is error.InvalidArgument saying where it looked" {
+    var diag: isola.Diagnostics = .{};
+    defer diag.deinit();
+    try testing.expectError(error.InvalidArgument, isola.Template.init(.{ .runtime_name = "no-such-runtime", .diagnostics = &diag }));
+    try testing.expectEqual(isola.ErrorCode.invalid_argument, diag.code().?);
+    try testing.expect(std.mem.indexOf(u8, diag.message(), "isola-python-no-such-runtime.wasm") != null);
+    try testing.expectError(error.InvalidArgument, isola.Template.init(.{ .runtime_name = "../sci", .diagnostics = &diag }));
+    try testing.expect(std.mem.indexOf(u8, diag.message(), "runtime name") != null);
+    try testing.expectError(error.InvalidArgument, isola.Template.init(.{ .runtime_name = "sci", .runtime_path = "/x.wasm" }));
 }
