@@ -73,11 +73,13 @@ $(RUNTIME_WASM): $(VENV)/.installed $(RUNTIME_SOURCES)
 # cached by input hash under ~/.cache/isola-build, so only the first build on
 # a machine compiles numpy. The component is laid out beside the library
 # (build/lib, target/debug) where isola_template_options_set_runtime_name("sci")
-# finds it.
+# finds it; also beside the release build (build/release/lib), which
+# `make install` and `make bench` use.
 runtime-sci: $(SCI_WASM)
-	mkdir -p $(BUILD_DIR)/lib target/debug
+	mkdir -p $(BUILD_DIR)/lib target/debug $(RELEASE_BUILD_DIR)/lib
 	cp $(SCI_WASM) $(BUILD_DIR)/lib/
 	cp $(SCI_WASM) target/debug/
+	cp $(SCI_WASM) $(RELEASE_BUILD_DIR)/lib/
 
 $(SCI_WASM): $(VENV)/.installed $(RUNTIME_SOURCES) $(SCI_SOURCES)
 	bash runtime/sci/component.sh $(SCI_WASM)
@@ -194,7 +196,7 @@ lint:
 # docs/performance.md. benches/run.py installs the pinned peers into
 # benches/peers/.venv and benches/peers/node_modules. BENCH_ARGS=--quick
 # for a shorter, noisier run; --no-write to leave the doc alone.
-bench: release
+bench: release runtime-sci
 	cmake --build $(RELEASE_BUILD_DIR) --target isola-bench
 	$(PYTHON) benches/run.py $(BENCH_ARGS)
 

