@@ -4,10 +4,13 @@ from . import cbor, hostapi, output
 from .errors import limit, err_text
 
 
-def _send(is_final, value):
+def send(is_final, value):
+    """Send ``value`` as a streamed item or, with ``is_final``, as the
+    call's result (what the runner sends when the user's code returns)."""
     data = cbor.dumps(value)  # TypeError names the unencodable type
     # Flush text first so the host sees prints and values in program order.
-    output.flush_all()
+    if output.stdout._buf or output.stderr._buf:
+        output.flush_all()
     if limit.message is not None:
         limit.hit(limit.message)
     try:
@@ -18,8 +21,4 @@ def _send(is_final, value):
 
 def emit(value):
     """Send ``value`` to the caller as one streamed item, before the call returns."""
-    _send(False, value)
-
-
-def emit_final(value):
-    _send(True, value)
+    send(False, value)

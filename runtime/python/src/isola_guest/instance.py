@@ -17,7 +17,9 @@ import sys
 
 from . import cbor, loop, output
 
-_ready = False
+#: Whether this instance's per-instance set-up (``ensure_ready``) has run;
+#: read directly on the per-call path.
+ready = False
 
 #: The guest's home and default working directory, in the sandbox's
 #: in-memory scratch file system (the host's `isola::sandbox::GUEST_HOME`).
@@ -66,8 +68,8 @@ def prepare_snapshot():
 
 def ensure_ready():
     """Per-instance part of the set-up, on the first export call."""
-    global _ready
-    if _ready:
+    global ready
+    if ready:
         return
     # os.environ and the random seed are already this instance's: see the
     # module docstring.
@@ -85,7 +87,7 @@ def ensure_ready():
     if np_random is not None:
         np_random.seed()
     _apply_pythonpath()
-    _ready = True
+    ready = True
 
 
 def begin_call():
@@ -95,7 +97,13 @@ def begin_call():
     sys.stdout = output.stdout
     sys.stderr = output.stderr
     # asyncio.Runner clears the current loop when it closes; put ours back.
-    asyncio.set_event_loop(loop.get_loop())
+    # Most calls leave it alone, and asyncio.set_event_loop is four
+    # Python-level calls, so look first (any policy but the default one's
+    # thread-local slot takes the general path).
+    policy = asyncio.events._event_loop_policy
+    current = getattr(getattr(policy, "_local", None), "_loop", None)
+    if current is None or current is not loop._main_loop:
+        asyncio.set_event_loop(loop.get_loop())
 
 
 #: How often ``warm_up`` runs each path: CPython specialises an

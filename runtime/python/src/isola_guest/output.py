@@ -196,10 +196,18 @@ def install():
     logging.basicConfig = _host_basic_config(logging.basicConfig)
 
 
+_WRITERS = (stdout, stderr)
+
+
 def flush_all():
-    """Flush both streams; errors are recorded in ``errors.limit``, not raised."""
-    for w in (stdout, stderr):
-        try:
-            w.flush()
-        except BaseException:
-            w.discard()
+    """Flush both streams; errors are recorded in ``errors.limit``, not raised.
+
+    Callers on the per-call path check ``stdout._buf or stderr._buf`` first:
+    most calls print nothing, and a Python-level call costs more than the
+    check in the guest."""
+    for w in _WRITERS:
+        if w._buf:
+            try:
+                w.flush()
+            except BaseException:
+                w.discard()

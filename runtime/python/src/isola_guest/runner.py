@@ -12,7 +12,7 @@ import sys
 import traceback
 
 from . import cbor, hostapi, instance, output
-from .emitting import emit, emit_final
+from .emitting import emit, send
 from .errors import Failure, OutputLimitError, limit
 from .loop import get_loop, run_until_complete
 from .streams import value_stream
@@ -64,17 +64,21 @@ def _user_failure(exc):
 # ---------------------------------------------------------------- export frame
 
 
-def _export(body):
-    """Common frame of every export: init, run, flush output, map errors."""
-    try:
-        instance.ensure_ready()
-    except Exception as e:
-        raise Failure("internal", type(e).__name__, "sandbox initialisation failed:\n" + format_exception(e)) from None
+def _export(body, *args):
+    """Common frame of every export: init, run ``body(*args)``, flush output,
+    map errors. This runs on every call, so it avoids Python-level calls
+    where a check does (each costs the guest about as much as a dozen
+    attribute reads)."""
+    if not instance.ready:
+        try:
+            instance.ensure_ready()
+        except Exception as e:
+            raise Failure("internal", type(e).__name__, "sandbox initialisation failed:\n" + format_exception(e)) from None
     instance.begin_call()
-    limit.reset()
+    limit.message = None  # limit.reset(), inlined
     failure = None
     try:
-        body()
+        body(*args)
     except Failure as f:
         failure = f
     except OutputLimitError:
@@ -82,7 +86,8 @@ def _export(body):
     except BaseException as e:
         failure = _user_failure(e)
     finally:
-        output.flush_all()
+        if output.stdout._buf or output.stderr._buf:
+            output.flush_all()
     if limit.message is not None:
         raise Failure("output-limit", "", limit.message)
     if failure is not None:
@@ -138,11 +143,11 @@ def _exec_guarded(source, filename):
             raise
     finally:
         result = namespace.pop(_RESULT_NAME, None)
-    emit_final(_script_result(result))
+    send(True, _script_result(result))
 
 
 def eval_script(code):
-    _export(lambda: _exec_guarded(code, SCRIPT_NAME))
+    _export(_exec_guarded, code, SCRIPT_NAME)
 
 
 def eval_file(path):
@@ -237,8 +242,8 @@ def _call(name, args):
         result = None
     elif inspect.isawaitable(result):
         result = run_until_complete(get_loop(), result)
-    emit_final(result)
+    send(True, result)
 
 
 def call_func(name, args):
-    _export(lambda: _call(name, args))
+    _export(_call, name, args)
