@@ -106,10 +106,11 @@ async fn tempfile_and_shutil_work_in_scratch() {
     assert_eq!(out.stdout, "True ['a,b', '1,2']\n['c.csv']\n[]\n");
 }
 
-/// Python code probing one cap: exact errno from truncation and positional
-/// writes, an `OSError` from a file object's write (`EIO` through the
-/// preview-1 adapter of componentize-py 0.25.1, which reports every failed
-/// stream write as `EIO`).
+/// Python code probing one cap: the exact errno from truncation, positional
+/// writes, `os.write`, an unbuffered binary file object and a buffered text
+/// file, written past the cap at once and at `close` (the last three are stream writes,
+/// which the preview-1 adapter reports as `EIO`; the guest's `file_errors`
+/// recovers the real code).
 const CAP_PROBE: &str = "import errno, os\n\
     def probe(path, size, code):\n\
     \x20   fd = os.open(path, os.O_RDWR | os.O_CREAT)\n\
@@ -117,12 +118,23 @@ const CAP_PROBE: &str = "import errno, os\n\
     \x20                         ('pwrite', lambda: os.pwrite(fd, b'x' * size, 0))]:\n\
     \x20       try:\n            attempt()\n            print(name, 'ALLOWED')\n\
     \x20       except OSError as e:\n            print(name, e.errno == code)\n\
+    \x20   fd = os.open(path + '.raw', os.O_WRONLY | os.O_CREAT)\n\
+    \x20   data = memoryview(b'w' * size)\n\
+    \x20   try:\n        while data:\n            data = data[os.write(fd, data):]\n        print('os.write ALLOWED')\n\
+    \x20   except OSError as e:\n        print('os.write', e.errno == code)\n\
     \x20   os.close(fd)\n\
     \x20   with open(path + '.obj', 'wb', buffering=0) as f:\n\
     \x20       data = memoryview(b'y' * size)\n\
     \x20       try:\n            while data:\n                data = data[f.write(data):]\n            print('write ALLOWED')\n\
-    \x20       except OSError as e:\n            print('write', e.errno in (code, errno.EIO))\n\
-    \x20   return os.path.getsize(path) + os.path.getsize(path + '.obj')\n";
+    \x20       except OSError as e:\n            print('write', e.errno == code)\n\
+    \x20   f = open(path + '.txt', 'w')\n\
+    \x20   try:\n        f.write('t' * size)\n        f.close()\n        print('text ALLOWED')\n\
+    \x20   except OSError as e:\n        print('text', e.errno == code)\n\
+    \x20   f = open(path + '.txt', 'a')\n\
+    \x20   f.write('u' * min(size, 60_000))\n\
+    \x20   try:\n        f.close()\n        print('close ALLOWED')\n\
+    \x20   except OSError as e:\n        print('close', e.errno == code)\n\
+    \x20   return sum(os.path.getsize(path + s) for s in ('', '.raw', '.obj', '.txt'))\n";
 
 #[tokio::test(flavor = "multi_thread")]
 async fn scratch_byte_cap_gives_enospc_and_the_sandbox_carries_on() {
@@ -137,7 +149,7 @@ async fn scratch_byte_cap_gives_enospc_and_the_sandbox_carries_on() {
     let out = eval(&mut sb, &code).await;
     assert_eq!(
         out.stdout,
-        "truncate True\npwrite True\nwrite True\nTrue\n900000\n"
+        "truncate True\npwrite True\nos.write True\nwrite True\ntext True\nclose True\nTrue\n900000\n"
     );
     let out = eval(&mut sb, "print('still usable')").await;
     assert_eq!(out.stdout, "still usable\n");
@@ -183,7 +195,7 @@ async fn read_write_mount_quota_gives_edquot() {
     let mut sb = sandbox_with(NoHost, &options).await;
     let code = format!(
         "{CAP_PROBE}probe('/out/big', 20_000, errno.EDQUOT)\n\
-         os.unlink('/out/big')\nos.unlink('/out/big.obj')\n\
+         for suffix in ('', '.raw', '.obj', '.txt'):\n    os.unlink('/out/big' + suffix)\n\
          open('/out/a', 'wb').write(b'a' * 6000)\n\
          try:\n    os.truncate('/out/a', 12_000)\nexcept OSError as e:\n    print('grow', e.errno == errno.EDQUOT)\n\
          os.unlink('/out/a')\nopen('/out/c', 'wb').write(b'c' * 9000)\nprint('after delete ok')\n"
@@ -191,7 +203,7 @@ async fn read_write_mount_quota_gives_edquot() {
     let out = eval(&mut sb, &code).await;
     assert_eq!(
         out.stdout,
-        "truncate True\npwrite True\nwrite True\ngrow True\nafter delete ok\n"
+        "truncate True\npwrite True\nos.write True\nwrite True\ntext True\nclose True\ngrow True\nafter delete ok\n"
     );
     let names: Vec<String> = std::fs::read_dir(dir.path())
         .unwrap()
@@ -316,4 +328,101 @@ async fn file_api_errors_are_clear() {
     assert_eq!(not_dir.kind(), isola::ErrorKind::Io, "{not_dir}");
     let err = sb.write_file("/tmp/f/g", b"x").unwrap_err();
     assert_eq!(err.kind(), isola::ErrorKind::Io, "{err}");
+}
+
+/// `open` for writing builds its file on the guest's error-reporting `FileIO`
+/// (see CAP_PROBE); every mode, buffering choice and argument check must
+/// still behave as CPython's own `open`.
+#[tokio::test(flavor = "multi_thread")]
+async fn open_for_writing_keeps_cpython_behaviour() {
+    let mut sb = sandbox().await;
+    let out = eval(
+        &mut sb,
+        "import errno, io, os\n\
+         with open('/tmp/t.txt', 'w', encoding='utf-16', newline='\\r\\n') as f:\n\
+         \x20   print(type(f).__name__, type(f.buffer).__name__, isinstance(f.buffer.raw, io.FileIO), f.mode, f.encoding)\n\
+         \x20   f.write('a\\nb')\n\
+         print(open('/tmp/t.txt', 'rb').read() == 'a\\r\\nb'.encode('utf-16'))\n\
+         with open('/tmp/t.txt', 'a') as f:\n    f.write('+')\n\
+         with open('/tmp/b', 'wb', buffering=0) as f:\n    print(isinstance(f, io.FileIO), f.mode, f.write(b'xyz'))\n\
+         with open('/tmp/b', 'r+b') as f:\n    print(type(f).__name__, f.read(1), f.write(b'Q'))\n\
+         print(open('/tmp/b', 'rb').read())\n\
+         with open('/tmp/b', 'ab') as f:\n    print(type(f).__name__, f.mode, f.tell())\n\
+         try:\n    open('/tmp/b', 'x')\nexcept FileExistsError as e:\n    print('x', e.errno == errno.EEXIST, e.filename)\n\
+         fd = os.open('/tmp/fd', os.O_WRONLY | os.O_CREAT)\n\
+         with os.fdopen(fd, 'w') as f:\n    f.write('via fd')\n\
+         print(open('/tmp/fd').read(), open is io.open)\n\
+         for args, kw in [(('/tmp/b', 'wt', 0), {}), (('/tmp/b', 'wb'), {'encoding': 'utf-8'}),\n\
+         \x20                (('/tmp/b', 'ww'), {}), (('/tmp/b', 'rw'), {}), (('/tmp/b', 'wbt'), {}),\n\
+         \x20                (('/tmp/b', 'wq'), {}), ((3.5, 'w'), {})]:\n\
+         \x20   try:\n        open(*args, **kw)\n\
+         \x20   except (ValueError, TypeError, OSError) as e:\n        print(type(e).__name__, e)\n\
+         try:\n    open('/no/such/dir/f', 'w')\nexcept FileNotFoundError as e:\n    print('missing', e.filename)\n",
+    )
+    .await;
+    assert_eq!(
+        out.stdout,
+        "TextIOWrapper BufferedWriter True w utf-16\n\
+         True\n\
+         True wb 3\n\
+         BufferedRandom b'x' 1\n\
+         b'xQz'\n\
+         BufferedWriter ab 3\n\
+         x True /tmp/b\n\
+         via fd True\n\
+         ValueError can't have unbuffered text I/O\n\
+         ValueError binary mode doesn't take an encoding argument\n\
+         ValueError invalid mode: 'ww'\n\
+         ValueError must have exactly one of create/read/write/append mode\n\
+         ValueError can't have text and binary mode at once\n\
+         ValueError invalid mode: 'wq'\n\
+         TypeError expected str, bytes or os.PathLike object, not float\n\
+         missing /no/such/dir/f\n"
+    );
+}
+
+/// `mmap` is emulated over reads and writes (`isola_guest.mmap_shim`): a
+/// shared writable map reaches the file through its methods at once and
+/// through the buffer protocol on `flush`; private and read-only maps never
+/// change the file.
+#[tokio::test(flavor = "multi_thread")]
+async fn mmap_maps_files_and_anonymous_memory() {
+    let mut sb = sandbox().await;
+    let out = eval(
+        &mut sb,
+        "import mmap, os\n\
+         with open('/tmp/m', 'wb') as f:\n    f.write(b'hello world\\nsecond line\\n')\n\
+         with open('/tmp/m', 'r+b') as f:\n\
+         \x20   m = mmap.mmap(f.fileno(), 0)\n\
+         \x20   print(len(m), m[:5], m.readline(), m.find(b'line'), m.size())\n\
+         \x20   m[0:5] = b'HELLO'\n\
+         \x20   print(open('/tmp/m', 'rb').read(5))\n\
+         \x20   memoryview(m)[6:11] = b'WORLD'\n\
+         \x20   print(open('/tmp/m', 'rb').read(11))\n\
+         \x20   m.flush()\n\
+         \x20   print(open('/tmp/m', 'rb').read(11))\n\
+         \x20   m.seek(0)\n    m.write(b'J')\n    m.close()\n\
+         \x20   print(m.closed, open('/tmp/m', 'rb').read(5))\n\
+         with open('/tmp/m', 'rb') as f:\n\
+         \x20   r = mmap.mmap(f.fileno(), 5, access=mmap.ACCESS_READ, offset=0)\n\
+         \x20   try:\n        r[0] = 1\n    except TypeError as e:\n        print('read-only:', e)\n\
+         \x20   c = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_COPY)\n\
+         \x20   c[:5] = b'zzzzz'\n    c.flush()\n    print(c[:5], open('/tmp/m', 'rb').read(5))\n\
+         \x20   try:\n        mmap.mmap(f.fileno(), 1000)\n    except ValueError as e:\n        print(e)\n\
+         a = mmap.mmap(-1, 16)\n\
+         a.write(b'abc')\na.resize(4)\nprint(bytes(a), len(a), isinstance(a, mmap.mmap))\n",
+    )
+    .await;
+    assert_eq!(
+        out.stdout,
+        "24 b'hello' b'hello world\\n' 19 24\n\
+         b'HELLO'\n\
+         b'HELLO world'\n\
+         b'HELLO WORLD'\n\
+         True b'JELLO'\n\
+         read-only: mmap can't modify a readonly memory map.\n\
+         b'zzzzz' b'JELLO'\n\
+         mmap length is greater than file size\n\
+         b'abc\\x00' 4 True\n"
+    );
 }

@@ -184,3 +184,18 @@ async fn stdin_reads_what_the_host_gave_then_end_of_file() {
     let out = eval(&mut plain, "import sys\nprint(repr(sys.stdin.read()))").await;
     assert_eq!(out.stdout, "''\n");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn process_time_counts_from_the_sandbox_start() {
+    let mut sb = sandbox().await;
+    let out = eval(
+        &mut sb,
+        "import time\n\
+         a = time.process_time()\n\
+         sum(range(300_000))\n\
+         b, n = time.process_time(), time.process_time_ns()\n\
+         print(0 <= a < 5, b > a, n >= int(b * 1e9) - 1000, time.process_time.__module__)\n",
+    )
+    .await;
+    assert_eq!(out.stdout, "True True True time\n");
+}

@@ -66,7 +66,6 @@ const ABSENT: &[(&str, &str)] = &[
     ("tty", "terminal"),
     ("pty", "terminal"),
     ("fcntl", "WASI"),
-    ("mmap", "WASI"),
     ("resource", "WASI"),
     ("syslog", "WASI"),
     // A C library still to be built into the runtime (native-code work).

@@ -9,11 +9,13 @@ from isola_guest import hostapi
 
 hostapi.bind_wit()
 
-from isola_guest import ctypes_shim, stdlib_policy, users  # noqa: E402
+from isola_guest import ctypes_shim, mmap_shim, stdlib_policy, users  # noqa: E402
 
-# pwd, grp and ctypes (without FFI), before any preloaded module looks for them
+# pwd, grp, ctypes (without FFI) and mmap (emulated), before any preloaded
+# module looks for them
 users.install()
 ctypes_shim.install()
+mmap_shim.install()
 BUILD_IMPORT_PROBLEMS = []
 stdlib_policy.preload(BUILD_IMPORT_PROBLEMS)
 

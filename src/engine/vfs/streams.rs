@@ -28,7 +28,8 @@ impl std::error::Error for FsErr {}
 /// A failed stream operation. The preview-1 adapter bundled with
 /// componentize-py 0.25.1 reports every failed stream write to the guest as
 /// `EIO` (newer adapters ask `filesystem-error-code`, which maps this error
-/// exactly); positional writes, truncation and creation report the exact code.
+/// exactly); positional writes, truncation and creation report the exact code,
+/// and the guest's `isola_guest.file_errors` recovers it for stream writes.
 fn failed(err: FsErr) -> StreamError {
     StreamError::LastOperationFailed(wasmtime::Error::new(err))
 }

@@ -15,7 +15,7 @@ import importlib
 import os
 import sys
 
-from . import cbor, loop, output
+from . import cbor, clocks, file_errors, loop, output
 
 #: Whether this instance's per-instance set-up (``ensure_ready``) has run;
 #: read directly on the per-call path.
@@ -61,6 +61,8 @@ def prepare_snapshot():
     done once and lives in the shared heap image instead of being redone
     (and its pages copied) by each instance."""
     output.install()
+    file_errors.install()
+    clocks.install()
     sys.dont_write_bytecode = True  # mounted package dirs are usually read-only
     loop.install()
     os.chdir = _normalizing_chdir(os.chdir)
@@ -80,6 +82,7 @@ def ensure_ready():
     # The C runtime's start-up empties sys.argv after the snapshot; programs
     # (argparse, pytest) expect a program name in it.
     sys.argv = ["sandbox"]
+    clocks.restart()
     # numpy's legacy global generator (np.random.random and friends), in the
     # scientific runtime's snapshot, was seeded at build time: without this
     # every sandbox would draw the same numbers.

@@ -21,6 +21,8 @@ other descriptor still fails as WASI makes it fail.
 import errno
 import os
 
+from . import file_errors
+
 _STD = (0, 1, 2)
 # Descriptor numbers handed out by dup(): far above anything the C library
 # allocates (it always picks the lowest free number).
@@ -79,7 +81,11 @@ def dup2(fd, fd2, inheritable=True):
 
 
 def write(fd, data, /):
-    return real_write(resolve(fd), data)
+    target = resolve(fd)
+    try:
+        return real_write(target, data)
+    except OSError as error:
+        raise file_errors.exact_write_error(target, data, error) from None
 
 
 def read(fd, n, /):

@@ -64,7 +64,8 @@ _NO_OS = "WebAssembly (WASI) has no such operating-system service"
 # Modules that cannot work in the sandbox, and why. Importing one (or a
 # module that needs it) raises ModuleNotFoundError with the reason.
 ABSENT = {
-    # ``ctypes`` itself is isola_guest.ctypes_shim: C types and sizes, no calls.
+    # ``ctypes`` itself is isola_guest.ctypes_shim: C types and sizes, no calls;
+    # ``mmap`` is isola_guest.mmap_shim, maps emulated over reads and writes.
     "_ctypes": _NO_FFI,
     "ssl": "it needs OpenSSL, which the sandbox does not include; HTTPS goes "
            "through the host (sandbox.http, urllib.request)",
@@ -77,7 +78,6 @@ ABSENT = {
     "_curses": _NO_TERMINAL,
     "_curses_panel": _NO_TERMINAL,
     "fcntl": _NO_OS,
-    "mmap": _NO_OS,
     "resource": _NO_OS,
     "syslog": _NO_OS,
     "_dbm": "it needs the ndbm C library; use dbm.dumb or dbm.sqlite3",

@@ -1,0 +1,35 @@
+"""``time.process_time`` measured from the sandbox's start.
+
+wasi-libc emulates the process CPU clock as the monotonic clock minus the
+moment its C runtime started, and that moment belongs to the build that
+took the heap snapshot: on another machine (or after a reboot) every
+reading would be off by an arbitrary amount, often negative. Readings here
+count from the sandbox's first call instead, so they are small, positive
+and differences between them are unchanged.
+"""
+
+import time
+
+_raw_ns = time.process_time_ns
+_origin_ns = 0
+
+
+def restart():
+    """Make the clock read zero now (once per sandbox, on its first call)."""
+    global _origin_ns
+    _origin_ns = _raw_ns()
+
+
+def process_time_ns():
+    return _raw_ns() - _origin_ns
+
+
+def process_time():
+    return (_raw_ns() - _origin_ns) * 1e-9
+
+
+def install():
+    for fn, original in ((process_time, time.process_time), (process_time_ns, time.process_time_ns)):
+        fn.__doc__ = original.__doc__
+        fn.__module__ = "time"
+        setattr(time, fn.__name__, fn)

@@ -1,0 +1,120 @@
+"""Exact error codes for failed writes to files.
+
+The preview-1 adapter bundled with componentize-py 0.25.1 turns every failed
+*stream* write into ``EIO``: it never asks ``wasi:filesystem`` which error it
+was. Plain ``write()`` on a file goes through such a stream, so a program
+filling the scratch file system (or a read-write mount's quota) would see
+``OSError: [Errno 29] I/O error`` instead of ``ENOSPC`` / ``EDQUOT``.
+Positional writes (``pwrite``) report the exact code, so when a write fails
+with ``EIO`` the same bytes are offered once more as a positional write at
+the end of the file: a write that failed for lack of room fails the same way
+there, now with its real code. Should that probe succeed instead (the
+failure did not repeat), the file is truncated back and the original ``EIO``
+stands: the probe never changes what the program wrote.
+
+Covered: ``os.write`` on any descriptor, and file objects from ``open`` /
+``io.open`` (hence ``pathlib``, ``os.fdopen``, ``tempfile``, ``shutil``)
+opened for writing, whose raw layer is :class:`FileIO`.
+"""
+
+import builtins
+import errno
+import io
+import os
+import stat
+
+#: What a probe may reveal; anything else leaves the original error.
+_EXACT_CODES = frozenset((errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS,
+                          errno.EACCES, errno.EPERM))
+
+_c_open = io.open
+_c_fileio = io.FileIO
+
+
+def exact_write_error(fd, data, error):
+    """The error a failed write of ``data`` to ``fd`` really had: ``error``
+    itself unless it is the adapter's catch-all ``EIO``."""
+    if error.errno != errno.EIO:
+        return error
+    try:
+        status = os.fstat(fd)
+    except OSError:
+        return error
+    if not stat.S_ISREG(status.st_mode):
+        return error
+    size = status.st_size
+    try:
+        os.pwrite(fd, data, size)
+    except OSError as probe:
+        return probe if probe.errno in _EXACT_CODES else error
+    try:
+        os.ftruncate(fd, size)
+    except OSError:
+        pass
+    return error
+
+
+class FileIO(_c_fileio):
+    """``io.FileIO`` whose failed writes report their exact error code."""
+
+    def write(self, b, /):
+        try:
+            return super().write(b)
+        except OSError as error:
+            raise exact_write_error(self.fileno(), b, error) from None
+
+
+_MODE_LETTERS = frozenset("axrwb+t")
+_WRITING_LETTERS = frozenset("axw+")
+
+
+def _plain_writing_mode(mode, buffering, encoding, errors, newline):
+    """Whether ``open`` with these arguments opens a file for writing and
+    raises nothing about its arguments (anything else is left to ``io.open``,
+    which reads files, and raises for bad arguments, exactly as before)."""
+    if not isinstance(mode, str) or not isinstance(buffering, int):
+        return False
+    letters = set(mode)
+    if letters - _MODE_LETTERS or len(letters) != len(mode) or not letters & _WRITING_LETTERS:
+        return False
+    if len(letters & set("axrw")) != 1 or {"b", "t"} <= letters:
+        return False
+    for argument in (encoding, errors, newline):
+        if argument is not None and not isinstance(argument, str):
+            return False
+    if "b" in letters:
+        return encoding is None and errors is None and newline is None and buffering != 1
+    return buffering != 0
+
+
+def open(file, mode="r", buffering=-1, encoding=None, errors=None, newline=None,
+         closefd=True, opener=None):
+    if not _plain_writing_mode(mode, buffering, encoding, errors, newline):
+        return _c_open(file, mode, buffering, encoding, errors, newline, closefd, opener)
+    raw_mode = "".join(letter for letter in mode if letter in "axrw+")
+    raw = FileIO(file, raw_mode, closefd, opener=opener)
+    try:
+        line_buffering = buffering == 1 or (buffering < 0 and raw._isatty_open_only())
+        if buffering == 1 or buffering < 0:
+            buffering = max(min(raw._blksize, 8192 * 1024), io.DEFAULT_BUFFER_SIZE)
+        if buffering == 0:
+            return raw
+        buffered = (io.BufferedRandom if "+" in mode else io.BufferedWriter)(raw, buffering)
+        if "b" in mode:
+            return buffered
+        text = io.TextIOWrapper(buffered, io.text_encoding(encoding), errors, newline,
+                                line_buffering)
+        text.mode = mode
+        return text
+    except BaseException:
+        raw.close()
+        raise
+
+
+open.__doc__ = _c_open.__doc__
+open.__module__ = "_io"
+
+
+def install():
+    """Make ``open`` and ``io.open`` build writable files on :class:`FileIO`."""
+    builtins.open = io.open = open
