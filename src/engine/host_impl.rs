@@ -22,40 +22,52 @@ use crate::{
 
 impl types::Host for InstanceState {}
 
+impl InstanceState {
+    /// Check a value the guest sends, an item or the call's result
+    /// (`is_final`), emitted or returned by an export, and say what the
+    /// driver is to deliver. `Err` is the text the guest receives; the
+    /// refusal is recorded (an output limit in the budget, a broken
+    /// protocol in the call state), so the call fails with it whatever the
+    /// guest does next.
+    pub(crate) fn accept_value(
+        &mut self,
+        is_final: bool,
+        value: Vec<u8>,
+    ) -> Result<Deferred, String> {
+        self.charge_output(value.len(), true)?;
+        // The guest runtime is as untrusted as user code: check what it
+        // sends before any sink sees it.
+        let value = Value::from_cbor(value)
+            .map_err(|e| self.violation(format!("the guest sent an invalid value: {e}")))?;
+        if self.call.result_emitted {
+            return Err(self.violation(if is_final {
+                "the guest sent a second result for one call".into()
+            } else {
+                "the guest sent an item after the call's result".into()
+            }));
+        }
+        if is_final {
+            self.call.result_emitted = true;
+            Ok(Deferred::Result(value))
+        } else {
+            Ok(Deferred::Item(value))
+        }
+    }
+}
+
 impl host::Host for InstanceState {
     async fn emit(
         &mut self,
         kind: EmitKind,
         value: Vec<u8>,
     ) -> wasmtime::Result<Result<(), String>> {
-        if let Err(message) = self.charge_output(value.len(), true) {
-            return Ok(Err(message));
-        }
-        // The guest runtime is as untrusted as user code: check what it
-        // sends before any sink sees it.
-        let value = match Value::from_cbor(value) {
-            Ok(value) => value,
-            Err(e) => {
-                return Ok(Err(
-                    self.violation(format!("the guest sent an invalid value: {e}"))
-                ));
+        match self.accept_value(matches!(kind, EmitKind::Final), value) {
+            Ok(work) => {
+                self.relay.hand_over(work).await;
+                Ok(Ok(()))
             }
-        };
-        if self.call.result_emitted {
-            return Ok(Err(self.violation(match kind {
-                EmitKind::Item => "the guest sent an item after the call's result".into(),
-                EmitKind::Final => "the guest sent a second result for one call".into(),
-            })));
+            Err(message) => Ok(Err(message)),
         }
-        let work = match kind {
-            EmitKind::Item => Deferred::Item(value),
-            EmitKind::Final => {
-                self.call.result_emitted = true;
-                Deferred::Result(value)
-            }
-        };
-        self.relay.hand_over(work).await;
-        Ok(Ok(()))
     }
 
     async fn emit_output(

@@ -424,6 +424,19 @@ impl Instance {
 
         // Output produced before an interruption still reaches the sink.
         self.store.data().stdio.finish_call();
+        // A result the export returned is checked and delivered as an
+        // emitted one would be, after all output that came before it. A
+        // refusal is recorded in the store (budget or protocol violation).
+        let mut outcome = outcome;
+        let mut result_returned = false;
+        if let Some(Ok(Ok(returned))) = &mut outcome
+            && let Some(value) = returned.take()
+        {
+            result_returned = true;
+            if let Ok(work) = self.store.data_mut().accept_value(true, value) {
+                relay.push(work);
+            }
+        }
         relay.deliver(sink.as_ref());
         let state = self.store.data_mut();
         // A refused write to fd 1 or 2 reaches the guest only as an OSError
@@ -453,7 +466,7 @@ impl Instance {
         self.last_stats = stats;
         self.cancel.end_call();
         let violation = call.violation.or_else(|| {
-            matches!(outcome, Some(Ok(Ok(()))) if !call.result_emitted)
+            matches!(outcome, Some(Ok(Ok(_))) if !call.result_emitted && !result_returned)
                 .then(|| "the guest ended the call without sending its result".to_string())
         });
         // A trap or an interruption leaves the instance unable to run again
@@ -477,7 +490,7 @@ impl Instance {
                 kind: "ProtocolError".into(),
                 message: violation.unwrap_or_default(),
             }),
-            Some(Ok(Ok(()))) => Ok(()),
+            Some(Ok(Ok(_))) => Ok(()),
             Some(Ok(Err(guest_error))) => Err(guest_failure(guest_error, memory_denied)),
             Some(Err(trap)) => Err(trap_failure(
                 &trap,

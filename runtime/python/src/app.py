@@ -55,7 +55,7 @@ def _text(s):
 def _guard(fn, *args):
     # Nothing but Err may escape an export: anything else would trap the instance.
     try:
-        fn(*args)
+        return fn(*args)
     except Failure as f:
         raise Err(wit_types.Error(code=_CODES.get(f.code, wit_types.ErrorCode.INTERNAL),
                                   kind=_text(f.kind), message=_text(f.message)))
@@ -65,14 +65,15 @@ def _guard(fn, *args):
 
 
 class Guest(exports.Guest):
-    def eval_script(self, code: str) -> None:
-        _guard(runner.eval_script, code)
+    # Each returns the export's result as CBOR (None when it was emitted).
+    def eval_script(self, code: str):
+        return _guard(runner.eval_script, code)
 
-    def eval_file(self, path: str) -> None:
-        _guard(runner.eval_file, path)
+    def eval_file(self, path: str):
+        return _guard(runner.eval_file, path)
 
-    def call_func(self, name, args) -> None:
-        _guard(runner.call_func, name, args)
+    def call_func(self, name, args):
+        return _guard(runner.call_func, name, args)
 
 
 

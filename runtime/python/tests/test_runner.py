@@ -38,9 +38,16 @@ class RunnerTests(unittest.TestCase):
     def setUp(self):
         self.host = fakehost.FakeHost().bind()
 
+    def run_export(self, export, *args):
+        """Run an export; record the result it returns as the host would
+        deliver it, after the output and items sent before it."""
+        returned = export(*args)
+        if returned is not None:
+            self.host.events.append(("final", cbor.loads(returned)))
+
     def script(self, code):
-        """Evaluate; check the one final emit and keep it out of the events."""
-        runner.eval_script(code)
+        """Evaluate; check the one final result and keep it out of the events."""
+        self.run_export(runner.eval_script, code)
         finals = [e for e in self.host.events if e[0] == "final"]
         self.assertEqual(len(finals), 1, self.host.events)
         self.assertEqual(self.host.events[-1][0], "final")
@@ -72,7 +79,7 @@ class RunnerTests(unittest.TestCase):
 
     def call(self, name, *args, **kwargs):
         a = [Arg(v) for v in args] + [Arg(v, name=k) for k, v in kwargs.items()]
-        runner.call_func(name, a)
+        self.run_export(runner.call_func, name, a)
         return self.host.events
 
     def failure(self, fn, *args):
@@ -83,6 +90,19 @@ class RunnerTests(unittest.TestCase):
     def test_plain_call_and_kwargs(self):
         self.script("def add(a, b=1):\n    return a + b\n")
         self.assertEqual(self.call("add", 2, b=5), [("final", 7)])
+
+    def test_result_is_returned_by_the_export_not_emitted(self):
+        self.script("def add(a, b=1):\n    print(a)\n    return a + b\n")
+        returned = runner.call_func("add", [Arg(2)])
+        self.assertEqual(cbor.loads(returned), 3)
+        self.assertEqual(self.host.events, [("stdout", "2\n")])
+        # A second result of one export still reaches the host, which
+        # refuses it (protocol violation), instead of replacing the first.
+        self.host.events = []
+        self.script("from isola_guest import emitting\ndef twice():\n    emitting.send(True, 1)\n    return 2\n")
+        returned = runner.call_func("twice", [])
+        self.assertEqual(cbor.loads(returned), 1)
+        self.assertEqual(self.host.events, [("final", 2)])
 
     def test_generator_streams_items_then_return_value(self):
         self.script("def g(n):\n    for i in range(n):\n        print('p', i)\n        yield i\n    return 'end'\n")
@@ -142,7 +162,7 @@ class RunnerTests(unittest.TestCase):
             "def total(it):\n    return sum(it)\n"
             "async def atotal(it):\n    return [x async for x in it]\n")
         stream = fakehost.Iterator(self.host, [("chunk", 1), ("chunk", 2)])
-        runner.call_func("total", [Arg(None, stream=stream)])
+        self.run_export(runner.call_func, "total", [Arg(None, stream=stream)])
         self.assertEqual(self.host.events, [("final", 3)])
         self.host.events = []
         stream = fakehost.Iterator(self.host, [("chunk", "a"), ("failed", "producer died")])

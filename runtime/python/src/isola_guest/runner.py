@@ -11,7 +11,7 @@ import os
 import sys
 import traceback
 
-from . import cbor, hostapi, instance, output
+from . import cbor, emitting, hostapi, instance, output
 from .emitting import emit, send
 from .errors import Failure, OutputLimitError, limit
 from .loop import get_loop, run_until_complete
@@ -66,7 +66,8 @@ def _user_failure(exc):
 
 def _export(body, *args):
     """Common frame of every export: init, run ``body(*args)``, flush output,
-    map errors. This runs on every call, so it avoids Python-level calls
+    map errors; returns the export's result (CBOR), or None when it was
+    emitted. This runs on every call, so it avoids Python-level calls
     where a check does (each costs the guest about as much as a dozen
     attribute reads)."""
     if not instance.ready:
@@ -76,6 +77,7 @@ def _export(body, *args):
             raise Failure("internal", type(e).__name__, "sandbox initialisation failed:\n" + format_exception(e)) from None
     instance.begin_call()
     limit.message = None  # limit.reset(), inlined
+    emitting.result = None
     failure = None
     try:
         body(*args)
@@ -92,6 +94,7 @@ def _export(body, *args):
         raise Failure("output-limit", "", limit.message)
     if failure is not None:
         raise failure
+    return emitting.result
 
 
 def _run_code(code_obj):
@@ -147,7 +150,7 @@ def _exec_guarded(source, filename):
 
 
 def eval_script(code):
-    _export(_exec_guarded, code, SCRIPT_NAME)
+    return _export(_exec_guarded, code, SCRIPT_NAME)
 
 
 def eval_file(path):
@@ -168,7 +171,7 @@ def eval_file(path):
             else:
                 namespace["__file__"] = previous
 
-    _export(body)
+    return _export(body)
 
 
 # ---------------------------------------------------------------- calls
@@ -246,4 +249,4 @@ def _call(name, args):
 
 
 def call_func(name, args):
-    _export(_call, name, args)
+    return _export(_call, name, args)
