@@ -176,3 +176,22 @@ async fn random_differs_between_sandboxes() {
         assert_ne!(x, y, "two sandboxes drew the same value: {ra:?} {rb:?}");
     }
 }
+
+/// The build-time heap is immortal (`isola_guest.snapshot`): using its
+/// objects never writes their reference counts, so their pages stay shared
+/// between sandboxes. What a sandbox creates is ordinary and freed as usual.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_build_time_heap_is_immortal_and_new_objects_are_not() {
+    let mut sb = sandbox().await;
+    let out = eval(
+        &mut sb,
+        "import sys, json, os, weakref\n\
+         class Mine:\n    pass\n\
+         m = Mine()\nr = weakref.ref(m)\n\
+         print([sys._is_immortal(o) for o in (json, json.dumps, os.path.join, sys.modules, 'sandbox-local ' + str(id(m)))])\n\
+         print(sys._is_immortal(m), sys._is_immortal(Mine))\n\
+         del m\nprint(r() is None)\n",
+    )
+    .await;
+    assert_eq!(out.stdout, "[True, True, True, True, False]\nFalse False\nTrue\n");
+}

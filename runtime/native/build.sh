@@ -131,6 +131,8 @@ clang-19 "${modflags[@]}" -I"$work/bzip2" -c "$here/modules/_bz2module.c" -o "$w
 "${ldshared[@]}" -o "$work/site/_bz2.cpython-314-wasm32-wasi.so" "$work/_bz2.o" "$work/bzip2/libbz2.a"
 clang-19 "${modflags[@]}" -I"$work/xz/src/liblzma/api" -c "$here/modules/_lzmamodule.c" -o "$work/_lzma.o"
 "${ldshared[@]}" -o "$work/site/_lzma.cpython-314-wasm32-wasi.so" "$work/_lzma.o" "$work/xz/src/liblzma/.libs/liblzma.a"
+clang-19 "${modflags[@]}" -c "$here/modules/_isola_snapshotmodule.c" -o "$work/_isola_snapshot.o"
+"${ldshared[@]}" -o "$work/site/_isola_snapshot.cpython-314-wasm32-wasi.so" "$work/_isola_snapshot.o"
 
 end=$(date +%s)
 {

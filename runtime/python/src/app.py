@@ -85,12 +85,13 @@ instance.prepare_snapshot()
 instance.warm_up()
 
 # Everything above is part of the heap snapshot shared copy-on-write by every
-# instance. Freezing it keeps the garbage collector from walking (and so
-# writing to, and copying) those pages in each instance's first collection.
+# instance: freeze it and make it immortal (see isola_guest.snapshot), so
+# neither the garbage collector nor reference counting writes to (and so
+# copies) its pages in each instance.
 # No collection first, on purpose: the few hundred cyclic leftovers (≈ 17 KB)
 # stay frozen, and the holes freeing them would leave all over the heap are
 # not there for each instance's first allocations to land in (page faults of
 # a fresh sandbox's first eval 450 -> 425, of a later eval 14 -> 1).
-import gc  # noqa: E402
+from isola_guest import snapshot  # noqa: E402
 
-gc.freeze()
+snapshot.seal()
