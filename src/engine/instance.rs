@@ -12,7 +12,7 @@ use std::{
 use futures::{StreamExt, stream::BoxStream};
 use wasmtime::{
     Engine, Store, UpdateDeadline,
-    component::{HasSelf, Linker, ResourceTable},
+    component::{Component, HasSelf, Linker, ResourceTable},
 };
 use wasmtime_wasi::WasiCtxBuilder;
 
@@ -70,6 +70,23 @@ impl Runtime {
                 EngineError::Wasm(e) => LoadError::InvalidComponent(format!("{e:#}")),
                 other => LoadError::Engine(other),
             })?;
+        Self::link(engine, &component)
+    }
+
+    /// The runtime with SHA-256 `digest` if `cache_dir` holds its compiled
+    /// form, linked; `None` when it does not (nothing is compiled).
+    pub(crate) fn load_cached(
+        digest: &[u8; 32],
+        cache_dir: &Path,
+    ) -> Result<Option<Self>, LoadError> {
+        let engine = config::engine().map_err(LoadError::Engine)?;
+        match cache::load_cached(engine, digest, cache_dir) {
+            Some(component) => Self::link(engine, &component).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    fn link(engine: &'static Engine, component: &Component) -> Result<Self, LoadError> {
         // Build the copy-on-write memory images now rather than in the first
         // sandbox. With a mapped cache entry they are views of the file.
         component
@@ -77,7 +94,7 @@ impl Runtime {
             .map_err(|e| LoadError::Engine(e.into()))?;
         let pre = linker(engine)
             .map_err(|e| LoadError::Engine(EngineError::Wasm(wasmtime::Error::msg(e))))?
-            .instantiate_pre(&component)
+            .instantiate_pre(component)
             .map_err(|e| LoadError::Engine(e.into()))?;
         let pre = SandboxPre::new(pre).map_err(|e| LoadError::NotRuntime(format!("{e:#}")))?;
         epoch::ensure_ticker(engine);

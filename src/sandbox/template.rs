@@ -94,13 +94,21 @@ impl SandboxTemplateBuilder {
     /// when it is not a usable runtime component.
     pub async fn build(self, wasm: impl AsRef<std::path::Path>) -> Result<SandboxTemplate> {
         let path = wasm.as_ref();
-        let bytes = std::fs::read(path).map_err(|e| {
+        let cache_dir = self.cache_dir();
+        // An unchanged file whose compiled form is cached is neither read
+        // nor hashed (engine/cache.rs: source stamps).
+        if let Some(dir) = &cache_dir
+            && let Some(digest) = cache::stamped_source_digest(dir, path)
+            && let Some(runtime) = Runtime::load_cached(&digest, dir)?
+        {
+            return Ok(self.with_runtime(runtime));
+        }
+        let (bytes, digest) = cache::read_source(path, cache_dir.as_deref()).map_err(|e| {
             Error::Io(std::io::Error::new(
                 e.kind(),
                 format!("reading runtime {}: {e}", path.display()),
             ))
         })?;
-        let digest = cache::sha256(&bytes);
         self.build_from_bytes(&bytes, &digest)
     }
 
@@ -114,20 +122,27 @@ impl SandboxTemplateBuilder {
         self.build_from_bytes(bytes, &digest)
     }
 
-    fn build_from_bytes(self, wasm: &[u8], digest: &[u8; 32]) -> Result<SandboxTemplate> {
-        let cache_dir = match self.cache {
+    fn cache_dir(&self) -> Option<PathBuf> {
+        match &self.cache {
             CacheSetting::Default => cache::default_dir(),
             CacheSetting::Disabled => None,
-            CacheSetting::Dir(dir) => Some(dir),
-        };
-        let runtime = Runtime::load(wasm, digest, cache_dir.as_deref())?;
-        Ok(SandboxTemplate {
+            CacheSetting::Dir(dir) => Some(dir.clone()),
+        }
+    }
+
+    fn build_from_bytes(self, wasm: &[u8], digest: &[u8; 32]) -> Result<SandboxTemplate> {
+        let runtime = Runtime::load(wasm, digest, self.cache_dir().as_deref())?;
+        Ok(self.with_runtime(runtime))
+    }
+
+    fn with_runtime(self, runtime: Runtime) -> SandboxTemplate {
+        SandboxTemplate {
             inner: Arc::new(TemplateInner {
                 runtime,
                 base_options: self.base_options,
                 prelude: self.prelude,
             }),
-        })
+        }
     }
 }
 
