@@ -193,5 +193,8 @@ async fn the_build_time_heap_is_immortal_and_new_objects_are_not() {
          del m\nprint(r() is None)\n",
     )
     .await;
-    assert_eq!(out.stdout, "[True, True, True, True, False]\nFalse False\nTrue\n");
+    assert_eq!(
+        out.stdout,
+        "[True, True, True, True, False]\nFalse False\nTrue\n"
+    );
 }
