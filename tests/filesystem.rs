@@ -426,3 +426,58 @@ async fn mmap_maps_files_and_anonymous_memory() {
          b'abc\\x00' 4 True\n"
     );
 }
+
+/// Symbolic links in the scratch file system behave as on Linux: followed
+/// inside paths and by `open`/`stat`, not by `lstat`, `readlink`, `unlink`
+/// and `rename`; relative targets start at the link's directory, absolute
+/// ones at `/` (a mount included); a loop fails with `ELOOP`.
+#[tokio::test(flavor = "multi_thread")]
+async fn symlinks_in_scratch_behave_as_on_linux() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("data.txt"), "from the host").unwrap();
+    let mut options = SandboxOptions::default();
+    options.mount(dir.path(), "/data", MountMode::ReadOnly);
+    let mut sb = sandbox_with(NoHost, &options).await;
+    let out = eval(
+        &mut sb,
+        "import errno, os, shutil, pathlib\n\
+         os.makedirs('/tmp/a/b')\nopen('/tmp/a/b/f.txt', 'w').write('hello')\n\
+         os.symlink('a/b', '/tmp/lb')\nos.symlink('/tmp/a/b/f.txt', '/tmp/abs')\n\
+         os.symlink('/data/data.txt', '/tmp/host')\nos.symlink('nowhere', '/tmp/dangling')\n\
+         os.symlink('loop2', '/tmp/loop1')\nos.symlink('loop1', '/tmp/loop2')\n\
+         print(open('/tmp/lb/f.txt').read(), open('/tmp/abs').read(), open('/tmp/host').read())\n\
+         print(os.readlink('/tmp/lb'), os.path.islink('/tmp/lb'), os.path.isdir('/tmp/lb'), os.path.islink('/tmp/a'))\n\
+         print(os.lstat('/tmp/abs').st_size == len('/tmp/a/b/f.txt'), os.stat('/tmp/abs').st_size)\n\
+         print(os.path.realpath('/tmp/lb/f.txt'), os.path.exists('/tmp/dangling'), os.path.lexists('/tmp/dangling'))\n\
+         try:\n    open('/tmp/loop1')\nexcept OSError as e:\n    print('loop', e.errno == errno.ELOOP)\n\
+         try:\n    os.symlink('x', '/tmp/abs')\nexcept FileExistsError:\n    print('exists')\n\
+         open('/tmp/dangling', 'w').write('made')\nprint(open('/tmp/nowhere').read())\n\
+         print(sorted(os.listdir('/tmp')))\n\
+         print([(e.name, e.is_symlink(), e.is_dir()) for e in sorted(os.scandir('/tmp'), key=lambda e: e.name) if e.name in ('a', 'lb')])\n\
+         os.rename('/tmp/lb', '/tmp/lb2')\nprint(os.readlink('/tmp/lb2'), os.listdir('/tmp/lb2'))\n\
+         shutil.copytree('/tmp/a', '/tmp/copy', symlinks=True)\n\
+         os.symlink('b/f.txt', '/tmp/a/rel')\nshutil.copytree('/tmp/a', '/tmp/copy2', symlinks=True)\n\
+         print(os.readlink('/tmp/copy2/rel'), open('/tmp/copy2/rel').read())\n\
+         os.unlink('/tmp/lb2')\nprint(os.path.exists('/tmp/a/b/f.txt'), pathlib.Path('/tmp/abs').resolve())\n\
+         os.symlink('/data/../../../etc/passwd', '/tmp/escape')\nos.symlink('../../../../../etc', '/tmp/up')\n\
+         for p in ('/tmp/escape', '/tmp/up/passwd'):\n\
+         \x20   try:\n        open(p)\n        print('ESCAPED', p)\n    except FileNotFoundError:\n        print('contained')\n",
+    )
+    .await;
+    assert_eq!(
+        out.stdout,
+        "hello hello from the host\n\
+         a/b True True False\n\
+         True 5\n\
+         /tmp/a/b/f.txt False True\n\
+         loop True\n\
+         exists\n\
+         made\n\
+         ['a', 'abs', 'dangling', 'host', 'lb', 'loop1', 'loop2', 'nowhere']\n\
+         [('a', False, True), ('lb', True, True)]\n\
+         a/b ['f.txt']\n\
+         b/f.txt hello\n\
+         True /tmp/a/b/f.txt\n\
+         contained\ncontained\n"
+    );
+}

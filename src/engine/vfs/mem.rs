@@ -16,6 +16,9 @@ pub(crate) type Ino = u64;
 /// Inode number of `/`.
 pub(crate) const ROOT: Ino = 1;
 
+/// Longest path a symbolic link may hold (Linux's `PATH_MAX`).
+const MAX_LINK_TARGET: usize = 4096;
+
 /// A character device under `/dev`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Device {
@@ -40,6 +43,9 @@ pub(crate) enum NodeKind {
     File { data: Vec<u8> },
     /// A device file.
     Device(Device),
+    /// A symbolic link and the path it holds (resolved when the link is
+    /// followed, relative to the link's directory unless absolute).
+    Symlink(String),
     /// The point where host mount number `.0` is attached.
     Mount(usize),
 }
@@ -85,6 +91,7 @@ pub(crate) enum NodeType {
     Directory,
     File,
     CharDevice,
+    Symlink,
 }
 
 /// The in-memory tree of one sandbox.
@@ -273,6 +280,38 @@ impl MemFs {
         Ok(ino)
     }
 
+    /// Create a symbolic link `name` in `dir` holding `target`.
+    pub(crate) fn create_symlink(
+        &mut self,
+        dir: Ino,
+        name: &str,
+        target: &str,
+    ) -> Result<Ino, FsErr> {
+        Self::check_name(name)?;
+        self.writable_dir(dir)?;
+        if self.lookup(dir, name)?.is_some() {
+            return Err(FsErr::Exist);
+        }
+        if target.is_empty() {
+            return Err(FsErr::NoEntry);
+        }
+        if target.len() > MAX_LINK_TARGET {
+            return Err(FsErr::NameTooLong);
+        }
+        self.charge_file()?;
+        let ino = self.alloc(NodeKind::Symlink(target.to_string()), true);
+        self.link(dir, name, ino)?;
+        Ok(ino)
+    }
+
+    /// The path held by symbolic link `ino`.
+    pub(crate) fn read_link(&self, ino: Ino) -> Result<String, FsErr> {
+        match &self.node(ino)?.kind {
+            NodeKind::Symlink(target) => Ok(target.clone()),
+            _ => Err(FsErr::Invalid),
+        }
+    }
+
     /// Create a directory `name` in `dir`.
     pub(crate) fn create_dir(&mut self, dir: Ino, name: &str) -> Result<Ino, FsErr> {
         Self::check_name(name)?;
@@ -313,7 +352,7 @@ impl MemFs {
         match self.node(ino)?.kind {
             NodeKind::Dir { .. } => return Err(FsErr::IsDirectory),
             NodeKind::Mount(_) => return Err(FsErr::Busy),
-            NodeKind::File { .. } | NodeKind::Device(_) => {}
+            NodeKind::File { .. } | NodeKind::Device(_) | NodeKind::Symlink(_) => {}
         }
         if !self.node(ino)?.counted {
             return Err(FsErr::Access);
@@ -377,8 +416,8 @@ impl MemFs {
                 (NodeKind::Dir { entries, .. }, true) if entries.is_empty() => {}
                 (NodeKind::Dir { .. }, true) => return Err(FsErr::NotEmpty),
                 (NodeKind::Dir { .. }, false) => return Err(FsErr::IsDirectory),
-                (NodeKind::File { .. }, false) => {}
-                (NodeKind::File { .. } | NodeKind::Device(_), true) => {
+                (NodeKind::File { .. } | NodeKind::Symlink(_), false) => {}
+                (NodeKind::File { .. } | NodeKind::Device(_) | NodeKind::Symlink(_), true) => {
                     return Err(FsErr::NotDirectory);
                 }
                 (NodeKind::Mount(_) | NodeKind::Device(_), _) => return Err(FsErr::Busy),
@@ -440,6 +479,7 @@ impl MemFs {
             NodeKind::File { data } => (NodeType::File, data.len() as u64),
             NodeKind::Device(_) => (NodeType::CharDevice, 0),
             NodeKind::Mount(_) => (NodeType::Directory, 0),
+            NodeKind::Symlink(target) => (NodeType::Symlink, target.len() as u64),
         };
         Ok(NodeStat {
             kind,
@@ -455,7 +495,7 @@ impl MemFs {
         match &mut self.node_mut(ino)?.kind {
             NodeKind::File { data } => Ok(data),
             NodeKind::Dir { .. } | NodeKind::Mount(_) => Err(FsErr::IsDirectory),
-            NodeKind::Device(_) => Err(FsErr::Invalid),
+            NodeKind::Device(_) | NodeKind::Symlink(_) => Err(FsErr::Invalid),
         }
     }
 
@@ -615,6 +655,25 @@ mod tests {
         fs.close(f);
         assert_eq!(fs.used_bytes(), 0);
         assert_eq!(fs.used_files(), 0);
+    }
+
+    #[test]
+    fn symlinks_count_against_the_file_cap_and_hold_their_target() {
+        let (mut fs, tmp) = fs_with_tmp(ScratchCaps {
+            max_bytes: 0,
+            max_files: 1,
+        });
+        let link = fs.create_symlink(tmp, "l", "../x").unwrap();
+        assert_eq!(fs.read_link(link).unwrap(), "../x");
+        assert_eq!(fs.stat(link).unwrap().kind, NodeType::Symlink);
+        assert_eq!(
+            fs.create_symlink(tmp, "m", "y").unwrap_err(),
+            FsErr::NoSpace
+        );
+        assert_eq!(fs.create_symlink(tmp, "l", "y").unwrap_err(), FsErr::Exist);
+        fs.unlink_file(tmp, "l").unwrap();
+        assert_eq!(fs.used_files(), 0);
+        assert_eq!(fs.create_symlink(tmp, "e", "").unwrap_err(), FsErr::NoEntry);
     }
 
     #[test]

@@ -14,7 +14,7 @@ mod streams;
 mod wasi;
 
 use std::{
-    collections::BTreeMap,
+    collections::{BTreeMap, VecDeque},
     path::{Path, PathBuf},
     sync::Arc,
 };
@@ -26,6 +26,10 @@ use hostfs::{FdCounter, Mount};
 pub(crate) use mem::ScratchCaps;
 use mem::{Device, Ino, MemFs, NodeKind, ROOT};
 pub(crate) use wasi::add_to_linker;
+
+/// Symbolic links one path resolution may follow before it fails with
+/// `ELOOP` (Linux's limit).
+const MAX_SYMLINK_HOPS: u32 = 40;
 
 /// Errors of file system operations, as the guest sees them (each maps to
 /// one `wasi:filesystem` error code, hence one errno).
@@ -351,8 +355,17 @@ impl Vfs {
 
     /// Resolve `path` (relative, as WASI gives it) from directory `start`.
     /// `..` is resolved by name: it never leaves `/`, and leaving a mount's
-    /// root returns to the in-memory tree.
-    pub(crate) fn resolve(&self, start: &DirLoc, path: &str) -> Result<Target, FsErr> {
+    /// root returns to the in-memory tree. Symbolic links of the in-memory
+    /// tree are followed inside the path always, and as its last component
+    /// when `follow` is set (at most [`MAX_SYMLINK_HOPS`] of them, else
+    /// `ELOOP`); an absolute link target starts again at the guest's `/`.
+    /// Links inside a mount are the mount's own (cap-std keeps them there).
+    pub(crate) fn resolve(
+        &self,
+        start: &DirLoc,
+        path: &str,
+        follow: bool,
+    ) -> Result<Target, FsErr> {
         if path.starts_with('/') {
             return Err(FsErr::NotPermitted);
         }
@@ -372,15 +385,15 @@ impl Vfs {
                 host = Some((*mount, parts));
             }
         }
-        let parts: Vec<&str> = path.split('/').collect();
-        let count = parts.len();
+        let mut pending: VecDeque<String> = path.split('/').map(str::to_string).collect();
+        let mut hops = 0;
         let mut last_name: Option<String> = None;
         let mut last_ino: Option<Ino> = Some(cur);
         let mut parent = mem.parent(cur).unwrap_or(ROOT);
-        for (i, part) in parts.into_iter().enumerate() {
-            let is_last = i + 1 == count;
+        while let Some(part) = pending.pop_front() {
+            let is_last = pending.is_empty();
             if let Some((mount, rel)) = &mut host {
-                match part {
+                match part.as_str() {
                     "" | "." => {}
                     ".." => {
                         if rel.pop().is_none() {
@@ -391,11 +404,11 @@ impl Vfs {
                             host = None;
                         }
                     }
-                    name => rel.push(name.to_string()),
+                    _ => rel.push(part),
                 }
                 continue;
             }
-            match part {
+            match part.as_str() {
                 "" | "." => {}
                 ".." => {
                     cur = mem.parent(cur)?;
@@ -412,15 +425,30 @@ impl Vfs {
                         Some((ino, NodeKind::Dir { .. })) => {
                             parent = cur;
                             cur = ino;
-                            last_name = Some(name.to_string());
+                            last_name = Some(part);
                             last_ino = Some(ino);
+                        }
+                        Some((_, NodeKind::Symlink(target))) if !is_last || follow => {
+                            hops += 1;
+                            if hops > MAX_SYMLINK_HOPS {
+                                return Err(FsErr::Loop);
+                            }
+                            if target.starts_with('/') {
+                                cur = ROOT;
+                                parent = ROOT;
+                                last_name = None;
+                                last_ino = Some(ROOT);
+                            }
+                            for link_part in target.split('/').rev() {
+                                pending.push_front(link_part.to_string());
+                            }
                         }
                         Some((ino, _)) => {
                             if !is_last {
                                 return Err(FsErr::NotDirectory);
                             }
                             parent = cur;
-                            last_name = Some(name.to_string());
+                            last_name = Some(part);
                             last_ino = Some(ino);
                         }
                         None => {
@@ -428,7 +456,7 @@ impl Vfs {
                                 return Err(FsErr::NoEntry);
                             }
                             parent = cur;
-                            last_name = Some(name.to_string());
+                            last_name = Some(part);
                             last_ino = None;
                         }
                     }
@@ -486,7 +514,7 @@ impl Vfs {
             )));
         }
         let rel = parts.join("/");
-        match self.resolve(&DirLoc::Mem(ROOT), &rel) {
+        match self.resolve(&DirLoc::Mem(ROOT), &rel, true) {
             Ok(Target::Mem {
                 parent,
                 name: Some(name),
@@ -588,7 +616,7 @@ impl Vfs {
         };
         let trimmed = path.trim_end_matches('/');
         let ino = if trimmed == "/tmp" || trimmed == self.home {
-            match self.resolve(&DirLoc::Mem(ROOT), trimmed.trim_start_matches('/')) {
+            match self.resolve(&DirLoc::Mem(ROOT), trimmed.trim_start_matches('/'), true) {
                 Ok(Target::Mem { ino: Some(ino), .. }) => ino,
                 Ok(_) => return Err(fs_err(FsErr::NoEntry)),
                 Err(err) => return Err(fs_err(err)),
@@ -687,14 +715,14 @@ mod tests {
         let dir = std::env::temp_dir();
         let vfs = Vfs::new(&config(vec![mount(dir.to_str().unwrap(), "/mnt/data")])).unwrap();
         let root = DirLoc::Mem(ROOT);
-        let tmp = match vfs.resolve(&root, "../../tmp").unwrap() {
+        let tmp = match vfs.resolve(&root, "../../tmp", true).unwrap() {
             Target::Mem { ino: Some(ino), .. } => ino,
             other => panic!("{other:?}"),
         };
         assert!(
-            matches!(vfs.resolve(&root, "tmp").unwrap(), Target::Mem { ino: Some(i), .. } if i == tmp)
+            matches!(vfs.resolve(&root, "tmp", true).unwrap(), Target::Mem { ino: Some(i), .. } if i == tmp)
         );
-        match vfs.resolve(&root, "mnt/data/a/../b").unwrap() {
+        match vfs.resolve(&root, "mnt/data/a/../b", true).unwrap() {
             Target::Host { mount: 0, rel } => assert_eq!(rel, PathBuf::from("b")),
             other => panic!("{other:?}"),
         }
@@ -703,11 +731,14 @@ mod tests {
             rel: PathBuf::from("a"),
         };
         assert!(
-            matches!(vfs.resolve(&inside, "../../../tmp").unwrap(), Target::Mem { ino: Some(i), .. } if i == tmp)
+            matches!(vfs.resolve(&inside, "../../../tmp", true).unwrap(), Target::Mem { ino: Some(i), .. } if i == tmp)
         );
-        assert_eq!(vfs.resolve(&root, "/etc").unwrap_err(), FsErr::NotPermitted);
         assert_eq!(
-            vfs.resolve(&root, "etc/passwd").unwrap_err(),
+            vfs.resolve(&root, "/etc", true).unwrap_err(),
+            FsErr::NotPermitted
+        );
+        assert_eq!(
+            vfs.resolve(&root, "etc/passwd", true).unwrap_err(),
             FsErr::NoEntry
         );
     }

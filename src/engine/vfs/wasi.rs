@@ -57,6 +57,14 @@ impl From<ResourceTableError> for VfsError {
 
 type VfsResult<T> = Result<T, VfsError>;
 
+/// `resolve`'s `follow` for operations on a symbolic link itself.
+const NO_FOLLOW: bool = false;
+
+/// Whether the guest asked to follow a symbolic link as the last component.
+fn follows(flags: types::PathFlags) -> bool {
+    flags.contains(types::PathFlags::SYMLINK_FOLLOW)
+}
+
 fn error_code(err: FsErr) -> types::ErrorCode {
     use types::ErrorCode as E;
     match err {
@@ -138,6 +146,7 @@ fn mem_stat(stat: NodeStat) -> types::DescriptorStat {
             NodeType::Directory => types::DescriptorType::Directory,
             NodeType::File => types::DescriptorType::RegularFile,
             NodeType::CharDevice => types::DescriptorType::CharacterDevice,
+            NodeType::Symlink => types::DescriptorType::SymbolicLink,
         },
         link_count: stat.links,
         size: stat.size,
@@ -210,9 +219,11 @@ impl VfsView<'_> {
         }
     }
 
-    fn resolve(&self, fd: &Resource<Descriptor>, path: &str) -> VfsResult<Target> {
+    /// Where `path` leads from directory `fd`; a symbolic link as its last
+    /// component is followed when `follow` says so.
+    fn resolve(&self, fd: &Resource<Descriptor>, path: &str, follow: bool) -> VfsResult<Target> {
         let loc = self.dir_loc(fd)?;
-        Ok(self.vfs.resolve(&loc, path)?)
+        Ok(self.vfs.resolve(&loc, path, follow)?)
     }
 
     fn stream_target(&self, fd: &Resource<Descriptor>) -> VfsResult<StreamTarget> {
@@ -303,7 +314,7 @@ impl VfsView<'_> {
     fn remove_at(&self, fd: &Resource<Descriptor>, path: &str, dir: bool) -> VfsResult<()> {
         // What removing a directory reached as `.` or a mount's root means.
         let itself = if dir { FsErr::Busy } else { FsErr::IsDirectory };
-        match self.resolve(fd, path)? {
+        match self.resolve(fd, path, NO_FOLLOW)? {
             Target::Mem {
                 parent,
                 name: Some(name),
@@ -520,6 +531,7 @@ impl types::HostDescriptor for VfsView<'_> {
                         type_: match mem.node(child).map(|n| &n.kind) {
                             Ok(NodeKind::File { .. }) => types::DescriptorType::RegularFile,
                             Ok(NodeKind::Device(_)) => types::DescriptorType::CharacterDevice,
+                            Ok(NodeKind::Symlink(_)) => types::DescriptorType::SymbolicLink,
                             Ok(NodeKind::Dir { .. } | NodeKind::Mount(_)) => {
                                 types::DescriptorType::Directory
                             }
@@ -544,7 +556,7 @@ impl types::HostDescriptor for VfsView<'_> {
     }
 
     fn create_directory_at(&mut self, fd: Resource<Descriptor>, path: String) -> VfsResult<()> {
-        match self.resolve(&fd, &path)? {
+        match self.resolve(&fd, &path, NO_FOLLOW)? {
             Target::Mem { ino: Some(_), .. } => Err(FsErr::Exist.into()),
             Target::Mem {
                 parent,
@@ -596,20 +608,20 @@ impl types::HostDescriptor for VfsView<'_> {
         flags: types::PathFlags,
         path: String,
     ) -> VfsResult<types::DescriptorStat> {
-        let target = self.resolve(&fd, &path)?;
-        self.stat_target(&target, flags.contains(types::PathFlags::SYMLINK_FOLLOW))
+        let target = self.resolve(&fd, &path, follows(flags))?;
+        self.stat_target(&target, follows(flags))
     }
 
     fn set_times_at(
         &mut self,
         fd: Resource<Descriptor>,
-        _flags: types::PathFlags,
+        flags: types::PathFlags,
         path: String,
         atime: types::NewTimestamp,
         mtime: types::NewTimestamp,
     ) -> VfsResult<()> {
         let (atime, mtime) = (new_time(atime), new_time(mtime));
-        match self.resolve(&fd, &path)? {
+        match self.resolve(&fd, &path, follows(flags))? {
             Target::Mem { ino: Some(ino), .. } => {
                 Ok(self.vfs.mem.lock().set_times(ino, atime, mtime)?)
             }
@@ -626,13 +638,13 @@ impl types::HostDescriptor for VfsView<'_> {
     fn link_at(
         &mut self,
         fd: Resource<Descriptor>,
-        _flags: types::PathFlags,
+        flags: types::PathFlags,
         old_path: String,
         new_fd: Resource<Descriptor>,
         new_path: String,
     ) -> VfsResult<()> {
-        let from = self.resolve(&fd, &old_path)?;
-        let to = self.resolve(&new_fd, &new_path)?;
+        let from = self.resolve(&fd, &old_path, follows(flags))?;
+        let to = self.resolve(&new_fd, &new_path, NO_FOLLOW)?;
         match (from, to) {
             (
                 Target::Host {
@@ -649,7 +661,7 @@ impl types::HostDescriptor for VfsView<'_> {
     fn open_at(
         &mut self,
         fd: Resource<Descriptor>,
-        _path_flags: types::PathFlags,
+        path_flags: types::PathFlags,
         path: String,
         oflags: types::OpenFlags,
         flags: types::DescriptorFlags,
@@ -660,12 +672,16 @@ impl types::HostDescriptor for VfsView<'_> {
         let truncate = oflags.contains(O::TRUNCATE);
         let directory = oflags.contains(O::DIRECTORY);
         let write = flags.contains(types::DescriptorFlags::WRITE);
-        match self.resolve(&fd, &path)? {
+        // O_CREAT | O_EXCL never follows a link: an existing one is EEXIST.
+        let follow = follows(path_flags) && !(create && exclusive);
+        match self.resolve(&fd, &path, follow)? {
             Target::Mem { ino: Some(ino), .. } => {
                 if create && exclusive {
                     return Err(FsErr::Exist.into());
                 }
                 let kind = match &self.vfs.mem.lock().node(ino)?.kind {
+                    // Reached only when the link itself was asked for (O_NOFOLLOW).
+                    NodeKind::Symlink(_) => return Err(FsErr::Loop.into()),
                     NodeKind::Dir { .. } | NodeKind::Mount(_) => None,
                     NodeKind::Device(device) => Some(Err(*device)),
                     NodeKind::File { .. } => Some(Ok(())),
@@ -723,9 +739,9 @@ impl types::HostDescriptor for VfsView<'_> {
     }
 
     fn readlink_at(&mut self, fd: Resource<Descriptor>, path: String) -> VfsResult<String> {
-        match self.resolve(&fd, &path)? {
+        match self.resolve(&fd, &path, NO_FOLLOW)? {
             Target::Mem { ino: None, .. } => Err(FsErr::NoEntry.into()),
-            Target::Mem { .. } => Err(FsErr::Invalid.into()),
+            Target::Mem { ino: Some(ino), .. } => Ok(self.vfs.mem.lock().read_link(ino)?),
             Target::Host { mount, rel } => {
                 Ok(self.vfs.mount(mount)?.read_link(Vfs::host_path(&rel))?)
             }
@@ -743,8 +759,8 @@ impl types::HostDescriptor for VfsView<'_> {
         new_fd: Resource<Descriptor>,
         new_path: String,
     ) -> VfsResult<()> {
-        let from = self.resolve(&fd, &old_path)?;
-        let to = self.resolve(&new_fd, &new_path)?;
+        let from = self.resolve(&fd, &old_path, NO_FOLLOW)?;
+        let to = self.resolve(&new_fd, &new_path, NO_FOLLOW)?;
         match (from, to) {
             (
                 Target::Mem {
@@ -786,10 +802,21 @@ impl types::HostDescriptor for VfsView<'_> {
         old_path: String,
         new_path: String,
     ) -> VfsResult<()> {
-        match self.resolve(&fd, &new_path)? {
+        match self.resolve(&fd, &new_path, NO_FOLLOW)? {
             Target::Host { mount, rel } => Ok(self.vfs.mount(mount)?.symlink(&old_path, &rel)?),
             Target::Mem { ino: Some(_), .. } => Err(FsErr::Exist.into()),
-            Target::Mem { .. } => Err(FsErr::NotPermitted.into()),
+            Target::Mem {
+                parent,
+                name: Some(name),
+                ino: None,
+            } => {
+                self.vfs
+                    .mem
+                    .lock()
+                    .create_symlink(parent, &name, &old_path)?;
+                Ok(())
+            }
+            Target::Mem { .. } => Err(FsErr::Exist.into()),
         }
     }
 
@@ -821,8 +848,8 @@ impl types::HostDescriptor for VfsView<'_> {
         flags: types::PathFlags,
         path: String,
     ) -> VfsResult<types::MetadataHashValue> {
-        let target = self.resolve(&fd, &path)?;
-        self.hash_target(&target, flags.contains(types::PathFlags::SYMLINK_FOLLOW))
+        let target = self.resolve(&fd, &path, follows(flags))?;
+        self.hash_target(&target, follows(flags))
     }
 
     fn drop(&mut self, fd: Resource<Descriptor>) -> wasmtime::Result<()> {
