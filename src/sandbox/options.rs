@@ -161,8 +161,9 @@ impl SandboxOptions {
     /// Cap the host files (inside mounts) the guest may hold open at once;
     /// 0 removes the cap (a process-wide cap of half the `RLIMIT_NOFILE`
     /// soft limit still applies). Default [`DEFAULT_MAX_OPEN_FILES`]. Past
-    /// it, opening fails with an `OSError` (`ENOMEM`, "too many open host
-    /// files": WASI has no `EMFILE`).
+    /// it, opening fails with an `OSError` (`EMFILE`: the host reports
+    /// `ENOMEM`, as WASI has no `EMFILE`, and the guest's `open` and
+    /// `os.open` map it back).
     pub fn max_open_files(&mut self, files: usize) -> &mut Self {
         self.max_open_files = Some(files);
         self

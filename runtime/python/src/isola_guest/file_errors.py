@@ -15,6 +15,11 @@ stands: the probe never changes what the program wrote.
 Covered: ``os.write`` on any descriptor, and file objects from ``open`` /
 ``io.open`` (hence ``pathlib``, ``os.fdopen``, ``tempfile``, ``shutil``)
 opened for writing, whose raw layer is :class:`FileIO`.
+
+Likewise for opening: WASI has no ``EMFILE``, so a sandbox at its limit of
+open host files sees ``ENOMEM`` from the host; ``open`` and ``os.open``
+report it as ``EMFILE`` ("Too many open files"), which is what it is and
+what programs check for.
 """
 
 import builtins
@@ -29,6 +34,7 @@ _EXACT_CODES = frozenset((errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS,
 
 _c_open = io.open
 _c_fileio = io.FileIO
+_c_os_open = os.open
 
 
 def exact_write_error(fd, data, error):
@@ -87,8 +93,29 @@ def _plain_writing_mode(mode, buffering, encoding, errors, newline):
     return buffering != 0
 
 
+def _too_many_open(error):
+    """``error`` itself, or ``EMFILE`` for the ``ENOMEM`` WASI gives instead."""
+    if error.errno != errno.ENOMEM:
+        return error
+    return OSError(errno.EMFILE, os.strerror(errno.EMFILE), error.filename)
+
+
+def os_open(path, flags, mode=0o777, *, dir_fd=None):
+    try:
+        return _c_os_open(path, flags, mode, dir_fd=dir_fd)
+    except OSError as error:
+        raise _too_many_open(error) from None
+
+
 def open(file, mode="r", buffering=-1, encoding=None, errors=None, newline=None,
          closefd=True, opener=None):
+    try:
+        return _open(file, mode, buffering, encoding, errors, newline, closefd, opener)
+    except OSError as error:
+        raise _too_many_open(error) from None
+
+
+def _open(file, mode, buffering, encoding, errors, newline, closefd, opener):
     if not _plain_writing_mode(mode, buffering, encoding, errors, newline):
         return _c_open(file, mode, buffering, encoding, errors, newline, closefd, opener)
     raw_mode = "".join(letter for letter in mode if letter in "axrw+")
@@ -113,8 +140,13 @@ def open(file, mode="r", buffering=-1, encoding=None, errors=None, newline=None,
 
 open.__doc__ = _c_open.__doc__
 open.__module__ = "_io"
+os_open.__doc__ = _c_os_open.__doc__
+os_open.__name__ = os_open.__qualname__ = "open"
+os_open.__module__ = "os"
 
 
 def install():
-    """Make ``open`` and ``io.open`` build writable files on :class:`FileIO`."""
+    """Make ``open`` and ``io.open`` build writable files on :class:`FileIO`,
+    and ``open`` / ``os.open`` report ``EMFILE``."""
     builtins.open = io.open = open
+    os.open = os_open
