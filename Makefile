@@ -20,8 +20,8 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
 RUNTIME_SOURCES := $(shell find runtime/python/src runtime/native wit -type f -not -path '*/__pycache__/*' 2>/dev/null) \
                    runtime/python/guest-requirements.txt runtime/python/build.sh
-# The scientific runtime (numpy), a second component installed beside the
-# library; hosts choose it by name ("sci") or path. See runtime/sci/.
+# The scientific runtime (numpy, pandas), a second component installed beside
+# the library; hosts choose it by name ("sci") or path. See runtime/sci/.
 SCI_WASM     := runtime/python/out/isola-python-sci.wasm
 SCI_SOURCES  := $(shell find runtime/sci -type f -not -path '*/__pycache__/*' 2>/dev/null)
 
@@ -68,10 +68,10 @@ native: $(VENV)/.installed
 $(RUNTIME_WASM): $(VENV)/.installed $(RUNTIME_SOURCES)
 	bash runtime/python/build.sh $(RUNTIME_WASM)
 
-# numpy cross-compiled from its pinned sdist (runtime/sci/build.sh) and the
-# component importing it at build time (runtime/sci/component.sh); both are
-# cached by input hash under ~/.cache/isola-build, so only the first build on
-# a machine compiles numpy. The component is laid out beside the library
+# numpy and pandas cross-compiled from their pinned sdists (runtime/sci/build.sh,
+# runtime/sci/pandas/build.sh) and the component importing them at build time
+# (runtime/sci/component.sh); all are cached by input hash under
+# ~/.cache/isola-build, so only the first build on a machine compiles them. The component is laid out beside the library
 # (build/lib, target/debug) where isola_template_options_set_runtime_name("sci")
 # finds it; also beside the release build (build/release/lib), which
 # `make install` and `make bench` use.
@@ -113,14 +113,15 @@ test: c
 test-pytest: c
 	$(PYTHON) tests/pytest_suites/run.py
 
-# The scientific runtime: numpy (and sqlite3) in a sandbox of
+# The scientific runtime: numpy, pandas (and sqlite3) in a sandbox of
 # isola-python-sci.wasm (tests/sci_runtime.rs, ignored by a plain
 # `cargo test` because they need this build), then numpy's own tests for
-# ufuncs, linalg and the random Generator under pytest, in a sandbox and
-# natively, pass counts side by side (tests/pytest_suites/numpy_suites.py).
+# ufuncs, linalg and the random Generator and pandas' for groupby, merge,
+# CSV, timestamps and date ranges under pytest, in a sandbox and natively,
+# pass counts side by side (tests/pytest_suites/sci_suites.py).
 test-sci: c runtime-sci
 	cargo test --test sci_runtime -- --include-ignored
-	$(PYTHON) tests/pytest_suites/numpy_suites.py
+	$(PYTHON) tests/pytest_suites/sci_suites.py
 
 # The C++, Go and Zig bindings' own test suites, against target/debug. Each
 # has a test choosing the scientific runtime by name ("sci"), found beside

@@ -39,13 +39,13 @@ async fn zoneinfo_knows_the_iana_time_zones() {
          print(t.astimezone(zoneinfo.ZoneInfo('Asia/Tokyo')).isoformat())\n\
          print(datetime.datetime(2026, 7, 1, 12, tzinfo=zoneinfo.ZoneInfo('Europe/Paris')).utcoffset())\n\
          zones = zoneinfo.available_timezones()\n\
-         print(len(zones) > 400, 'Australia/Sydney' in zones, tzdata.IANA_VERSION[:2])\n\
+         print(len(zones) > 400, 'Australia/Sydney' in zones, tzdata.IANA_VERSION[:2], tzdata.__version__)\n\
          try:\n    zoneinfo.ZoneInfo('Mars/Olympus')\nexcept zoneinfo.ZoneInfoNotFoundError as e:\n    print(type(e).__name__)\n",
     )
     .await;
     assert_eq!(
         out.stdout,
-        "2026-01-15T23:00:00+09:00\n2:00:00\nTrue True 20\nZoneInfoNotFoundError\n"
+        "2026-01-15T23:00:00+09:00\n2:00:00\nTrue True 20 2025.2\nZoneInfoNotFoundError\n"
     );
 }
 

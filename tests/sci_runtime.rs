@@ -1,7 +1,9 @@
 //! The scientific runtime (`isola-python-sci.wasm`, built by `make
-//! runtime-sci`): numpy imported in the pre-initialised state, its ufuncs,
-//! linear algebra (lapack_lite), random generators and dtypes working in a
-//! sandbox, and sqlite3 beside it. Ignored by a plain `cargo test` because
+//! runtime-sci`): numpy and pandas imported in the pre-initialised state,
+//! numpy's ufuncs, linear algebra (lapack_lite), random generators and dtypes
+//! and pandas' groupby, merge, CSV and datetime operations working in a
+//! sandbox, and sqlite3 beside them. Expected values are native numpy 2.3.5's
+//! and pandas 2.3.3's output for the same code. Ignored by a plain `cargo test` because
 //! they need that build; `make test` runs them (`make test-sci`).
 
 mod common;
@@ -243,4 +245,135 @@ async fn sqlite3_in_the_scratch_file_system_and_in_memory() {
     )
     .await;
     assert_eq!(out, ["(11, 5.5)", "True", "42"]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs the scientific runtime: make test-sci"]
+async fn pandas_is_imported_before_the_first_call() {
+    let out = lines(
+        "import sys\n\
+         print('pandas' in sys.modules, 'pandas.core.groupby' in sys.modules, 'pandas.io.parsers' in sys.modules)\n\
+         import numpy, pandas as pd, dateutil, pytz\n\
+         print(pd.__version__, pd.Series([1, 2, 3]).sum())\n\
+         try:\n    import pandas.io.formats.style\n\
+         except ImportError as e:\n    print(type(e).__name__)\n",
+    )
+    .await;
+    // DataFrame.style needs jinja2, which the runtime does not bundle.
+    assert_eq!(out, ["True True True", "2.3.3 6", "ModuleNotFoundError"]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs the scientific runtime: make test-sci"]
+async fn pandas_groupby() {
+    let out = lines(
+        "import pandas as pd\n\
+         df = pd.DataFrame({'team': ['a', 'b', 'a', 'c', 'b', 'a'], 'pts': [10, 7, 3, 8, 12, 5], 'x': [1.5, 2.0, 0.5, 4.0, 1.0, 2.5]})\n\
+         g = df.groupby('team')\n\
+         print(g['pts'].sum().to_dict(), g['x'].mean().round(4).to_dict())\n\
+         print(g.agg(n=('pts', 'size'), top=('pts', 'max'), spread=('x', 'std')).round(4).to_dict('index'))\n\
+         print(df.groupby('team', sort=False)['pts'].cumsum().tolist(), g['pts'].rank(method='first').tolist())\n\
+         print(g['pts'].transform('mean').round(4).tolist(), df.pivot_table(index='team', values='pts', aggfunc='count').to_dict())\n",
+    )
+    .await;
+    assert_eq!(
+        out,
+        [
+            "{'a': 18, 'b': 19, 'c': 8} {'a': 1.5, 'b': 1.5, 'c': 4.0}",
+            "{'a': {'n': 3, 'top': 10, 'spread': 1.0}, 'b': {'n': 2, 'top': 12, 'spread': 0.7071}, \
+             'c': {'n': 1, 'top': 8, 'spread': nan}}",
+            "[10, 7, 13, 8, 19, 18] [3.0, 1.0, 1.0, 1.0, 2.0, 2.0]",
+            "[6.0, 9.5, 6.0, 8.0, 9.5, 6.0] {'pts': {'a': 3, 'b': 2, 'c': 1}}",
+        ]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs the scientific runtime: make test-sci"]
+async fn pandas_merge_join_concat() {
+    let out = lines(
+        "import pandas as pd\n\
+         left = pd.DataFrame({'k': [1, 2, 3, 4], 'a': ['w', 'x', 'y', 'z']})\n\
+         right = pd.DataFrame({'k': [2, 4, 4, 5], 'b': [20.0, 40.0, 41.0, 50.0]})\n\
+         print(pd.merge(left, right, on='k').values.tolist())\n\
+         print(pd.merge(left, right, on='k', how='outer', indicator=True)['_merge'].astype(str).tolist())\n\
+         print(left.merge(right, on='k', how='left')['b'].fillna(-1).tolist())\n\
+         print(pd.concat([left, left], ignore_index=True).shape, left.set_index('k').join(right.set_index('k'), how='inner').index.tolist())\n\
+         print(pd.merge_asof(pd.DataFrame({'t': [1, 5, 10]}), pd.DataFrame({'t': [2, 6], 'v': ['p', 'q']}), on='t')['v'].fillna('-').tolist())\n",
+    )
+    .await;
+    assert_eq!(
+        out,
+        [
+            "[[2, 'x', 20.0], [4, 'z', 40.0], [4, 'z', 41.0]]",
+            "['left_only', 'both', 'left_only', 'both', 'both', 'right_only']",
+            "[-1.0, 20.0, -1.0, 40.0, 41.0]",
+            "(8, 2) [2, 4, 4]",
+            "['-', 'p', 'q']",
+        ]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs the scientific runtime: make test-sci"]
+async fn pandas_csv_round_trip_in_the_scratch_file_system() {
+    let out = lines(
+        "import io, os\n\
+         import numpy as np, pandas as pd\n\
+         df = pd.DataFrame({'id': [0, 1, 2, 3, 4], 'name': ['ann', 'bob', None, 'd\u{e9}', 'eve'], 'v': [0.5, np.nan, 2.25, -1.0, 1e10],\n\
+                            'when': pd.to_datetime(['2024-01-01 00:00:00', '2024-02-29 00:00:00', '2024-03-31 12:30:00', None, '2025-12-31 00:00:00'])})\n\
+         df.to_csv('/tmp/t.csv', index=False)\n\
+         print(open('/tmp/t.csv').read().splitlines()[:3])\n\
+         back = pd.read_csv('/tmp/t.csv', parse_dates=['when'])\n\
+         print(back.dtypes.astype(str).tolist(), back['v'].isna().tolist(), back['name'].fillna('?').tolist())\n\
+         print(back.equals(df), back['when'].dt.month.fillna(0).astype(int).tolist())\n\
+         chunks = list(pd.read_csv('/tmp/t.csv', chunksize=2, usecols=['id', 'v']))\n\
+         print([len(c) for c in chunks], pd.read_csv('/tmp/t.csv', sep=',', nrows=2, index_col='id').index.tolist())\n\
+         print(pd.read_csv(io.StringIO('a;b\\n1;x\\n2;y\\n'), sep=';').to_dict('list'), os.path.getsize('/tmp/t.csv'))\n\
+         print(pd.read_csv('/tmp/t.csv', memory_map=True).shape)\n",
+    )
+    .await;
+    // memory_map=True works over the guest's emulated mmap.
+    assert_eq!(
+        out,
+        [
+            "['id,name,v,when', '0,ann,0.5,2024-01-01 00:00:00', '1,bob,,2024-02-29 00:00:00']",
+            "['int64', 'object', 'float64', 'datetime64[ns]'] [False, True, False, False, False] \
+             ['ann', 'bob', '?', 'd\u{e9}', 'eve']",
+            "True [1, 2, 3, 0, 12]",
+            "[2, 2, 1] [0, 1]",
+            "{'a': [1, 2], 'b': ['x', 'y']} 152",
+            "(5, 4)",
+        ]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs the scientific runtime: make test-sci"]
+async fn pandas_datetime_operations() {
+    let out = lines(
+        "import pandas as pd\n\
+         s = pd.Series(pd.date_range('2024-02-27', periods=5, freq='D'))\n\
+         print(s.dt.strftime('%Y-%m-%d %a').tolist())\n\
+         print((s + pd.Timedelta(hours=36)).dt.day.tolist(), (s.max() - s.min()).days, s.dt.is_month_end.tolist())\n\
+         ts = pd.Timestamp('2024-03-10 01:30', tz='America/New_York')\n\
+         print(ts + pd.Timedelta(hours=1), ts.tz_convert('UTC'), ts.tz_convert('Asia/Kolkata').strftime('%H:%M'))\n\
+         r = pd.Series(range(6), index=pd.date_range('2024-01-01', periods=6, freq='12h'))\n\
+         print(r.resample('D').sum().to_dict())\n\
+         print(pd.date_range('2024-01-31', periods=4, freq='ME').strftime('%m-%d').tolist(), pd.Timestamp('2024-01-31') + pd.offsets.BDay(2))\n\
+         print(pd.to_datetime('2024-07-04T10:00:00+02:00').tz_convert('UTC').isoformat(), pd.Period('2024Q1').end_time.date())\n",
+    )
+    .await;
+    assert_eq!(
+        out,
+        [
+            "['2024-02-27 Tue', '2024-02-28 Wed', '2024-02-29 Thu', '2024-03-01 Fri', '2024-03-02 Sat']",
+            "[28, 29, 1, 2, 3] 4 [False, False, True, False, False]",
+            "2024-03-10 03:30:00-04:00 2024-03-10 06:30:00+00:00 12:00",
+            "{Timestamp('2024-01-01 00:00:00'): 1, Timestamp('2024-01-02 00:00:00'): 5, \
+             Timestamp('2024-01-03 00:00:00'): 9}",
+            "['01-31', '02-29', '03-31', '04-30'] 2024-02-02 00:00:00",
+            "2024-07-04T08:00:00+00:00 2024-03-31",
+        ]
+    );
 }

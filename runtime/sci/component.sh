@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Build the scientific runtime component: the default runtime plus numpy,
-# imported at build time so it is in the pre-initialised heap.
+# Build the scientific runtime component: the default runtime plus numpy and
+# pandas, imported at build time so they are in the pre-initialised heap.
 #   runtime/sci/component.sh [OUTPUT.wasm]   (default: runtime/python/out/isola-python-sci.wasm)
 #
-# numpy comes from runtime/sci/build.sh and the native modules from
-# runtime/native/build.sh (both cached). The component itself is cached
+# numpy comes from runtime/sci/build.sh, pandas (and its pure-Python
+# dependencies) from runtime/sci/pandas/build.sh and the native modules from
+# runtime/native/build.sh (all cached). The component itself is cached
 # under $ISOLA_BUILD_CACHE (default ~/.cache/isola-build)/sci-runtime-<hash>.wasm,
 # keyed by the guest sources, the WIT, both builds' manifests and componentize-py.
 set -euo pipefail
@@ -20,13 +21,15 @@ cd "$root"
 native="$root/runtime/python/out/native"
 guest_site="$root/runtime/python/out/site"
 site="$root/runtime/python/out/sci-site"
+pandas_site="$root/runtime/python/out/sci-pandas-site"
 bash runtime/native/build.sh "$native"
 bash runtime/python/guest_site.sh "$guest_site"
 bash runtime/sci/build.sh "$site"
+bash runtime/sci/pandas/build.sh "$site" "$pandas_site"
 
 cpy_so="$(.venv/bin/python -c 'import componentize_py, os; print(os.path.join(os.path.dirname(componentize_py.__file__), "componentize_py.abi3.so"))')"
 key="$( { find runtime/python/src runtime/sci/src wit -type f -not -path '*/__pycache__/*' | LC_ALL=C sort | xargs sha256sum;
-          cat "$native/manifest.txt" "$site/manifest.txt" "$here/component.sh" runtime/python/guest-requirements.txt;
+          cat "$native/manifest.txt" "$site/manifest.txt" "$pandas_site/manifest.txt" "$here/component.sh" runtime/python/guest-requirements.txt;
           sha256sum < "$cpy_so"; } | sha256sum | cut -c1-16)"
 cached="$cache_root/sci-runtime-$key.wasm"
 
@@ -35,7 +38,7 @@ if [ -f "$cached" ]; then
 else
   start=$(date +%s)
   .venv/bin/componentize-py -d wit -w sandbox componentize app_sci \
-    -p runtime/sci/src -p runtime/python/src -p "$native" -p "$guest_site" -p "$site" -o "$cached.tmp"
+    -p runtime/sci/src -p runtime/python/src -p "$native" -p "$guest_site" -p "$site" -p "$pandas_site" -o "$cached.tmp"
   mv "$cached.tmp" "$cached"
   end=$(date +%s)
   echo "sci runtime: built $cached in $((end - start))s"

@@ -1,19 +1,25 @@
 """Entry point of the scientific runtime (isola-python-sci.wasm).
 
 The default runtime's ``app`` (its build-time set-up and the exported
-``Guest``) plus numpy. componentize-py runs this module at build time and
-snapshots the heap, and only modules imported then exist at run time, so
-numpy and every numpy submodule user code may import are imported here:
-a sandbox of this runtime starts with numpy already loaded.
+``Guest``) plus numpy and pandas. componentize-py runs this module at build
+time and snapshots the heap, and only modules imported then exist at run
+time, so numpy, pandas and every submodule of theirs user code may import
+are imported here: a sandbox of this runtime starts with both loaded.
 """
 
+import errno
 import gc
 import importlib
+import io
+import os
 import pkgutil
+import zlib
 
 from app import Guest  # noqa: F401  (the exports, found here by componentize-py)
 
 import numpy
+import pandas
+import pytz
 
 # Submodules that cannot work in the sandbox, with the reason. Everything
 # else under numpy (except tests) is imported; a failure fails the build.
@@ -41,14 +47,41 @@ def _skipped(name: str) -> bool:
         name == s or name.startswith(s + ".") for s in SKIPPED)
 
 
-def _import_tree(package, names: list[str]) -> None:
+def _missing_dependency(error: ImportError) -> str | None:
+    """The top-level package whose absence caused ``error``, unless it is numpy or pandas.
+
+    pandas raises ``ImportError("Missing optional dependency ...")`` from the
+    ``ModuleNotFoundError`` of the package it wanted; both forms count.
+    """
+    while error is not None:
+        if isinstance(error, ModuleNotFoundError) and error.name:
+            top = error.name.split(".")[0]
+            return None if top in ("numpy", "pandas") else top
+        error = error.__cause__ or error.__context__
+    return None
+
+
+def _import_tree(package, names: list[str], missing: dict[str, str] | None = None) -> None:
+    """Import every submodule of ``package``.
+
+    With ``missing``, a submodule that needs a package the runtime does not
+    bundle (an optional dependency) is recorded in it, with that package,
+    and skipped; any other failure fails the build.
+    """
     for info in pkgutil.iter_modules(package.__path__, package.__name__ + "."):
         if _skipped(info.name):
             continue
-        module = importlib.import_module(info.name)
+        try:
+            module = importlib.import_module(info.name)
+        except ImportError as e:
+            absent = _missing_dependency(e) if missing is not None else None
+            if absent is None:
+                raise
+            missing[info.name] = absent
+            continue
         names.append(info.name)
         if info.ispkg:
-            _import_tree(module, names)
+            _import_tree(module, names, missing)
 
 
 def preload_numpy() -> list[str]:
@@ -60,7 +93,56 @@ def preload_numpy() -> list[str]:
     return names
 
 
-PRELOADED = preload_numpy()
+# pandas' submodules that need an optional dependency the runtime does not
+# bundle (pyarrow, matplotlib, jinja2, openpyxl, ...), with the module each
+# one missed; importing them in a sandbox raises ModuleNotFoundError.
+PANDAS_MISSING: dict[str, str] = {}
 
-# As at the end of app.py: freeze what numpy added, without collecting first.
+
+def preload_pandas() -> list[str]:
+    """Import pandas' submodules except those needing unbundled packages; returns their names."""
+    names: list[str] = []
+    _import_tree(pandas, names, PANDAS_MISSING)
+    return names
+
+
+PRELOADED = preload_numpy() + preload_pandas()
+
+
+def _capture_pytz_zoneinfo() -> dict[str, bytes]:
+    """pytz's zone files, read at build time and kept zlib-compressed.
+
+    pandas 2 resolves time zone names with pytz, which opens the files of its
+    package directory; that directory is not in the sandbox. (The tzdata
+    package bundled for ``zoneinfo`` will not do: its files are "slim",
+    without the version-1 data pytz reads.)
+    """
+    root = os.path.join(os.path.dirname(pytz.__file__), "zoneinfo")
+    files: dict[str, bytes] = {}
+    for dirpath, _, filenames in os.walk(root):
+        for name in filenames:
+            path = os.path.join(dirpath, name)
+            with open(path, "rb") as f:
+                files[os.path.relpath(path, root).replace(os.sep, "/")] = zlib.compress(f.read(), 9)
+    return files
+
+
+_PYTZ_ZONEINFO = _capture_pytz_zoneinfo()
+
+
+def _pytz_open_resource(name: str):
+    """``pytz.open_resource`` over the captured files (same checks, same errors)."""
+    parts = name.lstrip("/").split("/")
+    for part in parts:
+        if part == os.path.pardir or os.sep in part:
+            raise ValueError("Bad path segment: %r" % part)
+    data = _PYTZ_ZONEINFO.get("/".join(parts))
+    if data is None:
+        raise FileNotFoundError(errno.ENOENT, "no such pytz zone file", name)
+    return io.BytesIO(zlib.decompress(data))
+
+
+pytz.open_resource = _pytz_open_resource
+
+# As at the end of app.py: freeze what numpy and pandas added, without collecting first.
 gc.freeze()

@@ -24,6 +24,7 @@ _blobs = []
 # relative directory path ("", "zoneinfo", "zoneinfo/Europe") -> child names
 _dirs = {}
 _version = "unknown"
+_package_version = None  # the package's own __version__ ("2025.2")
 
 
 def _package_dir():
@@ -36,13 +37,16 @@ def _package_dir():
 
 def capture():
     """Read the zone files of the tzdata package on sys.path. Runs at build time."""
-    global _version
+    global _version, _package_version
     root = _package_dir()
     if root is None:
         return
     with open(os.path.join(root, "__init__.py"), encoding="utf-8") as f:
-        found = re.search(r"IANA_VERSION\s*=\s*[\"']([^\"']+)", f.read())
+        init = f.read()
+    found = re.search(r"IANA_VERSION\s*=\s*[\"']([^\"']+)", init)
     _version = found.group(1) if found else "unknown"
+    found = re.search(r"^__version__\s*=\s*[\"']([^\"']+)", init, re.M)
+    _package_version = found.group(1) if found else None
     seen = {}
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames[:] = sorted(d for d in dirnames if d != "__pycache__")
@@ -115,6 +119,9 @@ class _Loader(importlib.abc.Loader):
     def exec_module(self, module):
         if module.__name__ == PACKAGE:
             module.IANA_VERSION = _version
+            if _package_version is not None:
+                # pandas checks it before using zoneinfo time zones
+                module.__version__ = _package_version
 
     def get_resource_reader(self, fullname):
         return _Reader(fullname.replace(".", "/")[len(PACKAGE) + 1:])
