@@ -8,7 +8,6 @@ are imported here: a sandbox of this runtime starts with both loaded.
 """
 
 import errno
-import gc
 import importlib
 import io
 import os
@@ -16,6 +15,7 @@ import pkgutil
 import zlib
 
 from app import Guest  # noqa: F401  (the exports, found here by componentize-py)
+from isola_guest import snapshot
 
 import numpy
 import pandas
@@ -144,5 +144,6 @@ def _pytz_open_resource(name: str):
 
 pytz.open_resource = _pytz_open_resource
 
-# As at the end of app.py: freeze what numpy and pandas added, without collecting first.
-gc.freeze()
+# As at the end of app.py: make what numpy and pandas added immortal and
+# freeze it, without collecting first (isola_guest.snapshot).
+snapshot.seal()
