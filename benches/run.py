@@ -248,7 +248,12 @@ def measure_all(args):
     # New process -> first result, and the template load inside it.
     n_first = 5 if q else 15
     log("new process -> first result")
-    run([ISOLA_BENCH, "first"])  # warms the compiled-runtime cache
+    # Warm the compiled-runtime cache. An entry written less than the
+    # timestamp granularity (2 s) ago is verified in full on every load until
+    # a later load can vouch for it: let one do so before timing.
+    run([ISOLA_BENCH, "first"])
+    time.sleep(2.1)
+    run([ISOLA_BENCH, "first"])
     isola_first = []
     samples = []
     for _ in range(n_first):
