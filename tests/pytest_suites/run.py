@@ -169,20 +169,28 @@ def run_sandbox(isola_run, pkg_dir, path, site, driver):
     with open(entry, "w") as f:
         f.write("import runpy, sys\nsys.argv = ['/driver/driver.py', '/pkg', %r]\n"
                 "runpy.run_path('/driver/driver.py', run_name='__main__')\n" % path)
-    proc = subprocess.run(
-        [isola_run, "--timeout-ms", "600000",
-         "--mount", "%s:/site" % site, "--mount", "%s:/pkg:rw" % pkg_dir,
-         "--mount", "%s:/driver" % os.path.dirname(driver),
-         "--env", "PYTHONPATH=/site", entry],
-        capture_output=True, text=True, timeout=900)
+    argv = [isola_run, "--timeout-ms", "600000",
+            "--mount", "%s:/site" % site, "--mount", "%s:/pkg:rw" % pkg_dir,
+            "--mount", "%s:/driver" % os.path.dirname(driver),
+            "--env", "PYTHONPATH=/site", entry]
+    return run_isola(argv, "sandbox " + pkg_dir, timeout=900)
+
+
+def run_isola(argv, label, timeout):
+    """Run isola-run (argv), join its `stdout` events and parse the outcome line.
+
+    Exits naming `label` if the sandbox reports an `error` event."""
+    proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
     out = []
     for line in proc.stdout.splitlines():
         event = json.loads(line)
         if event["type"] == "stdout":
             out.append(event["data"])
         elif event["type"] == "error":
-            sys.exit("sandbox %s: %s" % (pkg_dir, event["message"]))
-    return parse("".join(out), "sandbox " + pkg_dir)
+            sys.exit("%s failed: %s\n%s" % (label, event["message"], "".join(out)[-3000:]))
+    if proc.returncode != 0 and not out:
+        sys.exit("%s: isola-run exited with %d:\n%s" % (label, proc.returncode, proc.stderr[-3000:]))
+    return parse("".join(out), label)
 
 
 def compare(name, native, sandboxed):

@@ -28,7 +28,6 @@ comparison).
 """
 
 import argparse
-import json
 import os
 import shutil
 import subprocess
@@ -118,20 +117,11 @@ def run_sandbox(package, isola_run, runtime, site, tools, driver, suites):
     with open(entry, "w") as f:
         f.write("import runpy, sys\nsys.argv = ['/driver/driver.py', '/pkgsite', %r]\n"
                 "runpy.run_path('/driver/driver.py', run_name='__main__')\n" % ",".join(suites))
-    proc = subprocess.run(
-        [isola_run, "--runtime", runtime, "--timeout-ms", "3000000", "--max-memory-mib", "2048",
-         "--mount", "%s:/site" % tools, "--mount", "%s:/pkgsite" % site,
-         "--mount", "%s:/driver" % os.path.dirname(driver),
-         "--env", "PYTHONPATH=/site", "--env", "ISOLA_TESTS_FROM_MOUNT=" + package, entry],
-        capture_output=True, text=True, timeout=3600)
-    out = []
-    for line in proc.stdout.splitlines():
-        event = json.loads(line)
-        if event["type"] == "stdout":
-            out.append(event["data"])
-        elif event["type"] == "error":
-            sys.exit("sandbox %s run failed: %s\n%s" % (package, event["message"], "".join(out)[-3000:]))
-    return harness.parse("".join(out), "sandbox " + package)
+    argv = [isola_run, "--runtime", runtime, "--timeout-ms", "3000000", "--max-memory-mib", "2048",
+            "--mount", "%s:/site" % tools, "--mount", "%s:/pkgsite" % site,
+            "--mount", "%s:/driver" % os.path.dirname(driver),
+            "--env", "PYTHONPATH=/site", "--env", "ISOLA_TESTS_FROM_MOUNT=" + package, entry]
+    return harness.run_isola(argv, "sandbox " + package, timeout=3600)
 
 
 def suite_of(nodeid):
