@@ -73,6 +73,30 @@ async fn exception_carries_type_and_traceback() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn tracebacks_and_inspect_see_each_scripts_source() {
+    let mut sb = sandbox().await;
+    eval(&mut sb, "def first():\n    return 1 // 0\n").await;
+    eval(&mut sb, "def second():\n    return 'two'\n").await;
+    // A function keeps its own script's lines after later scripts ran.
+    let err = sb.call("first", []).await.unwrap_err();
+    let message = err.to_string();
+    assert!(
+        message.contains("File \"<script-1>\", line 2, in first"),
+        "{message}"
+    );
+    assert!(message.contains("    return 1 // 0"), "{message}");
+    let out = eval(
+        &mut sb,
+        "import inspect\nprint(inspect.getsource(first), end='')\nprint(inspect.getsource(second), end='')\n",
+    )
+    .await;
+    assert_eq!(
+        out.stdout,
+        "def first():\n    return 1 // 0\ndef second():\n    return 'two'\n"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn syntax_error_is_a_guest_exception() {
     let mut sb = sandbox().await;
     let err = sb

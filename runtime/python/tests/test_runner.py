@@ -126,9 +126,24 @@ class RunnerTests(unittest.TestCase):
     def test_exception_traceback_is_trimmed(self):
         f = self.failure(self.script, "def f():\n    raise ValueError('bad')\nf()\n")
         self.assertEqual((f.code, f.kind), ("exception", "ValueError"))
-        self.assertIn('File "<script>", line 2, in f', f.message)
+        self.assertRegex(f.message, r'File "<script-\d+>", line 2, in f\n    raise ValueError\(\'bad\'\)\n')
         self.assertNotIn("isola_guest", f.message)
         self.assertTrue(f.message.rstrip().endswith("ValueError: bad"))
+
+    def test_script_sources_are_kept_within_bounds(self):
+        import linecache
+        saved = runner._SOURCES_KEPT
+        runner._SOURCES_KEPT = 2
+        try:
+            for i in range(3):
+                self.script("v%d = %d\n" % (i, i))
+            names = runner._sources[-2:]
+            self.assertEqual(len(runner._sources), 2)
+            self.assertEqual([linecache.getline(n, 1) for n in names], ["v1 = 1\n", "v2 = 2\n"])
+            first = "<script-%d>" % (int(names[0][8:-1]) - 1)
+            self.assertNotIn(first, linecache.cache)
+        finally:
+            runner._SOURCES_KEPT = saved
 
     def test_syntax_error(self):
         f = self.failure(self.script, "x = (\n")

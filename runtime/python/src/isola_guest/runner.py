@@ -7,6 +7,7 @@ error code; app.py turns that into the bindings' ``Err(Error(...))``.
 import ast
 import asyncio
 import inspect
+import linecache
 import os
 import sys
 import traceback
@@ -149,8 +150,41 @@ def _exec_guarded(source, filename):
     send(True, _script_result(result))
 
 
+# Scripts' sources stay in linecache, as a notebook keeps its cells', so
+# tracebacks show the failing line and inspect.getsource finds what a script
+# defined. Each script gets its own name ("<script-1>", "<script-2>", ...):
+# a function keeps pointing at the script that defined it. The oldest
+# sources are dropped beyond these bounds (their tracebacks then lose the
+# source lines, nothing else).
+_SOURCES_KEPT = 256
+_SOURCE_BYTES_KEPT = 8 << 20
+_sources = []  # names, oldest first
+_source_bytes = [0]
+_scripts_run = [0]
+
+
+def _remember_source(source):
+    """Put a script's source in linecache under a new name; returns the name."""
+    _scripts_run[0] += 1
+    name = "<script-%d>" % _scripts_run[0]
+    lines = source.splitlines(keepends=True)
+    if lines and not lines[-1].endswith("\n"):
+        lines[-1] += "\n"
+    # mtime None: linecache.checkcache leaves the entry alone.
+    linecache.cache[name] = (len(source), None, lines, name)
+    _sources.append(name)
+    _source_bytes[0] += len(source)
+    while len(_sources) > 1 and (len(_sources) > _SOURCES_KEPT or _source_bytes[0] > _SOURCE_BYTES_KEPT):
+        _source_bytes[0] -= linecache.cache.pop(_sources.pop(0), (0,))[0]
+    return name
+
+
+def _eval_remembered(code):
+    _exec_guarded(code, _remember_source(code))
+
+
 def eval_script(code):
-    return _export(_exec_guarded, code, SCRIPT_NAME)
+    return _export(_eval_remembered, code)
 
 
 def eval_file(path):
