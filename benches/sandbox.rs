@@ -13,6 +13,24 @@ use std::{
 
 use isola::{Arg, DiscardSink, NoHost, SandboxOptions, SandboxTemplate, Value};
 
+/// What a template's prelude typically does: import modules, define
+/// helpers, build a lookup table.
+const BENCH_PRELUDE: &str = "\
+import json, decimal, fractions, statistics, dataclasses, textwrap, csv, io
+import email.message, xml.etree.ElementTree as ET, urllib.parse, datetime, difflib
+WORDS = {f'w{i}': i * 7 % 1009 for i in range(20000)}
+@dataclasses.dataclass
+class Item:
+    name: str
+    price: decimal.Decimal
+def score(text):
+    return sum(WORDS.get('w' + str(ord(c)), 0) for c in text)
+def table(rows):
+    out = io.StringIO()
+    csv.writer(out).writerows(rows)
+    return out.getvalue()
+";
+
 fn median(mut samples: Vec<Duration>) -> Duration {
     samples.sort();
     samples[samples.len() / 2]
@@ -81,6 +99,30 @@ fn main() {
         "sandbox create + first eval",
         format!("{create_and_first_call:.1?}"),
     );
+
+    // A prelude doing real work (imports, definitions, a computed table),
+    // run in every sandbox, and the same prelude snapshotted at template
+    // build (`prelude_snapshot`; the first run compiles the snapshot).
+    for (label, snapshot) in [
+        ("prelude per sandbox: create + first eval", false),
+        ("prelude snapshotted: create + first eval", true),
+    ] {
+        let template = rt
+            .block_on(
+                SandboxTemplate::builder()
+                    .cache(Some(cache.clone()))
+                    .prelude(Some(BENCH_PRELUDE.into()))
+                    .prelude_snapshot(snapshot)
+                    .build_embedded(),
+            )
+            .expect("prelude template");
+        let time = measure(30, || {
+            let mut sb = rt.block_on(template.instantiate(NoHost, &options)).unwrap();
+            rt.block_on(sb.eval_script("x = score('abc')", sink.clone()))
+                .unwrap();
+        });
+        row(label, format!("{time:.1?}"));
+    }
 
     let mut sb = rt.block_on(template.instantiate(NoHost, &options)).unwrap();
     rt.block_on(sb.eval_script("def add(a, b):\n    return a + b\n", sink.clone()))

@@ -86,7 +86,7 @@ impl Runtime {
         }
     }
 
-    fn link(engine: &'static Engine, component: &Component) -> Result<Self, LoadError> {
+    pub(super) fn link(engine: &'static Engine, component: &Component) -> Result<Self, LoadError> {
         // Build the copy-on-write memory images now rather than in the first
         // sandbox. With a mapped cache entry they are views of the file.
         component
@@ -224,6 +224,9 @@ impl Canceller {
 pub(crate) struct Instance {
     engine: &'static Engine,
     store: Store<InstanceState>,
+    /// The component instance the bindings were made from (the prelude
+    /// snapshot reads its state through it, engine::preinit).
+    component_instance: wasmtime::component::Instance,
     bindings: Bindings,
     cancel: Arc<CancelFlag>,
     /// This instance's place among the process's `max_sandboxes`.
@@ -321,8 +324,17 @@ impl Instance {
         store.limiter(|state| &mut state.limiter);
         store.set_epoch_deadline(1);
         store.epoch_deadline_callback(check_interruption);
-        let bindings = match runtime.pre.instantiate_async(&mut store).await {
-            Ok(bindings) => bindings,
+        let instantiated = match runtime
+            .pre
+            .instance_pre()
+            .instantiate_async(&mut store)
+            .await
+        {
+            Ok(instance) => Bindings::new(&mut store, &instance).map(|b| (instance, b)),
+            Err(e) => Err(e),
+        };
+        let (component_instance, bindings) = match instantiated {
+            Ok(instantiated) => instantiated,
             Err(e) if store.data_mut().limiter.take_denied() => {
                 return Err(CreateError::MemoryLimit(format!(
                     "the runtime does not fit in the sandbox memory limit ({e:#})"
@@ -337,12 +349,26 @@ impl Instance {
         Ok(Self {
             engine: runtime.engine,
             store,
+            component_instance,
             bindings,
             cancel,
             poisoned: false,
             last_stats: CallStats::default(),
             _slot: slot,
         })
+    }
+
+    /// The store and the component instance, for reading the instance's
+    /// state (engine::preinit).
+    pub(super) fn store_and_instance(
+        &mut self,
+    ) -> (&mut Store<InstanceState>, wasmtime::component::Instance) {
+        (&mut self.store, self.component_instance)
+    }
+
+    /// Host call and HTTP futures the guest still holds.
+    pub(super) fn pending_host_calls(&self) -> usize {
+        self.store.data().pending_host_calls
     }
 
     /// A handle that stops this instance's running call from any thread.

@@ -41,7 +41,8 @@ pub extern "C" fn isola_template_new(
         };
         let mut builder = SandboxTemplate::builder()
             .options(options.defaults.inner.clone())
-            .prelude(options.prelude.clone());
+            .prelude(options.prelude.clone())
+            .prelude_snapshot(options.prelude_snapshot);
         if let Some(cache) = &options.cache_dir {
             builder = builder.cache(cache.clone());
         }

@@ -4,6 +4,7 @@ use crate::{
     engine::{
         EngineError,
         instance::{CallError, CreateError, LoadError},
+        preinit::PreinitError,
     },
     value::ValueError,
 };
@@ -159,6 +160,21 @@ impl From<CallError> for Error {
             CallError::InvalidArgument(message) => Self::InvalidArgument(message),
             CallError::Trap(message) => Self::Trap(message),
             CallError::Internal(message) => Self::Internal(message),
+        }
+    }
+}
+
+impl From<PreinitError> for Error {
+    fn from(e: PreinitError) -> Self {
+        match e {
+            PreinitError::Load(e) => e.into(),
+            PreinitError::Create(e) => e.into(),
+            // The prelude's own error, as a sandbox creation would report it.
+            PreinitError::Prelude(e) => e.into(),
+            PreinitError::Refused(message) => Self::InvalidArgument(message),
+            PreinitError::Snapshot(message) => {
+                Self::Internal(format!("snapshotting the prelude: {message}"))
+            }
         }
     }
 }

@@ -17,7 +17,7 @@ use crate::{
         instance::CallStats,
         instance::{ArgValue, Canceller, Instance, InstanceConfig, Operation, boxed_stream},
         state::{CancelOutcome, OutputLimits},
-        vfs::Vfs,
+        vfs::{Vfs, VfsConfig},
     },
     host::{Host, OutputSink},
     value::Value,
@@ -69,6 +69,28 @@ impl CancelHandle {
     }
 }
 
+/// The engine's settings of an instance made with `options` (whose file
+/// system is `vfs`, from [`SandboxOptions::vfs_config`]).
+pub(super) fn instance_config<'a>(
+    options: &'a SandboxOptions,
+    vfs: &'a VfsConfig,
+) -> InstanceConfig<'a> {
+    InstanceConfig {
+        max_memory: options.max_memory.unwrap_or(usize::MAX),
+        output_limits: OutputLimits {
+            max_value_bytes: options.max_value_bytes.unwrap_or(DEFAULT_MAX_VALUE_BYTES),
+            max_total_bytes: options.max_output_bytes.unwrap_or(DEFAULT_MAX_OUTPUT_BYTES),
+        },
+        vfs,
+        env: &options.env,
+        stdin: options.stdin.clone(),
+        max_host_objects: options.max_host_objects.unwrap_or(MAX_HOST_RESOURCES),
+        max_pending_host_calls: options
+            .max_pending_host_calls
+            .unwrap_or(MAX_PENDING_HOST_CALLS),
+    }
+}
+
 impl Sandbox {
     pub(crate) async fn new(
         template: Arc<TemplateInner>,
@@ -77,20 +99,7 @@ impl Sandbox {
     ) -> Result<Self> {
         let options = template.base_options.merged_with(overrides);
         let vfs = options.vfs_config();
-        let config = InstanceConfig {
-            max_memory: options.max_memory.unwrap_or(usize::MAX),
-            output_limits: OutputLimits {
-                max_value_bytes: options.max_value_bytes.unwrap_or(DEFAULT_MAX_VALUE_BYTES),
-                max_total_bytes: options.max_output_bytes.unwrap_or(DEFAULT_MAX_OUTPUT_BYTES),
-            },
-            vfs: &vfs,
-            env: &options.env,
-            stdin: options.stdin.clone(),
-            max_host_objects: options.max_host_objects.unwrap_or(MAX_HOST_RESOURCES),
-            max_pending_host_calls: options
-                .max_pending_host_calls
-                .unwrap_or(MAX_PENDING_HOST_CALLS),
-        };
+        let config = instance_config(&options, &vfs);
         let instance = Instance::new(&template.runtime, host, &config).await?;
         let mut sandbox = Self {
             instance,

@@ -7,7 +7,7 @@ use super::{
     options::{MountMode, SandboxOptions},
 };
 use crate::{
-    engine::{cache, instance::Runtime},
+    engine::{cache, instance::Runtime, preinit},
     host::Host,
 };
 
@@ -27,6 +27,7 @@ pub struct SandboxTemplateBuilder {
     cache: CacheSetting,
     base_options: SandboxOptions,
     prelude: Option<String>,
+    prelude_snapshot: bool,
 }
 
 impl SandboxTemplateBuilder {
@@ -87,11 +88,40 @@ impl SandboxTemplateBuilder {
         self
     }
 
+    /// Run the prelude once, at template build, and start every sandbox
+    /// of the template from a snapshot taken after it, instead of running
+    /// it in each sandbox (off by default; nothing changes without a
+    /// prelude).
+    ///
+    /// What the prelude leaves in memory (imported modules, definitions,
+    /// data) is in every sandbox; what it leaves outside memory is not: it
+    /// runs with the template's options, not a sandbox's overrides; files
+    /// it writes in the guest's scratch directory are gone (files written
+    /// to a mount stay, as the host keeps them); `os.environ` is each
+    /// sandbox's own, and `random` is reseeded per sandbox. A prelude that
+    /// leaves open files, unfinished tasks or host call futures behind is
+    /// refused ([`Error::InvalidArgument`]), and a prelude that raises
+    /// fails the build with its error.
+    ///
+    /// Cost: on the first build of a given runtime, prelude and template
+    /// settings, two compiles of the whole runtime (tens of seconds for
+    /// the Python runtime; one of them is shared by all preludes of the
+    /// runtime); with a cache directory later builds map the result from
+    /// the cache.
+    #[must_use]
+    pub fn prelude_snapshot(mut self, enabled: bool) -> Self {
+        self.prelude_snapshot = enabled;
+        self
+    }
+
     /// Build from a runtime component file.
     ///
     /// # Errors
     /// [`Error::Io`] when the file cannot be read, [`Error::InvalidArgument`]
-    /// when it is not a usable runtime component.
+    /// when it is not a usable runtime component. With
+    /// [`SandboxTemplateBuilder::prelude_snapshot`], the prelude's error
+    /// when it fails, and [`Error::InvalidArgument`] when it leaves
+    /// resources behind.
     pub async fn build(self, wasm: impl AsRef<std::path::Path>) -> Result<SandboxTemplate> {
         let path = wasm.as_ref();
         let cache_dir = self.cache_dir();
@@ -99,7 +129,7 @@ impl SandboxTemplateBuilder {
         // nor hashed (engine/cache.rs: source stamps).
         if let Some(dir) = &cache_dir
             && let Some(digest) = cache::stamped_source_digest(dir, path)
-            && let Some(runtime) = Runtime::load_cached(&digest, dir)?
+            && let Some(runtime) = Runtime::load_cached(&self.cache_key(&digest), dir)?
         {
             return Ok(self.with_runtime(runtime));
         }
@@ -109,7 +139,7 @@ impl SandboxTemplateBuilder {
                 format!("reading runtime {}: {e}", path.display()),
             ))
         })?;
-        self.build_from_bytes(&bytes, &digest)
+        self.build_from_bytes(&bytes, &digest).await
     }
 
     /// Build from the Python runtime embedded in this library.
@@ -119,7 +149,7 @@ impl SandboxTemplateBuilder {
     #[cfg(feature = "embedded-runtime")]
     pub async fn build_embedded(self) -> Result<SandboxTemplate> {
         let (bytes, digest) = super::embedded::runtime();
-        self.build_from_bytes(bytes, &digest)
+        self.build_from_bytes(bytes, &digest).await
     }
 
     fn cache_dir(&self) -> Option<PathBuf> {
@@ -130,17 +160,68 @@ impl SandboxTemplateBuilder {
         }
     }
 
-    fn build_from_bytes(self, wasm: &[u8], digest: &[u8; 32]) -> Result<SandboxTemplate> {
-        let runtime = Runtime::load(wasm, digest, self.cache_dir().as_deref())?;
+    /// The prelude, when it is to be snapshotted.
+    fn snapshotted_prelude(&self) -> Option<&str> {
+        self.prelude.as_deref().filter(|_| self.prelude_snapshot)
+    }
+
+    /// Where the compiled runtime of this template is cached: under the
+    /// runtime's digest, or, with a prelude snapshot, under a key of the
+    /// runtime, the prelude and the settings the prelude runs with.
+    fn cache_key(&self, runtime_digest: &[u8; 32]) -> [u8; 32] {
+        let Some(prelude) = self.snapshotted_prelude() else {
+            return *runtime_digest;
+        };
+        let options = &self.base_options;
+        let settings = format!(
+            "{:?}\n{:?}\n{:?}",
+            options.env,
+            options.vfs_config(),
+            options.stdin
+        );
+        preinit::snapshot_key(runtime_digest, prelude, &settings)
+    }
+
+    async fn build_from_bytes(self, wasm: &[u8], digest: &[u8; 32]) -> Result<SandboxTemplate> {
+        let cache_dir = self.cache_dir();
+        let Some(prelude) = self.snapshotted_prelude() else {
+            let runtime = Runtime::load(wasm, digest, cache_dir.as_deref())?;
+            return Ok(self.with_runtime(runtime));
+        };
+        let key = self.cache_key(digest);
+        if let Some(dir) = &cache_dir
+            && let Some(runtime) = Runtime::load_cached(&key, dir)?
+        {
+            return Ok(self.with_runtime(runtime));
+        }
+        let options = &self.base_options;
+        let vfs = options.vfs_config();
+        let config = super::instance::instance_config(options, &vfs);
+        let runtime = preinit::snapshot_prelude(
+            wasm,
+            &key,
+            cache_dir.as_deref(),
+            prelude,
+            &config,
+            options.timeout,
+        )
+        .await?;
         Ok(self.with_runtime(runtime))
     }
 
     fn with_runtime(self, runtime: Runtime) -> SandboxTemplate {
+        // A snapshotted prelude has run already: sandboxes start after it.
+        let prelude_snapshotted = self.snapshotted_prelude().is_some();
         SandboxTemplate {
             inner: Arc::new(TemplateInner {
                 runtime,
                 base_options: self.base_options,
-                prelude: self.prelude,
+                prelude: if prelude_snapshotted {
+                    None
+                } else {
+                    self.prelude
+                },
+                prelude_snapshotted,
             }),
         }
     }
@@ -149,7 +230,11 @@ impl SandboxTemplateBuilder {
 pub(crate) struct TemplateInner {
     pub(crate) runtime: Runtime,
     pub(crate) base_options: SandboxOptions,
+    /// Run in each new sandbox (`None` when there is none or it was
+    /// snapshotted).
     pub(crate) prelude: Option<String>,
+    /// The runtime is a snapshot taken after the template's prelude.
+    prelude_snapshotted: bool,
 }
 
 /// A compiled runtime plus defaults. Immutable, cheap to clone, and safe to
@@ -163,6 +248,7 @@ impl std::fmt::Debug for SandboxTemplate {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SandboxTemplate")
             .field("base_options", &self.inner.base_options)
+            .field("prelude_snapshotted", &self.inner.prelude_snapshotted)
             .finish_non_exhaustive()
     }
 }
@@ -181,7 +267,8 @@ impl SandboxTemplate {
     }
 
     /// Create an isolated sandbox. `options` override the template defaults
-    /// ([`SandboxOptions::merged_with`]). Runs the prelude, if any.
+    /// ([`SandboxOptions::merged_with`]). Runs the prelude, if any and not
+    /// snapshotted ([`SandboxTemplateBuilder::prelude_snapshot`]).
     ///
     /// # Errors
     /// [`Error::Io`] for unusable mounts, [`Error::MemoryLimit`] when the

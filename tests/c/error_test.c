@@ -77,6 +77,7 @@ static void null_options_are_rejected(void) {
   CHECK_ERROR(isola_template_options_set_runtime_path(NULL, "/x.wasm"), INVALID);
   CHECK_ERROR(isola_template_options_set_cache_dir(NULL, "/tmp"), INVALID);
   CHECK_ERROR(isola_template_options_set_prelude(NULL, "x = 1"), INVALID);
+  CHECK_ERROR(isola_template_options_set_prelude_snapshot(NULL, true), INVALID);
   CHECK(isola_template_options_defaults(NULL) == NULL);
 }
 

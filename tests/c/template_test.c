@@ -73,6 +73,22 @@ static void failing_prelude_is_reported_as_guest_exception(void) {
   isola_template_free(tpl);
 }
 
+/* With the prelude snapshotted, the prelude runs in isola_template_new, so
+ * its failure fails the template build (the first build of this runtime
+ * compiles it, instrumented for snapshots, once; the cache keeps it). */
+static void snapshotted_failing_prelude_fails_template_new(void) {
+  isola_template_options_t *opts = isola_template_options_new();
+  CHECK_OK(isola_template_options_set_prelude(opts, "import json\nraise KeyError('prelude broke')"));
+  CHECK_OK(isola_template_options_set_prelude_snapshot(opts, true));
+  isola_template_t *tpl = NULL;
+  isola_error_t *err = EXPECT_ERROR(isola_template_new(opts, &tpl), ISOLA_ERROR_GUEST_EXCEPTION);
+  isola_template_options_free(opts);
+  CHECK(tpl == NULL);
+  CHECK_STR_EQ(isola_error_guest_type(err), "KeyError");
+  CHECK_CONTAINS(isola_error_message(err), "prelude broke");
+  isola_error_free(err);
+}
+
 static void missing_runtime_file_fails_with_io_error(void) {
   isola_template_options_t *opts = isola_template_options_new();
   CHECK_OK(isola_template_options_set_runtime_path(opts, "/nonexistent/isola-runtime.wasm"));
@@ -243,6 +259,7 @@ static const struct test_case cases[] = {
     TEST_CASE(template_options_are_copied),
     TEST_CASE(prelude_runs_in_every_sandbox),
     TEST_CASE(failing_prelude_is_reported_as_guest_exception),
+    TEST_CASE(snapshotted_failing_prelude_fails_template_new),
     TEST_CASE(missing_runtime_file_fails_with_io_error),
     TEST_CASE(invalid_runtime_file_is_rejected),
     TEST_CASE(template_defaults_apply_to_every_sandbox),

@@ -11,6 +11,15 @@
  * It walks the collector's objects (PyUnstable_GC_VisitObjects) and what
  * they refer to, recursing into referents the collector does not track
  * (strings, numbers, untracked tuples), without allocating anything.
+ *
+ * `forget_wasi_state` is for a second snapshot, taken by the host after a
+ * template's prelude ran (wasmtime-wizer): the WASI handles the C runtime
+ * cached in linear memory (wasi-libc's preopened directories, the preview-1
+ * adapter's descriptor table and stdio streams) name resources of the
+ * build-time instance, which a restored instance does not have. Forgetting
+ * them makes both fetch their handles again on first use, as they do after
+ * componentize-py's own build-time snapshot, which calls the same two
+ * functions.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -70,10 +79,27 @@ static PyObject *immortalize_heap(PyObject *module, PyObject *unused) {
   return PyLong_FromSsize_t(walk.marked);
 }
 
+/* Exported by the preview-1 adapter that componentize-py links in. */
+__attribute__((import_module("wasi_snapshot_preview1"), import_name("reset_adapter_state")))
+extern void reset_adapter_state(void);
+/* Exported by wasi-libc (libc.so). */
+extern void __wasilibc_reset_preopens(void);
+
+static PyObject *forget_wasi_state(PyObject *module, PyObject *unused) {
+  reset_adapter_state();
+  __wasilibc_reset_preopens();
+  Py_RETURN_NONE;
+}
+
 static PyMethodDef methods[] = {
     {"immortalize_heap", immortalize_heap, METH_NOARGS,
      "immortalize_heap() -> int\n\nMark every live object immortal (its reference "
      "count is never written again); returns how many were mortal until now."},
+    {"forget_wasi_state", forget_wasi_state, METH_NOARGS,
+     "forget_wasi_state() -> None\n\nMake wasi-libc and the preview-1 adapter forget the "
+     "WASI handles they cached (preopens, descriptors, stdio), so a restored snapshot "
+     "fetches its own on first use. Call it last before a snapshot: any file "
+     "descriptor open now is lost."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -80,6 +80,7 @@ class Guest(exports.Guest):
 # Install the host-backed stdout/stderr, logging handler and event loop now:
 # nothing below prints, and every instance starts with them in place.
 from isola_guest import instance  # noqa: E402
+from isola_guest import preinit  # noqa: E402,F401  (run by the host for prelude snapshots)
 
 instance.prepare_snapshot()
 instance.warm_up()

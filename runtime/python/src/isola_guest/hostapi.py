@@ -50,6 +50,7 @@ poll = _unbound                 # (list[pollable]) -> list[int]
 clock_now = _unbound            # () -> int nanoseconds
 subscribe_duration = _unbound   # (int ns) -> pollable
 # wasi:cli/environment
+get_environment = _unbound      # () -> list[tuple[str, str]]
 # isola:sandbox/host; these raise Err(str) on failure like the bindings do
 emit = _unbound                 # (is_final: bool, bytes) -> None
 emit_output = _unbound          # (is_stderr: bool, str) -> None
@@ -60,12 +61,13 @@ http_fetch = _unbound           # (method, url, headers, body) -> http-future
 
 def bind_wit():
     """Bind the real component imports. Called at build time from app.py."""
-    global poll, clock_now, subscribe_duration
+    global poll, clock_now, subscribe_duration, get_environment
     global emit, emit_output, emit_log, hostcall, http_fetch
     global StreamNext_Chunk, StreamNext_End, StreamNext_Pending, StreamNext_Failed
 
     from wit_world.imports import poll as wit_poll
     from wit_world.imports import monotonic_clock
+    from wit_world.imports import environment
     from wit_world.imports import host as wit_host
     from wit_world.imports import types as wit_types
 
@@ -77,6 +79,7 @@ def bind_wit():
     poll = wit_poll.poll
     clock_now = monotonic_clock.now
     subscribe_duration = monotonic_clock.subscribe_duration
+    get_environment = environment.get_environment
     hostcall = wit_host.hostcall
 
     item, final = wit_host.EmitKind.ITEM, wit_host.EmitKind.FINAL

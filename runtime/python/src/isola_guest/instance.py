@@ -21,6 +21,13 @@ from . import cbor, clocks, file_errors, loop, output
 #: read directly on the per-call path.
 ready = False
 
+#: Set in a heap the host snapshotted after a template's prelude
+#: (``preinit.finish_prelude``). componentize-py's glue fills
+#: ``os.environ`` and reseeds ``random`` only on the first export call of a
+#: heap, which in such a snapshot was the build-time instance's; a restored
+#: instance must do both itself.
+restored = False
+
 #: The guest's home and default working directory, in the sandbox's
 #: in-memory scratch file system (the host's `isola::sandbox::GUEST_HOME`).
 HOME = "/home/user"
@@ -68,13 +75,30 @@ def prepare_snapshot():
     os.chdir = _normalizing_chdir(os.chdir)
 
 
+def _renew_environment_and_seed():
+    """What componentize-py's glue does on a heap's first export call, for
+    a heap snapshotted after that call: this instance's environment (the
+    build-time one is dropped, whatever the prelude set) and a fresh seed
+    for ``random`` from the host's entropy."""
+    import random
+
+    from . import hostapi
+
+    os.environ.clear()
+    for key, value in hostapi.get_environment():
+        os.environ[key] = value
+    random.seed()
+
+
 def ensure_ready():
     """Per-instance part of the set-up, on the first export call."""
     global ready
     if ready:
         return
-    # os.environ and the random seed are already this instance's: see the
-    # module docstring.
+    # os.environ and the random seed are already this instance's (see the
+    # module docstring), except in a heap restored after a prelude.
+    if restored:
+        _renew_environment_and_seed()
     try:
         os.chdir(HOME)
     except OSError:  # a runtime hosted without isola's file system

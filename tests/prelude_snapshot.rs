@@ -1,0 +1,218 @@
+//! Templates whose prelude runs once, at template build, and is snapshotted
+//! (`SandboxTemplateBuilder::prelude_snapshot`).
+//!
+//! Each snapshot of a new prelude costs two compiles of the runtime (tens
+//! of seconds on a small machine), so the tests share one cache directory
+//! and one snapshotted template; the other preludes fail before their
+//! snapshot and reuse the instrumented runtime compiled for the first.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::eval;
+use isola::{
+    NoHost, SandboxOptions, SandboxTemplate,
+    sandbox::{ErrorKind, MountMode},
+};
+
+/// Appends one line to a mounted file per run, imports a few modules,
+/// defines functions and data, and draws a random number.
+const PRELUDE: &str = "\
+import json, decimal, statistics, random, os
+with open('/data/runs.txt', 'a') as f:
+    f.write('ran\\n')
+TOKEN = random.random()
+SEEN = []
+os.environ['SET_BY_PRELUDE'] = '1'
+def mean_json(xs):
+    return json.dumps({'mean': str(statistics.mean(decimal.Decimal(x) for x in xs))})
+";
+
+struct Shared {
+    cache: tempfile::TempDir,
+    data: tempfile::TempDir,
+    template: SandboxTemplate,
+}
+
+fn builder(cache: &Path, data: &Path) -> isola::sandbox::SandboxTemplateBuilder {
+    SandboxTemplate::builder()
+        .cache(Some(cache.to_path_buf()))
+        .mount(data, "/data", MountMode::ReadWrite)
+        .env("TEMPLATE_VAR", "from-template")
+        .prelude(Some(PRELUDE.into()))
+        .prelude_snapshot(true)
+}
+
+/// The one snapshotted template of this test binary, built once.
+async fn shared() -> &'static Shared {
+    static SHARED: tokio::sync::OnceCell<Shared> = tokio::sync::OnceCell::const_new();
+    SHARED
+        .get_or_init(|| async {
+            let cache = tempfile::tempdir().unwrap();
+            let data = tempfile::tempdir().unwrap();
+            let template = builder(cache.path(), data.path())
+                .build_embedded()
+                .await
+                .unwrap();
+            Shared {
+                cache,
+                data,
+                template,
+            }
+        })
+        .await
+}
+
+fn runs(data: &Path) -> String {
+    std::fs::read_to_string(data.join("runs.txt")).unwrap_or_default()
+}
+
+/// Compiled entries of a cache directory: name and inode (a rewritten
+/// entry is a new file, renamed into place).
+fn entries(dir: &Path) -> Vec<(PathBuf, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    let mut list: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.path().extension().is_some_and(|x| x == "cwasm"))
+        .map(|e| (e.path(), e.metadata().unwrap().ino()))
+        .collect();
+    list.sort();
+    list
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn prelude_runs_once_at_build_and_every_sandbox_sees_its_definitions() {
+    let shared = shared().await;
+    assert_eq!(runs(shared.data.path()), "ran\n");
+    let mut tokens = Vec::new();
+    for _ in 0..3 {
+        let mut sb = shared
+            .template
+            .instantiate(NoHost, &SandboxOptions::default())
+            .await
+            .unwrap();
+        let out = eval(&mut sb, "print(mean_json([1, 2, 4]), TOKEN)").await;
+        let (mean, token) = out.stdout.trim().rsplit_once(' ').unwrap();
+        assert_eq!(mean, r#"{"mean": "2.333333333333333333333333333"}"#);
+        tokens.push(token.to_string());
+    }
+    // One run at build, none per sandbox: the same drawn number everywhere
+    // and still one line in the mounted file.
+    assert!(tokens.iter().all(|t| t == &tokens[0]), "{tokens:?}");
+    assert_eq!(runs(shared.data.path()), "ran\n");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sandboxes_of_a_snapshot_differ_in_randomness_and_see_their_own_environment() {
+    let shared = shared().await;
+    let probe = "import random, uuid, os\n\
+                 print(random.random(), uuid.uuid4(), os.urandom(8).hex(), \
+                 os.environ.get('WHO'), os.environ.get('TEMPLATE_VAR'), \
+                 os.environ.get('SET_BY_PRELUDE'), os.getcwd())";
+    let mut lines = Vec::new();
+    for who in ["alice", "bob"] {
+        let mut options = SandboxOptions::default();
+        options.env("WHO", who);
+        let mut sb = shared.template.instantiate(NoHost, &options).await.unwrap();
+        lines.push(eval(&mut sb, probe).await.stdout);
+    }
+    let fields: Vec<Vec<&str>> = lines
+        .iter()
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    // random.random(), uuid4() and urandom differ between the sandboxes.
+    for (i, (a, b)) in fields[0].iter().zip(&fields[1]).take(3).enumerate() {
+        assert_ne!(a, b, "field {i} repeats: {lines:?}");
+    }
+    assert_eq!(
+        fields[0][3..],
+        ["alice", "from-template", "None", "/home/user"]
+    );
+    assert_eq!(
+        fields[1][3..],
+        ["bob", "from-template", "None", "/home/user"]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn changes_in_one_sandbox_do_not_reach_another() {
+    let shared = shared().await;
+    let options = SandboxOptions::default();
+    let mut first = shared.template.instantiate(NoHost, &options).await.unwrap();
+    let out = eval(
+        &mut first,
+        "SEEN.append(1); TOKEN = 'changed'; import os; f = open('/home/user/mine', 'w'); \
+         f.write('x'); f.close(); print(SEEN, TOKEN)",
+    )
+    .await;
+    assert_eq!(out.stdout, "[1] changed\n");
+    let mut second = shared.template.instantiate(NoHost, &options).await.unwrap();
+    let out = eval(
+        &mut second,
+        "import os; print(SEEN, TOKEN == 'changed', os.path.exists('/home/user/mine'))",
+    )
+    .await;
+    assert_eq!(out.stdout, "[] False False\n");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_second_build_maps_the_cached_snapshot() {
+    let shared = shared().await;
+    let before = entries(shared.cache.path());
+    // The runtime instrumented for snapshots and the snapshot itself.
+    assert_eq!(before.len(), 2, "{before:?}");
+    let template = builder(shared.cache.path(), shared.data.path())
+        .build_embedded()
+        .await
+        .unwrap();
+    assert_eq!(entries(shared.cache.path()), before);
+    // Nothing ran again, and the template works.
+    assert_eq!(runs(shared.data.path()), "ran\n");
+    let mut sb = template
+        .instantiate(NoHost, &SandboxOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(eval(&mut sb, "print(len(SEEN))").await.stdout, "0\n");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failing_prelude_fails_the_template_build_with_its_error() {
+    let shared = shared().await;
+    let err = SandboxTemplate::builder()
+        .cache(Some(shared.cache.path().to_path_buf()))
+        .prelude(Some("x = 1\nraise RuntimeError('bad prelude')".into()))
+        .prelude_snapshot(true)
+        .build_embedded()
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::GuestException, "{err}");
+    assert!(err.to_string().contains("bad prelude"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_prelude_leaving_a_file_open_is_refused() {
+    let shared = shared().await;
+    for (prelude, expected) in [
+        ("LOG = open('/home/user/log.txt', 'w')", "open files"),
+        (
+            "import os\nFD = os.open('/home/user/raw', os.O_CREAT | os.O_WRONLY)",
+            "open file descriptors",
+        ),
+    ] {
+        let err = SandboxTemplate::builder()
+            .cache(Some(shared.cache.path().to_path_buf()))
+            .prelude(Some(prelude.into()))
+            .prelude_snapshot(true)
+            .build_embedded()
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidArgument, "{err}");
+        let message = err.to_string();
+        assert!(
+            message.contains("cannot be snapshotted") && message.contains(expected),
+            "{message}"
+        );
+    }
+}
