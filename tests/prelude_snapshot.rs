@@ -192,13 +192,17 @@ async fn a_failing_prelude_fails_the_template_build_with_its_error() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_prelude_leaving_a_file_open_is_refused() {
+async fn a_prelude_leaving_files_or_tasks_behind_is_refused() {
     let shared = shared().await;
     for (prelude, expected) in [
         ("LOG = open('/home/user/log.txt', 'w')", "open files"),
         (
             "import os\nFD = os.open('/home/user/raw', os.O_CREAT | os.O_WRONLY)",
             "open file descriptors",
+        ),
+        (
+            "import asyncio\nT = asyncio.get_event_loop().create_task(asyncio.sleep(60))",
+            "unfinished asyncio task",
         ),
     ] {
         let err = SandboxTemplate::builder()
