@@ -12,14 +12,14 @@ use std::{
 use futures::{StreamExt, stream::BoxStream};
 use wasmtime::{
     Engine, Store, UpdateDeadline,
-    component::{Component, HasSelf, Linker, ResourceTable},
+    component::{Component, HasSelf, InstancePre, Linker, ResourceTable},
 };
 use wasmtime_wasi::WasiCtxBuilder;
 
 use super::{
     EngineError,
     bindings::{
-        Sandbox as Bindings, SandboxPre,
+        Sandbox as Bindings, SandboxIndices,
         exports::isola::sandbox::guest::{Argument, Value as WitValue},
         isola::sandbox::{
             self as wit,
@@ -53,7 +53,9 @@ pub(crate) enum LoadError {
 /// every sandbox of a template.
 pub(crate) struct Runtime {
     engine: &'static Engine,
-    pre: SandboxPre<InstanceState>,
+    pre: InstancePre<InstanceState>,
+    /// Where the bindings' exports are, looked up once.
+    indices: SandboxIndices,
 }
 
 impl Runtime {
@@ -96,9 +98,14 @@ impl Runtime {
             .map_err(|e| LoadError::Engine(EngineError::Wasm(wasmtime::Error::msg(e))))?
             .instantiate_pre(component)
             .map_err(|e| LoadError::Engine(e.into()))?;
-        let pre = SandboxPre::new(pre).map_err(|e| LoadError::NotRuntime(format!("{e:#}")))?;
+        let indices =
+            SandboxIndices::new(&pre).map_err(|e| LoadError::NotRuntime(format!("{e:#}")))?;
         epoch::ensure_ticker(engine);
-        Ok(Self { engine, pre })
+        Ok(Self {
+            engine,
+            pre,
+            indices,
+        })
     }
 }
 
@@ -324,13 +331,14 @@ impl Instance {
         store.limiter(|state| &mut state.limiter);
         store.set_epoch_deadline(1);
         store.epoch_deadline_callback(check_interruption);
-        let instantiated = match runtime
-            .pre
-            .instance_pre()
-            .instantiate_async(&mut store)
-            .await
-        {
-            Ok(instance) => Bindings::new(&mut store, &instance).map(|b| (instance, b)),
+        // The bindings come from the export indices looked up at load time,
+        // as a `SandboxPre` would make them; the component instance is kept
+        // too (engine::preinit reads the instance's state through it).
+        let instantiated = match runtime.pre.instantiate_async(&mut store).await {
+            Ok(instance) => runtime
+                .indices
+                .load(&mut store, &instance)
+                .map(|bindings| (instance, bindings)),
             Err(e) => Err(e),
         };
         let (component_instance, bindings) = match instantiated {
