@@ -977,14 +977,13 @@ isola_error_t *isola_template_options_set_prelude(isola_template_options_t *opti
  * of running it in each new sandbox (default false). Sandboxes then see
  * what the prelude left in memory (modules, definitions, data) without
  * paying for it; each still gets its own environment variables and
- * `random` seed. The prelude runs with the template's default options;
- * files it writes in the guest's scratch directory do not reach the
- * sandboxes (files in mounts do).
+ * `random` seed. The prelude runs with the template's default options.
  *
  * With it, `isola_template_new` fails with the prelude's error
  * (`ISOLA_ERROR_GUEST_EXCEPTION`) when the prelude raises, and with
  * `ISOLA_ERROR_INVALID_ARGUMENT` when it leaves open files, unfinished
- * asyncio tasks or host call futures behind. The first build of a given
+ * asyncio tasks, host call futures or files in the scratch file system
+ * behind (files written to a mount are fine). The first build of a given
  * runtime, prelude and template settings compiles the runtime twice
  * (tens of seconds for the Python runtime); with a cache directory later
  * builds load the result from the cache.

@@ -204,6 +204,10 @@ async fn a_prelude_leaving_files_or_tasks_behind_is_refused() {
             "import asyncio\nT = asyncio.get_event_loop().create_task(asyncio.sleep(60))",
             "unfinished asyncio task",
         ),
+        (
+            "with open('/home/user/data.json', 'w') as f:\n    f.write('{}')",
+            "scratch file system",
+        ),
     ] {
         let err = SandboxTemplate::builder()
             .cache(Some(shared.cache.path().to_path_buf()))

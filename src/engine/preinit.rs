@@ -100,6 +100,7 @@ pub(crate) async fn snapshot_prelude(
     let mut instance = Instance::new(&instrumented, Arc::new(NoHost), config)
         .await
         .map_err(PreinitError::Create)?;
+    let (bytes_before, files_before) = instance.vfs().scratch_usage();
     for (step, code) in [("begin", BEGIN), ("prelude", prelude), ("finish", FINISH)] {
         match instance
             .run(Operation::EvalScript(code), Arc::new(DiscardSink), timeout)
@@ -111,6 +112,18 @@ pub(crate) async fn snapshot_prelude(
             }
             Err(e) => return Err(PreinitError::Prelude(e)),
         }
+    }
+    // The scratch file system lives in the host, outside the snapshot: a
+    // file the prelude leaves there would be missing in every sandbox.
+    let (bytes_after, files_after) = instance.vfs().scratch_usage();
+    if files_after > files_before || bytes_after > bytes_before {
+        return Err(PreinitError::Refused(format!(
+            "the prelude cannot be snapshotted: it leaves files in the sandbox's scratch file \
+             system ({} new, {} bytes), which a snapshot does not keep; write them to a mount, \
+             remove them in the prelude, or build the template without the prelude snapshot",
+            files_after.saturating_sub(files_before),
+            bytes_after.saturating_sub(bytes_before)
+        )));
     }
     let pending = instance.pending_host_calls();
     if pending > 0 {

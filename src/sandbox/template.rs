@@ -94,14 +94,14 @@ impl SandboxTemplateBuilder {
     /// prelude).
     ///
     /// What the prelude leaves in memory (imported modules, definitions,
-    /// data) is in every sandbox; what it leaves outside memory is not: it
-    /// runs with the template's options, not a sandbox's overrides; files
-    /// it writes in the guest's scratch directory are gone (files written
-    /// to a mount stay, as the host keeps them); `os.environ` is each
-    /// sandbox's own, and `random` is reseeded per sandbox. A prelude that
-    /// leaves open files, unfinished tasks or host call futures behind is
-    /// refused ([`Error::InvalidArgument`]), and a prelude that raises
-    /// fails the build with its error.
+    /// data) is in every sandbox. It runs with the template's options, not
+    /// a sandbox's overrides; `os.environ` is each sandbox's own, and
+    /// `random` is reseeded per sandbox. A prelude that leaves behind what
+    /// a snapshot cannot keep (open files, unfinished tasks, host call
+    /// futures, files in the scratch file system; files written to a
+    /// mount are fine, the host keeps them) is refused
+    /// ([`Error::InvalidArgument`]), and a prelude that raises fails the
+    /// build with its error.
     ///
     /// Cost: on the first build of a given runtime, prelude and template
     /// settings, two compiles of the whole runtime (tens of seconds for
