@@ -100,7 +100,6 @@ impl Runtime {
             .map_err(|e| LoadError::Engine(e.into()))?;
         let indices =
             SandboxIndices::new(&pre).map_err(|e| LoadError::NotRuntime(format!("{e:#}")))?;
-        epoch::ensure_ticker(engine);
         Ok(Self {
             engine,
             pre,
@@ -299,6 +298,9 @@ impl Instance {
                  max_sandboxes (isola_configure_engine) before the first template"
             ))
         })?;
+        // Deadlines and cancellation need the epoch to advance; the ticker
+        // starts with the first sandbox, not with the template load.
+        epoch::ensure_ticker(runtime.engine);
         let relay = Arc::default();
         let output = Arc::new(OutputBudget::new(config.output_limits));
         let stdio = GuestStdio::new(&relay, &output);

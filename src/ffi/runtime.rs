@@ -45,7 +45,28 @@ impl Drop for CallMark {
 /// runtime's worker.
 pub(crate) fn block_on<F: Future>(future: F) -> Result<F::Output, FfiError> {
     ensure_can_block("this isola function")?;
-    let runtime = RUNTIME
+    let runtime = shared_runtime()?;
+    IN_CALL.set(true);
+    let _mark = CallMark;
+    Ok(runtime.block_on(future))
+}
+
+/// Run `future` to completion on the calling thread without the shared
+/// runtime, for work that needs neither its timers nor its I/O driver (a
+/// template build only makes blocking file-system calls). The runtime (a
+/// worker thread, an I/O driver) then starts with the first sandbox
+/// instead of with the first template, so loading a template does not pay
+/// for it.
+pub(crate) fn block_on_without_runtime<F: Future>(future: F) -> Result<F::Output, FfiError> {
+    ensure_can_block("this isola function")?;
+    IN_CALL.set(true);
+    let _mark = CallMark;
+    Ok(futures::executor::block_on(future))
+}
+
+/// The shared runtime, started on first use.
+fn shared_runtime() -> Result<&'static tokio::runtime::Runtime, FfiError> {
+    RUNTIME
         .get_or_init(|| {
             tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(1)
@@ -55,8 +76,5 @@ pub(crate) fn block_on<F: Future>(future: F) -> Result<F::Output, FfiError> {
                 .map_err(|e| e.to_string())
         })
         .as_ref()
-        .map_err(|e| FfiError::internal(format!("starting the isola runtime: {e}")))?;
-    IN_CALL.set(true);
-    let _mark = CallMark;
-    Ok(runtime.block_on(future))
+        .map_err(|e| FfiError::internal(format!("starting the isola runtime: {e}")))
 }

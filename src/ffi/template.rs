@@ -5,7 +5,7 @@ use super::{
     error::{FfiError, isola_error_t},
     guard, guard_value,
     options::isola_template_options_t,
-    runtime::block_on,
+    runtime::block_on_without_runtime,
 };
 use crate::sandbox::SandboxTemplate;
 
@@ -47,7 +47,7 @@ pub extern "C" fn isola_template_new(
             builder = builder.cache(cache.clone());
         }
         let template = match &options.runtime_path {
-            Some(path) => block_on(builder.build(path))?,
+            Some(path) => block_on_without_runtime(builder.build(path))?,
             None => build_embedded(builder)?,
         }
         .map_err(FfiError::from)?;
@@ -68,7 +68,7 @@ pub extern "C" fn isola_template_new(
 fn build_embedded(
     builder: crate::sandbox::SandboxTemplateBuilder,
 ) -> Result<crate::sandbox::Result<SandboxTemplate>, FfiError> {
-    block_on(builder.build_embedded())
+    block_on_without_runtime(builder.build_embedded())
 }
 
 #[cfg(not(feature = "embedded-runtime"))]
