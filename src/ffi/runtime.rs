@@ -51,13 +51,19 @@ pub(crate) fn block_on<F: Future>(future: F) -> Result<F::Output, FfiError> {
     Ok(runtime.block_on(future))
 }
 
-/// Run `future` to completion on the calling thread without the shared
-/// runtime, for work that needs neither its timers nor its I/O driver (a
-/// template build only makes blocking file-system calls). The runtime (a
-/// worker thread, an I/O driver) then starts with the first sandbox
-/// instead of with the first template, so loading a template does not pay
-/// for it.
-pub(crate) fn block_on_without_runtime<F: Future>(future: F) -> Result<F::Output, FfiError> {
+/// Run `future` as [`block_on`] does; when `needs_runtime` is false, without
+/// the shared runtime. That is for work that needs neither its timers nor
+/// its I/O driver: a template build that runs no guest code (no prelude
+/// snapshot) only makes blocking file-system calls. The runtime (a worker
+/// thread, an I/O driver) then starts with the first sandbox instead of
+/// with the first template, so loading a template does not pay for it.
+pub(crate) fn block_on_with_runtime_if<F: Future>(
+    needs_runtime: bool,
+    future: F,
+) -> Result<F::Output, FfiError> {
+    if needs_runtime {
+        return block_on(future);
+    }
     ensure_can_block("this isola function")?;
     IN_CALL.set(true);
     let _mark = CallMark;

@@ -5,7 +5,7 @@ use super::{
     error::{FfiError, isola_error_t},
     guard, guard_value,
     options::isola_template_options_t,
-    runtime::block_on_without_runtime,
+    runtime::block_on_with_runtime_if,
 };
 use crate::sandbox::SandboxTemplate;
 
@@ -46,9 +46,12 @@ pub extern "C" fn isola_template_new(
         if let Some(cache) = &options.cache_dir {
             builder = builder.cache(cache.clone());
         }
+        // Only a prelude snapshot runs guest code while the template is
+        // built; any other build needs no async runtime.
+        let runs_guest = options.prelude_snapshot && options.prelude.is_some();
         let template = match &options.runtime_path {
-            Some(path) => block_on_without_runtime(builder.build(path))?,
-            None => build_embedded(builder)?,
+            Some(path) => block_on_with_runtime_if(runs_guest, builder.build(path))?,
+            None => build_embedded(runs_guest, builder)?,
         }
         .map_err(FfiError::from)?;
         let default_host = options.defaults.host.clone();
@@ -66,13 +69,15 @@ pub extern "C" fn isola_template_new(
 
 #[cfg(feature = "embedded-runtime")]
 fn build_embedded(
+    runs_guest: bool,
     builder: crate::sandbox::SandboxTemplateBuilder,
 ) -> Result<crate::sandbox::Result<SandboxTemplate>, FfiError> {
-    block_on_without_runtime(builder.build_embedded())
+    block_on_with_runtime_if(runs_guest, builder.build_embedded())
 }
 
 #[cfg(not(feature = "embedded-runtime"))]
 fn build_embedded(
+    _runs_guest: bool,
     _builder: crate::sandbox::SandboxTemplateBuilder,
 ) -> Result<crate::sandbox::Result<SandboxTemplate>, FfiError> {
     Err(FfiError::invalid_argument(
