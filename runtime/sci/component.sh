@@ -37,7 +37,14 @@ if [ -f "$cached" ]; then
   echo "sci runtime: cached $cached"
 else
   start=$(date +%s)
-  .venv/bin/componentize-py -d wit -w sandbox componentize app_sci \
+  # componentize-py also puts a site-packages directory on the guest's path:
+  # $VIRTUAL_ENV's, else that of whichever python3 is first on PATH, so
+  # what the snapshot can import (pandas imports jinja2 when it finds it)
+  # would depend on the caller's environment. An empty one keeps it to -p.
+  no_site="$(mktemp -d)"
+  trap 'rm -rf "$no_site"' EXIT
+  mkdir -p "$no_site/lib/site-packages"
+  VIRTUAL_ENV="$no_site" .venv/bin/componentize-py -d wit -w sandbox componentize app_sci \
     -p runtime/sci/src -p runtime/python/src -p "$native" -p "$guest_site" -p "$site" -p "$pandas_site" -o "$cached.tmp"
   mv "$cached.tmp" "$cached"
   end=$(date +%s)

@@ -17,9 +17,15 @@ import zlib
 from app import Guest  # noqa: F401  (the exports, found here by componentize-py)
 from isola_guest import snapshot
 
-import numpy
-import pandas
-import pytz
+import isola_sci_ext
+
+# numpy's and pandas' extension modules are linked into one library per
+# package (runtime/sci/merge_extensions.py); this finder imports them from it.
+isola_sci_ext.install()
+
+import numpy  # noqa: E402
+import pandas  # noqa: E402
+import pytz  # noqa: E402
 
 # Submodules that cannot work in the sandbox, with the reason. Everything
 # else under numpy (except tests) is imported; a failure fails the build.
@@ -31,15 +37,6 @@ SKIPPED = {
     "numpy.conftest": "pytest configuration of numpy's own tests",
 }
 
-# Compiled helpers that numpy's own test suite imports: native modules can
-# only be linked into the component at build time, so they are loaded now.
-TEST_EXTENSIONS = [
-    "numpy._core._multiarray_tests",
-    "numpy._core._umath_tests",
-    "numpy._core._rational_tests",
-    "numpy._core._struct_ufunc_tests",
-    "numpy._core._operand_flag_tests",
-]
 
 
 def _skipped(name: str) -> bool:
@@ -85,11 +82,9 @@ def _import_tree(package, names: list[str], missing: dict[str, str] | None = Non
 
 
 def preload_numpy() -> list[str]:
-    """Import numpy's submodules (and its tests' compiled helpers); returns their names."""
+    """Import numpy's submodules; returns their names."""
     names: list[str] = []
     _import_tree(numpy, names)
-    for name in TEST_EXTENSIONS:
-        importlib.import_module(name)
     return names
 
 
@@ -106,7 +101,20 @@ def preload_pandas() -> list[str]:
     return names
 
 
-PRELOADED = preload_numpy() + preload_pandas()
+def preload_extensions() -> list[str]:
+    """Import every extension module of the merged libraries.
+
+    pkgutil does not list them (they are no files of their own), and native
+    code can only be linked into the component at build time, so each one
+    is loaded now, including the compiled helpers of numpy's own tests.
+    """
+    names = isola_sci_ext.modules()
+    for name in names:
+        importlib.import_module(name)
+    return names
+
+
+PRELOADED = preload_numpy() + preload_pandas() + preload_extensions()
 
 
 def _capture_pytz_zoneinfo() -> dict[str, bytes]:
