@@ -21,7 +21,15 @@ bash runtime/native/build.sh "$native"
 # reinstalled only when that file changes.
 site="$here/out/site"
 bash runtime/python/guest_site.sh "$site"
+# componentize-py also puts a site-packages directory on the guest's path at
+# build time: $VIRTUAL_ENV's, else that of the first python3 on PATH, so what
+# the snapshot could import would depend on the builder's machine. An empty
+# one keeps the runtime to the -p paths (runtime/sci/component.sh does the same).
+no_site="$(mktemp -d)"
+trap 'rm -rf "$no_site"' EXIT
+mkdir -p "$no_site/lib/site-packages"
 start=$(date +%s)
-.venv/bin/componentize-py -d wit -w sandbox componentize app -p runtime/python/src -p "$native" -p "$site" -o "$out"
+VIRTUAL_ENV="$no_site" .venv/bin/componentize-py -d wit -w sandbox componentize app \
+  -p runtime/python/src -p "$native" -p "$site" -o "$out"
 end=$(date +%s)
 echo "built $out ($(stat -c %s "$out") bytes) in $((end - start))s"
