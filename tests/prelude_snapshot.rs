@@ -16,12 +16,16 @@ use isola::{
     sandbox::{ErrorKind, MountMode},
 };
 
-/// Appends one line to a mounted file per run, imports a few modules,
-/// defines functions and data, and draws a random number.
+/// Appends one line to a mounted file per run, imports a few modules (one
+/// from a mounted package directory), defines functions and data, and draws
+/// a random number.
 const PRELUDE: &str = "\
-import json, decimal, statistics, random, os
+import json, decimal, statistics, random, os, sys
 with open('/data/runs.txt', 'a') as f:
     f.write('ran\\n')
+sys.path.insert(0, '/pkgs')
+import helper
+HELPER_X = helper.X
 TOKEN = random.random()
 SEEN = []
 os.environ['SET_BY_PRELUDE'] = '1'
@@ -32,13 +36,19 @@ def mean_json(xs):
 struct Shared {
     cache: tempfile::TempDir,
     data: tempfile::TempDir,
+    pkgs: tempfile::TempDir,
     template: SandboxTemplate,
+    /// The mounted file's contents right after the first build.
+    runs_after_build: String,
+    /// Held by tests that run the prelude again or count its runs.
+    runs_lock: tokio::sync::Mutex<()>,
 }
 
-fn builder(cache: &Path, data: &Path) -> isola::sandbox::SandboxTemplateBuilder {
+fn builder(cache: &Path, data: &Path, pkgs: &Path) -> isola::sandbox::SandboxTemplateBuilder {
     SandboxTemplate::builder()
         .cache(Some(cache.to_path_buf()))
         .mount(data, "/data", MountMode::ReadWrite)
+        .mount(pkgs, "/pkgs", MountMode::ReadOnly)
         .env("TEMPLATE_VAR", "from-template")
         .prelude(Some(PRELUDE.into()))
         .prelude_snapshot(true)
@@ -51,14 +61,23 @@ async fn shared() -> &'static Shared {
         .get_or_init(|| async {
             let cache = tempfile::tempdir().unwrap();
             let data = tempfile::tempdir().unwrap();
-            let template = builder(cache.path(), data.path())
+            let pkgs = tempfile::tempdir().unwrap();
+            std::fs::write(pkgs.path().join("helper.py"), "X = 1\n").unwrap();
+            // Files that changed within the file-system timestamp
+            // granularity (2 s) before a snapshot are not trusted to stay
+            // unchanged, so its cache entry would not be reused.
+            tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+            let template = builder(cache.path(), data.path(), pkgs.path())
                 .build_embedded()
                 .await
                 .unwrap();
             Shared {
+                runs_after_build: runs(data.path()),
                 cache,
                 data,
+                pkgs,
                 template,
+                runs_lock: tokio::sync::Mutex::new(()),
             }
         })
         .await
@@ -85,7 +104,9 @@ fn entries(dir: &Path) -> Vec<(PathBuf, u64)> {
 #[tokio::test(flavor = "multi_thread")]
 async fn prelude_runs_once_at_build_and_every_sandbox_sees_its_definitions() {
     let shared = shared().await;
-    assert_eq!(runs(shared.data.path()), "ran\n");
+    assert_eq!(shared.runs_after_build, "ran\n");
+    let _runs = shared.runs_lock.lock().await;
+    let runs_before = runs(shared.data.path());
     let mut tokens = Vec::new();
     for _ in 0..3 {
         let mut sb = shared
@@ -93,15 +114,15 @@ async fn prelude_runs_once_at_build_and_every_sandbox_sees_its_definitions() {
             .instantiate(NoHost, &SandboxOptions::default())
             .await
             .unwrap();
-        let out = eval(&mut sb, "print(mean_json([1, 2, 4]), TOKEN)").await;
+        let out = eval(&mut sb, "print(HELPER_X, mean_json([1, 2, 4]), TOKEN)").await;
         let (mean, token) = out.stdout.trim().rsplit_once(' ').unwrap();
-        assert_eq!(mean, r#"{"mean": "2.333333333333333333333333333"}"#);
+        assert_eq!(mean, r#"1 {"mean": "2.333333333333333333333333333"}"#);
         tokens.push(token.to_string());
     }
     // One run at build, none per sandbox: the same drawn number everywhere
-    // and still one line in the mounted file.
+    // and no new line in the mounted file.
     assert!(tokens.iter().all(|t| t == &tokens[0]), "{tokens:?}");
-    assert_eq!(runs(shared.data.path()), "ran\n");
+    assert_eq!(runs(shared.data.path()), runs_before);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -158,23 +179,44 @@ async fn changes_in_one_sandbox_do_not_reach_another() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_second_build_maps_the_cached_snapshot() {
+async fn a_second_build_maps_the_cached_snapshot_until_a_file_the_prelude_read_changes() {
     let shared = shared().await;
+    let _runs = shared.runs_lock.lock().await;
+    let build = || async {
+        builder(shared.cache.path(), shared.data.path(), shared.pkgs.path())
+            .build_embedded()
+            .await
+            .unwrap()
+    };
+    let helper_x = |template: SandboxTemplate| async move {
+        let mut sb = template
+            .instantiate(NoHost, &SandboxOptions::default())
+            .await
+            .unwrap();
+        eval(&mut sb, "print(HELPER_X, len(SEEN))").await.stdout
+    };
     let before = entries(shared.cache.path());
     // The runtime instrumented for snapshots and the snapshot itself.
     assert_eq!(before.len(), 2, "{before:?}");
-    let template = builder(shared.cache.path(), shared.data.path())
-        .build_embedded()
-        .await
-        .unwrap();
+    let runs_before = runs(shared.data.path());
+    let template = build().await;
     assert_eq!(entries(shared.cache.path()), before);
     // Nothing ran again, and the template works.
-    assert_eq!(runs(shared.data.path()), "ran\n");
-    let mut sb = template
-        .instantiate(NoHost, &SandboxOptions::default())
-        .await
-        .unwrap();
-    assert_eq!(eval(&mut sb, "print(len(SEEN))").await.stdout, "0\n");
+    assert_eq!(runs(shared.data.path()), runs_before);
+    assert_eq!(helper_x(template).await, "1 0\n");
+
+    // The mounted module the prelude imported changes: the next build
+    // runs the prelude again and caches a new snapshot beside the old one.
+    std::fs::write(shared.pkgs.path().join("helper.py"), "X = 22\n").unwrap();
+    let template = build().await;
+    assert_eq!(helper_x(template).await, "22 0\n");
+    assert_eq!(runs(shared.data.path()), format!("{runs_before}ran\n"));
+    let after = entries(shared.cache.path());
+    assert_eq!(after.len(), 3, "{after:?}");
+    assert!(
+        before.iter().all(|entry| after.contains(entry)),
+        "{after:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -100,7 +100,12 @@ pub(crate) fn load_cached(
 /// warm load of the 52 MB scientific runtime.
 const SOURCE_STAMP_EXT: &str = "srcstamp";
 
-/// Source stamps kept per cache directory (newest first).
+/// Extension of the files listing what a prelude snapshot read from
+/// mounts (`super::prelude_inputs`); pruned with the source stamps.
+pub(crate) const PRELUDE_INPUTS_EXT: &str = "inputs";
+
+/// Source stamps kept per cache directory (newest first), and as many
+/// prelude input lists.
 const MAX_SOURCE_STAMPS: usize = 32;
 
 fn source_stamp_path(dir: &Path, source: &Path) -> PathBuf {
@@ -194,6 +199,7 @@ fn prune(dir: &Path, keep: &Path) {
     let mut artifacts = Vec::new();
     let mut stamps = Vec::new();
     let mut source_stamps = Vec::new();
+    let mut prelude_inputs = Vec::new();
     for entry in entries.flatten() {
         let path = entry.path();
         let Some(modified) = entry.metadata().and_then(|m| m.modified()).ok() else {
@@ -209,11 +215,14 @@ fn prune(dir: &Path, keep: &Path) {
             stamps.push(path);
         } else if path.extension().is_some_and(|e| e == SOURCE_STAMP_EXT) {
             source_stamps.push((modified, path));
+        } else if path.extension().is_some_and(|e| e == PRELUDE_INPUTS_EXT) {
+            prelude_inputs.push((modified, path));
         }
     }
     for (list, keep) in [
         (&mut artifacts, MAX_ENTRIES - 1),
         (&mut source_stamps, MAX_SOURCE_STAMPS),
+        (&mut prelude_inputs, MAX_SOURCE_STAMPS),
     ] {
         list.sort_by_key(|(modified, _)| std::cmp::Reverse(*modified));
         for (_, path) in list.drain(..).skip(keep) {
@@ -246,16 +255,17 @@ struct Stamp {
 
 /// The fields of a file's metadata that change whenever its content can.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct FileIdentity {
-    dev: u64,
-    ino: u64,
-    size: u64,
-    mtime: i128,
-    ctime: i128,
+pub(crate) struct FileIdentity {
+    pub(crate) dev: u64,
+    pub(crate) ino: u64,
+    pub(crate) size: u64,
+    pub(crate) mtime: i128,
+    pub(crate) ctime: i128,
 }
 
 impl FileIdentity {
-    fn of(meta: &std::fs::Metadata) -> Self {
+    /// The identity of the file `meta` describes.
+    pub(crate) fn of(meta: &std::fs::Metadata) -> Self {
         let nanos = |secs: i64, nsecs: i64| i128::from(secs) * 1_000_000_000 + i128::from(nsecs);
         Self {
             dev: meta.dev(),
@@ -265,9 +275,17 @@ impl FileIdentity {
             ctime: nanos(meta.ctime(), meta.ctime_nsec()),
         }
     }
+
+    /// Whether the file last changed so shortly before `at` (nanoseconds
+    /// since the epoch) that a later change could leave this identity as
+    /// it is (the change time might fall in the same timestamp tick).
+    pub(crate) fn changed_within_granularity_of(&self, at: i128) -> bool {
+        at - self.ctime < TIMESTAMP_GRANULARITY.as_nanos() as i128
+    }
 }
 
-fn now_nanos() -> i128 {
+/// The wall clock, in nanoseconds since the epoch.
+pub(crate) fn now_nanos() -> i128 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i128::try_from(d.as_nanos()).unwrap_or(i128::MAX))
@@ -279,7 +297,7 @@ impl Stamp {
     /// Whether a later in-place change could leave the file's identity as
     /// recorded (the change time might fall in the same timestamp tick).
     fn racy(&self) -> bool {
-        self.stamped_at - self.identity.ctime < TIMESTAMP_GRANULARITY.as_nanos() as i128
+        self.identity.changed_within_granularity_of(self.stamped_at)
     }
 
     fn encode(&self) -> Vec<u8> {
@@ -410,7 +428,7 @@ fn store(component: &Component, dir: &Path, path: &Path) -> Result<(), EngineErr
 }
 
 /// Write a file through a temp file in `dir` renamed over `path`.
-fn write_atomically(
+pub(crate) fn write_atomically(
     dir: &Path,
     path: &Path,
     fill: impl FnOnce(&mut std::fs::File) -> std::io::Result<()>,

@@ -9,6 +9,7 @@ pub(crate) mod host_impl;
 pub(crate) mod instance;
 pub(crate) mod limits;
 pub(crate) mod preinit;
+pub(crate) mod prelude_inputs;
 pub(crate) mod relay;
 pub(crate) mod state;
 pub(crate) mod stdio;

@@ -11,6 +11,9 @@
 //! runtime, under a key of the runtime, the prelude and the template
 //! settings the prelude ran with ([`snapshot_key`]), so a later template
 //! build with the same inputs maps it from the cache and does none of this.
+//! Host files the prelude read through mounts are inputs too, known only
+//! after it ran: `super::prelude_inputs` lists them beside the entry, and a
+//! build after one of them changed takes the snapshot again.
 //!
 //! Cost of a cache miss: instrumenting (≈ 0.3 s), one compile of the
 //! instrumented component (cached too, keyed by its bytes, so only the
@@ -29,6 +32,7 @@ use wasmtime_wizer::{ComponentInstanceState, Wizer};
 use super::{
     EngineError, cache, config,
     instance::{CallError, CreateError, Instance, InstanceConfig, LoadError, Operation, Runtime},
+    prelude_inputs::{self, PreludeInputs},
     state::InstanceState,
 };
 use crate::host::{DiscardSink, NoHost};
@@ -71,6 +75,19 @@ pub(crate) fn snapshot_key(runtime_digest: &[u8; 32], prelude: &str, settings: &
     cache::sha256(&material)
 }
 
+/// The snapshot cached in `cache_dir` under `key` (see [`snapshot_key`]),
+/// linked, when the host files its prelude read are unchanged; `None` when
+/// there is none or they changed (nothing is compiled).
+pub(crate) fn load_cached_snapshot(
+    key: &[u8; 32],
+    cache_dir: &Path,
+) -> Result<Option<Runtime>, LoadError> {
+    match prelude_inputs::current_entry_key(cache_dir, key) {
+        Some(entry_key) => Runtime::load_cached(&entry_key, cache_dir),
+        None => Ok(None),
+    }
+}
+
 /// What the guest runs before and after the prelude (isola_guest.preinit);
 /// expressions, so they define no names in the sandbox's namespace.
 const BEGIN: &str = "__import__('isola_guest.preinit', fromlist=['_']).begin_prelude()";
@@ -78,8 +95,9 @@ const FINISH: &str = "__import__('isola_guest.preinit', fromlist=['_']).finish_p
 
 /// Run `prelude` once in an instance of the runtime `wasm` made with
 /// `config`, snapshot it, and compile the snapshot (cached in `cache_dir`
-/// under `key`, see [`snapshot_key`]). `timeout` limits each step the
-/// guest runs.
+/// under `key`, see [`snapshot_key`], and the host files the prelude read,
+/// see [`load_cached_snapshot`]). `timeout` limits each step the guest
+/// runs.
 pub(crate) async fn snapshot_prelude(
     wasm: &[u8],
     key: &[u8; 32],
@@ -101,6 +119,7 @@ pub(crate) async fn snapshot_prelude(
         .await
         .map_err(PreinitError::Create)?;
     let (bytes_before, files_before) = instance.vfs().scratch_usage();
+    instance.vfs().record_mount_reads();
     for (step, code) in [("begin", BEGIN), ("prelude", prelude), ("finish", FINISH)] {
         match instance
             .run(Operation::EvalScript(code), Arc::new(DiscardSink), timeout)
@@ -133,6 +152,7 @@ pub(crate) async fn snapshot_prelude(
         )));
     }
 
+    let inputs = PreludeInputs::new(&instance.vfs().mount_reads());
     let (store, component_instance) = instance.store_and_instance();
     let mut reader = StateReader {
         store,
@@ -148,12 +168,17 @@ pub(crate) async fn snapshot_prelude(
     }
     drop(instance);
 
-    let component = cache::load_or_compile(engine, &snapshot, key, cache_dir).map_err(|e| {
-        PreinitError::Load(match e {
-            EngineError::Wasm(e) => LoadError::InvalidComponent(format!("{e:#}")),
-            other => LoadError::Engine(other),
-        })
-    })?;
+    let entry_key = inputs.entry_key(key);
+    let component =
+        cache::load_or_compile(engine, &snapshot, &entry_key, cache_dir).map_err(|e| {
+            PreinitError::Load(match e {
+                EngineError::Wasm(e) => LoadError::InvalidComponent(format!("{e:#}")),
+                other => LoadError::Engine(other),
+            })
+        })?;
+    if let Some(dir) = cache_dir {
+        inputs.save(dir, key);
+    }
     Runtime::link(engine, &component).map_err(PreinitError::Load)
 }
 

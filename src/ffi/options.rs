@@ -422,7 +422,8 @@ pub extern "C" fn isola_template_options_set_prelude(
 /// behind (files written to a mount are fine). The first build of a given
 /// runtime, prelude and template settings compiles the runtime twice
 /// (tens of seconds for the Python runtime); with a cache directory later
-/// builds load the result from the cache.
+/// builds load the result from the cache, unless a host file the prelude
+/// read through a mount changed since (then the prelude runs again).
 #[unsafe(no_mangle)]
 pub extern "C" fn isola_template_options_set_prelude_snapshot(
     options: *mut isola_template_options_t,

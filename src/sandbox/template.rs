@@ -1,6 +1,9 @@
 //! Compiled, shareable templates that sandboxes are instantiated from.
 
-use std::{path::PathBuf, sync::Arc};
+use std::{
+    path::{Path, PathBuf},
+    sync::Arc,
+};
 
 use super::{
     Error, Result, Sandbox,
@@ -107,7 +110,8 @@ impl SandboxTemplateBuilder {
     /// settings, two compiles of the whole runtime (tens of seconds for
     /// the Python runtime; one of them is shared by all preludes of the
     /// runtime); with a cache directory later builds map the result from
-    /// the cache.
+    /// the cache. Host files the prelude read through mounts are inputs
+    /// too: a build after one of them changed runs the prelude again.
     #[must_use]
     pub fn prelude_snapshot(mut self, enabled: bool) -> Self {
         self.prelude_snapshot = enabled;
@@ -129,7 +133,7 @@ impl SandboxTemplateBuilder {
         // nor hashed (engine/cache.rs: source stamps).
         if let Some(dir) = &cache_dir
             && let Some(digest) = cache::stamped_source_digest(dir, path)
-            && let Some(runtime) = Runtime::load_cached(&self.cache_key(&digest), dir)?
+            && let Some(runtime) = self.load_cached(&digest, dir)?
         {
             return Ok(self.with_runtime(runtime));
         }
@@ -182,15 +186,25 @@ impl SandboxTemplateBuilder {
         preinit::snapshot_key(runtime_digest, prelude, &settings)
     }
 
+    /// This template's compiled runtime for the runtime with SHA-256
+    /// `digest`, if `dir` holds it (and, with a prelude snapshot, the host
+    /// files the prelude read are unchanged); compiles nothing.
+    fn load_cached(&self, digest: &[u8; 32], dir: &Path) -> Result<Option<Runtime>> {
+        Ok(if self.snapshotted_prelude().is_some() {
+            preinit::load_cached_snapshot(&self.cache_key(digest), dir)?
+        } else {
+            Runtime::load_cached(digest, dir)?
+        })
+    }
+
     async fn build_from_bytes(self, wasm: &[u8], digest: &[u8; 32]) -> Result<SandboxTemplate> {
         let cache_dir = self.cache_dir();
         let Some(prelude) = self.snapshotted_prelude() else {
             let runtime = Runtime::load(wasm, digest, cache_dir.as_deref())?;
             return Ok(self.with_runtime(runtime));
         };
-        let key = self.cache_key(digest);
         if let Some(dir) = &cache_dir
-            && let Some(runtime) = Runtime::load_cached(&key, dir)?
+            && let Some(runtime) = self.load_cached(digest, dir)?
         {
             return Ok(self.with_runtime(runtime));
         }
@@ -199,7 +213,7 @@ impl SandboxTemplateBuilder {
         let config = super::instance::instance_config(options, &vfs);
         let runtime = preinit::snapshot_prelude(
             wasm,
-            &key,
+            &self.cache_key(digest),
             cache_dir.as_deref(),
             prelude,
             &config,

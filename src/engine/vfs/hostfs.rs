@@ -4,17 +4,24 @@
 //! count of host file descriptors a sandbox holds.
 
 use std::{
+    collections::BTreeMap,
     os::unix::fs::FileExt,
-    path::Path,
+    path::{Path, PathBuf},
     sync::{
-        Arc,
+        Arc, OnceLock,
         atomic::{AtomicU64, AtomicUsize, Ordering},
     },
 };
 
 use cap_std::fs::{Dir, OpenOptions};
+use parking_lot::Mutex;
 
 use super::{FsErr, MountConfig, mem::Ino};
+use crate::engine::cache::FileIdentity;
+
+/// Host paths the guest looked at through a mount, each with its identity
+/// when first seen (`None`: it did not exist).
+pub(crate) type ReadSet = BTreeMap<PathBuf, Option<FileIdentity>>;
 
 /// Caps on the host file descriptors guest code can make the host hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -110,6 +117,11 @@ pub(crate) struct Mount {
     /// The in-memory directory holding the mount point (target of `..`).
     pub(crate) parent: Ino,
     fds: Arc<FdCounter>,
+    /// The host directory, for [`Mount::note_read`].
+    host: PathBuf,
+    /// What the guest looked at, once recording started (only while a
+    /// prelude runs for its snapshot: the snapshot depends on these files).
+    reads: OnceLock<Mutex<ReadSet>>,
 }
 
 /// A host file open in the guest.
@@ -151,7 +163,39 @@ impl Mount {
             added: AtomicU64::new(0),
             parent,
             fds,
+            host: config.host.clone(),
+            reads: OnceLock::new(),
         })
+    }
+
+    /// Record from now on which host paths the guest looks at.
+    pub(crate) fn record_reads(&self) {
+        let _ = self.reads.set(Mutex::new(ReadSet::new()));
+    }
+
+    /// The host paths looked at since [`Mount::record_reads`].
+    pub(crate) fn reads(&self) -> ReadSet {
+        self.reads
+            .get()
+            .map_or_else(ReadSet::new, |reads| reads.lock().clone())
+    }
+
+    /// Note that the guest looked at `rel` (opened, listed or examined it),
+    /// with the identity it has now, when recording.
+    fn note_read(&self, rel: &Path) {
+        let Some(reads) = self.reads.get() else {
+            return;
+        };
+        let path = if rel.as_os_str().is_empty() || rel.as_os_str() == "." {
+            self.host.clone()
+        } else {
+            self.host.join(rel)
+        };
+        reads.lock().entry(path).or_insert_with_key(|path| {
+            std::fs::metadata(path)
+                .ok()
+                .map(|meta| FileIdentity::of(&meta))
+        });
     }
 
     fn check_writable(&self) -> Result<(), FsErr> {
@@ -201,6 +245,10 @@ impl Mount {
 
     /// Open `rel` as a directory or a file.
     pub(crate) fn open_at(self: &Arc<Self>, rel: &Path, req: OpenRequest) -> Result<Opened, FsErr> {
+        // What is only written (a log the prelude appends to) is not read.
+        if req.read || !req.write {
+            self.note_read(rel);
+        }
         let existing = self.dir.metadata(rel);
         if let Ok(meta) = &existing
             && meta.is_dir()
@@ -251,6 +299,7 @@ impl Mount {
         rel: &Path,
         follow: bool,
     ) -> Result<cap_std::fs::Metadata, FsErr> {
+        self.note_read(rel);
         let meta = if follow {
             self.dir.metadata(rel)
         } else {
@@ -264,6 +313,7 @@ impl Mount {
         &self,
         rel: &Path,
     ) -> Result<Vec<(String, cap_std::fs::FileType)>, FsErr> {
+        self.note_read(rel);
         let mut out = Vec::new();
         let reader = if rel.as_os_str() == "." {
             self.dir.entries()?
@@ -320,6 +370,7 @@ impl Mount {
     }
 
     pub(crate) fn read_link(&self, rel: &Path) -> Result<String, FsErr> {
+        self.note_read(rel);
         let target = self.dir.read_link_contents(rel)?;
         target
             .into_os_string()

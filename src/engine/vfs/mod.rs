@@ -21,8 +21,8 @@ use std::{
 
 use parking_lot::Mutex;
 
-pub(crate) use hostfs::FdLimits;
 use hostfs::{FdCounter, Mount};
+pub(crate) use hostfs::{FdLimits, ReadSet};
 pub(crate) use mem::ScratchCaps;
 use mem::{Device, Ino, MemFs, NodeKind, ROOT};
 pub(crate) use wasi::add_to_linker;
@@ -644,6 +644,26 @@ impl Vfs {
     pub(crate) fn scratch_usage(&self) -> (u64, u64) {
         let mem = self.mem.lock();
         (mem.used_bytes(), mem.used_files())
+    }
+
+    /// Record from now on which host files and directories the guest looks
+    /// at through its mounts (see [`Vfs::mount_reads`]).
+    pub(crate) fn record_mount_reads(&self) {
+        for mount in &self.mounts {
+            mount.record_reads();
+        }
+    }
+
+    /// The host paths the guest looked at through its mounts since
+    /// [`Vfs::record_mount_reads`], with their identity when first seen.
+    pub(crate) fn mount_reads(&self) -> ReadSet {
+        let mut all = ReadSet::new();
+        for mount in &self.mounts {
+            for (path, identity) in mount.reads() {
+                all.entry(path).or_insert(identity);
+            }
+        }
+        all
     }
 
     /// Host descriptors the guest holds open now.
