@@ -483,3 +483,38 @@ async fn symlinks_in_scratch_behave_as_on_linux() {
          contained\ncontained\n"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn large_writes_to_files_are_whole_as_on_linux() {
+    // The file streams take at most 1 MiB per write; os.write and raw files
+    // write the rest, so importlib's .pyc writer (which treats a short
+    // write as an error) works for large modules.
+    let dir = tempfile::tempdir().unwrap();
+    let mut options = SandboxOptions::default();
+    options.mount(dir.path(), "/out", MountMode::ReadWrite);
+    let mut sb = sandbox_with(NoHost, &options).await;
+    let out = eval(
+        &mut sb,
+        "import os, py_compile, importlib.util, array\n\
+         big = b'x' * (3 << 20) + b'end'\n\
+         for path in ('/tmp/w', '/out/w'):\n\
+         \x20   fd = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_TRUNC)\n\
+         \x20   n = os.write(fd, memoryview(big))\n\
+         \x20   os.close(fd)\n\
+         \x20   with open(path + '.raw', 'wb', buffering=0) as f:\n\
+         \x20       m = f.write(array.array('i', range(1 << 19)))\n\
+         \x20   print(n, os.path.getsize(path), m, open(path, 'rb').read()[-3:])\n\
+         open('/out/mod.py', 'w').write('DATA = %r\\n' % ('y' * (3 << 20)))\n\
+         pyc = py_compile.compile('/out/mod.py', doraise=True)\n\
+         print(pyc == importlib.util.cache_from_source('/out/mod.py'), os.path.getsize(pyc) > (3 << 20))\n",
+    )
+    .await;
+    assert_eq!(
+        out.stdout,
+        "3145731 3145731 2097152 b'end'\n3145731 3145731 2097152 b'end'\nTrue True\n"
+    );
+    assert_eq!(
+        std::fs::metadata(dir.path().join("w")).unwrap().len(),
+        3 << 20 | 3
+    );
+}

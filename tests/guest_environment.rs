@@ -199,3 +199,52 @@ async fn process_time_counts_from_the_sandbox_start() {
     .await;
     assert_eq!(out.stdout, "True True True time\n");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn stdlib_modules_loaded_at_build_keep_their_source() {
+    // Preloaded modules' files are gone at run time; their sources are not:
+    // programs load a private copy (markdown: html.parser, defusedxml:
+    // xml.etree.ElementTree), reload them, and read their source.
+    let mut sb = sandbox().await;
+    let out = eval(
+        &mut sb,
+        "import importlib, importlib.util, inspect, json, sys, traceback\n\
+         spec = importlib.util.find_spec('html.parser')\n\
+         copy = importlib.util.module_from_spec(spec)\n\
+         spec.loader.exec_module(copy)\n\
+         print(copy is not sys.modules['html.parser'], copy.HTMLParser is not sys.modules['html.parser'].HTMLParser)\n\
+         saved = sys.modules.pop('xml.etree.ElementTree')\n\
+         fresh = importlib.import_module('xml.etree.ElementTree')\n\
+         sys.modules['xml.etree.ElementTree'] = saved\n\
+         print(fresh is not saved, fresh.fromstring('<a>t</a>').text, importlib.reload(json) is json)\n\
+         print(inspect.getsource(json.dumps).splitlines()[0])\n\
+         try:\n    json.loads('{bad')\nexcept ValueError:\n    print('return _default_decoder.decode(s)' in traceback.format_exc())\n",
+    )
+    .await;
+    assert_eq!(
+        out.stdout,
+        "True True\nTrue t True\n\
+         def dumps(obj, *, skipkeys=False, ensure_ascii=True, check_circular=True,\n\
+         True\n"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn scripts_run_in_main_and_there_is_no_terminal() {
+    let mut sb = sandbox().await;
+    eval(
+        &mut sb,
+        "import pickle\nclass Point:\n    def __init__(self, x):\n        self.x = x\n",
+    )
+    .await;
+    let out = eval(
+        &mut sb,
+        "import errno, os, shutil, sys\n\
+         p = pickle.loads(pickle.dumps(Point(4)))\n\
+         print(type(p) is sys.modules['__main__'].Point, p.x)\n\
+         try:\n    os.get_terminal_size()\nexcept OSError as e:\n    print(e.errno == errno.ENOTTY, 'no terminal' in str(e))\n\
+         print(tuple(shutil.get_terminal_size()))\n",
+    )
+    .await;
+    assert_eq!(out.stdout, "True 4\nTrue True\n(80, 24)\n");
+}

@@ -24,14 +24,15 @@ class RunnerTests(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.saved = (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__, list(sys.argv),
-                     list(logging.getLogger().handlers), logging.lastResort)
+                     list(logging.getLogger().handlers), logging.lastResort,
+                     sys.modules["__main__"])
         # What app.py does at component build time.
         instance.prepare_snapshot()
 
     @classmethod
     def tearDownClass(cls):
         (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__, sys.argv,
-         handlers, logging.lastResort) = cls.saved
+         handlers, logging.lastResort, sys.modules["__main__"]) = cls.saved
         root = logging.getLogger()
         root.handlers[:] = handlers
 
@@ -86,6 +87,19 @@ class RunnerTests(unittest.TestCase):
         with self.assertRaises(Failure) as cm:
             fn(*args)
         return cm.exception
+
+    def test_scripts_run_in_the_main_module(self):
+        # What a program's module is under python: sys.modules["__main__"],
+        # so pickle, typing and unittest find what scripts define.
+        self.assertTrue(self.script(
+            "import pickle, sys, typing\n"
+            "class Point:\n    def __init__(self, x): self.x = x\n"
+            "def double(p: 'Point') -> 'Point':\n    return Point(p.x * 2)\n"
+            "copy = pickle.loads(pickle.dumps(Point(3)))\n"
+            "[sys.modules['__main__'].Point is Point, type(copy) is Point, copy.x,\n"
+            " pickle.loads(pickle.dumps(double)) is double,\n"
+            " typing.get_type_hints(double)['p'] is Point]"), [True, True, 3, True, True])
+        self.assertEqual(self.script("__name__"), "__main__")
 
     def test_plain_call_and_kwargs(self):
         self.script("def add(a, b=1):\n    return a + b\n")

@@ -1,4 +1,4 @@
-"""Exact error codes for failed writes to files.
+"""Exact error codes for failed writes to files, and whole writes.
 
 The preview-1 adapter bundled with componentize-py 0.25.1 turns every failed
 *stream* write into ``EIO``: it never asks ``wasi:filesystem`` which error it
@@ -16,6 +16,10 @@ Covered: ``os.write`` on any descriptor, and file objects from ``open`` /
 ``io.open`` (hence ``pathlib``, ``os.fdopen``, ``tempfile``, ``shutil``)
 opened for writing, whose raw layer is :class:`FileIO`.
 
+Writes to regular files are whole, as on Linux (``finish_write``): the
+sandbox's file streams take at most 1 MiB per ``write``, so ``os.write``
+and :class:`FileIO` write the rest of a larger buffer themselves.
+
 Likewise for opening: WASI has no ``EMFILE``, so a sandbox at its limit of
 open host files sees ``ENOMEM`` from the host; ``open`` and ``os.open``
 report it as ``EMFILE`` ("Too many open files"), which is what it is and
@@ -27,6 +31,7 @@ import errno
 import io
 import os
 import stat
+import sys
 
 #: What a probe may reveal; anything else leaves the original error.
 _EXACT_CODES = frozenset((errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS,
@@ -60,14 +65,53 @@ def exact_write_error(fd, data, error):
     return error
 
 
+def finish_write(fd, data, written, write_some):
+    """Bytes of ``data`` written to ``fd`` once the rest is written too.
+
+    Linux writes a regular file whole (or fails), and programs rely on it:
+    importlib's ``.pyc`` writer, for one, treats a short write as an error.
+    The sandbox's file streams take at most 1 MiB per ``write``, so a
+    larger write to a file returns early; this writes the rest with
+    ``write_some(fd, view)`` (returning a count). Other descriptors
+    (pipes, devices, the standard streams) keep their short writes. An
+    error after some bytes were written ends the loop with the count so
+    far, as Linux reports it (the next write then fails)."""
+    if not written:
+        return written
+    view = memoryview(data)
+    total = view.nbytes
+    if written >= total:
+        return written
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return written
+    except OSError:
+        return written
+    view = view.cast("B")
+    while written < total:
+        try:
+            more = write_some(fd, view[written:])
+        except OSError:
+            break
+        if not more:
+            break
+        written += more
+    return written
+
+
 class FileIO(_c_fileio):
-    """``io.FileIO`` whose failed writes report their exact error code."""
+    """``io.FileIO`` whose writes to regular files are whole, as on Linux,
+    and whose failed writes report their exact error code."""
 
     def write(self, b, /):
         try:
-            return super().write(b)
+            written = super().write(b)
         except OSError as error:
             raise exact_write_error(self.fileno(), b, error) from None
+        return finish_write(self.fileno(), b, written, self._write_some)
+
+    def _write_some(self, _fd, view):
+        return super().write(view)
 
 
 _MODE_LETTERS = frozenset("axrwb+t")
@@ -146,7 +190,10 @@ os_open.__module__ = "os"
 
 
 def install():
-    """Make ``open`` and ``io.open`` build writable files on :class:`FileIO`,
-    and ``open`` / ``os.open`` report ``EMFILE``."""
+    """Make ``open``, ``io.open`` and ``_io.FileIO`` build writable files on
+    :class:`FileIO`, and ``open`` / ``os.open`` report ``EMFILE``."""
     builtins.open = io.open = open
     os.open = os_open
+    # importlib writes .pyc files through _io.FileIO (a short write there
+    # is an error); io.FileIO stays the C type.
+    sys.modules["_io"].FileIO = FileIO

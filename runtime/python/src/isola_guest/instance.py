@@ -73,6 +73,8 @@ def prepare_snapshot():
     sys.dont_write_bytecode = True  # mounted package dirs are usually read-only
     loop.install()
     os.chdir = _normalizing_chdir(os.chdir)
+    from . import runner
+    runner.install_main()
 
 
 def _renew_environment_and_seed():

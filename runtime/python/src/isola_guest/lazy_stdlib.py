@@ -3,12 +3,17 @@
 Preloading every module would make each instance's heap large; keeping the
 (zlib-compressed) sources instead costs only their compressed size, and a
 module is compiled on first import. Switched by ``ENABLED``.
+
+The sources of the modules preloaded at build time are kept too, and those
+modules get this loader: there is no standard library on disk at run time,
+and programs read them (tracebacks, ``inspect``) or load them again.
 """
 
 import os
 import sys
 import zlib
 import importlib.abc
+import importlib.machinery
 import importlib.util
 
 from . import stdlib_policy, unsupported
@@ -60,9 +65,12 @@ def capture():
                 continue
             name = ".".join(mod_parts)
             top = mod_parts[0]
-            if top in _SKIP_TOP or stdlib_policy.refusal(name) or name in sys.modules:
+            if top in _SKIP_TOP or stdlib_policy.refusal(name):
                 continue
             path = os.path.join(dirpath, fn)
+            loaded = sys.modules.get(name)
+            if loaded is not None and not _from_source(loaded, path):
+                continue  # frozen or built in: its own loader can load it again
             try:
                 with open(path, "rb") as f:
                     raw = f.read()
@@ -70,9 +78,29 @@ def capture():
                 continue
             packed = zlib.compress(raw, 9)
             _sources[name] = (is_pkg, path, packed)
+            if loaded is not None:
+                _adopt(loaded)
             stats["modules"] += 1
             stats["raw_bytes"] += len(raw)
             stats["compressed_bytes"] += len(packed)
+
+
+def _from_source(module, path):
+    spec = getattr(module, "__spec__", None)
+    return spec is not None and spec.origin == path and \
+        isinstance(spec.loader, importlib.machinery.SourceFileLoader)
+
+
+def _adopt(module):
+    """Give a module imported at build time this module's loader: its
+    source file is gone at run time, and programs ask its loader for it
+    (tracebacks and ``inspect.getsource`` through ``linecache``) or run
+    it again (``importlib.reload``, ``spec.loader.exec_module`` of the spec
+    ``importlib.util.find_spec`` returns, re-imports after popping it from
+    ``sys.modules``; markdown and defusedxml take a private copy of
+    ``html.parser`` and ``xml.etree.ElementTree`` that way)."""
+    module.__spec__.loader = _loader
+    module.__loader__ = _loader
 
 
 class _Loader(importlib.abc.InspectLoader):

@@ -11,6 +11,7 @@ import linecache
 import os
 import sys
 import traceback
+import types
 
 from . import cbor, emitting, hostapi, instance, output
 from .emitting import emit, send
@@ -20,8 +21,20 @@ from .streams import value_stream
 
 SCRIPT_NAME = "<script>"
 
-# One persistent module namespace per sandbox: scripts, files and calls share it.
-namespace = {"__name__": "__main__", "__builtins__": __builtins__, "__doc__": None}
+#: The sandbox's ``__main__`` module. Scripts, files and calls share its
+#: namespace, and it is ``sys.modules["__main__"]`` (``install_main``), as a
+#: program's module is under ``python``: ``pickle`` finds the classes and
+#: functions a script defines, ``typing.get_type_hints`` resolves their
+#: string annotations, ``unittest.main()`` and ``doctest.testmod()`` find
+#: their tests.
+main_module = types.ModuleType("__main__")
+namespace = main_module.__dict__
+namespace["__builtins__"] = __builtins__
+
+
+def install_main():
+    """Make :data:`main_module` the interpreter's ``__main__`` (build time)."""
+    sys.modules["__main__"] = main_module
 
 # Frames from these directories are the runtime's, not the user's.
 _HERE = os.path.dirname(os.path.abspath(__file__))

@@ -83,9 +83,10 @@ def dup2(fd, fd2, inheritable=True):
 def write(fd, data, /):
     target = resolve(fd)
     try:
-        return real_write(target, data)
+        written = real_write(target, data)
     except OSError as error:
         raise file_errors.exact_write_error(target, data, error) from None
+    return file_errors.finish_write(target, data, written, real_write)
 
 
 def read(fd, n, /):

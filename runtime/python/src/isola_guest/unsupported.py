@@ -101,7 +101,14 @@ def _chown(path, uid, gid, *, dir_fd=None, follow_symlinks=True):
         raise PermissionError(errno.EPERM, "isola sandbox: files have one owner (uid 0)", path)
 
 
+def _get_terminal_size(fd=1, /):
+    """The sandbox has no terminal: fails as on Linux for a descriptor that
+    is not one (``shutil.get_terminal_size`` then falls back to 80x24)."""
+    raise OSError(errno.ENOTTY, "Inappropriate ioctl for device (isola sandbox: no terminal)")
+
+
 _OS_FALLBACKS = {
+    "get_terminal_size": _get_terminal_size,
     "getppid": _getppid,
     "getlogin": _getlogin,
     "getgroups": _getgroups,
