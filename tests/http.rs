@@ -98,6 +98,17 @@ async fn urllib_goes_through_the_host() {
     )
     .await;
     assert_eq!(out.stdout, "200 GET\n");
+    // Without ssl, CPython's urllib.request has no HTTPSHandler; programs
+    // import it and build their own openers.
+    let out = eval(
+        &mut sb,
+        "from urllib.request import HTTPSHandler, HTTPCookieProcessor, build_opener, urlopen, Request\n\
+         for opener in (build_opener(HTTPCookieProcessor()), build_opener(HTTPSHandler(context=None))):\n\
+         \x20   with opener.open(Request('https://api.test/echo', data=b'x')) as r:\n\
+         \x20       print(r.status, json.loads(r.read())['method'])\n",
+    )
+    .await;
+    assert_eq!(out.stdout, "200 POST\n200 POST\n");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -124,8 +124,18 @@ def _do_open(self, http_class, req, **http_conn_args):
     return HostHTTPResponse(resp, req.full_url)
 
 
-class HostHTTPSHandler(urllib.request.AbstractHTTPHandler):
-    """https support without the ssl module (the host does TLS)."""
+class HTTPSHandler(urllib.request.AbstractHTTPHandler):
+    """https support without the ssl module (the host does TLS).
+
+    Installed as ``urllib.request.HTTPSHandler``, which a CPython without
+    ``ssl`` lacks: programs import it (fpdf2 does at import time) or build
+    openers with it. ``context`` and ``check_hostname`` are accepted and
+    kept, but certificates are the host's business."""
+
+    def __init__(self, debuglevel=None, context=None, check_hostname=None):
+        super().__init__(debuglevel)
+        self._context = context
+        self._check_hostname = check_hostname
 
     def https_open(self, req):
         return self.do_open(None, req)
@@ -133,9 +143,30 @@ class HostHTTPSHandler(urllib.request.AbstractHTTPHandler):
     https_request = urllib.request.AbstractHTTPHandler.do_request_
 
 
+_build_opener = urllib.request.build_opener
+
+
+def build_opener(*handlers):
+    """``urllib.request.build_opener`` that includes the https handler:
+    the standard one adds ``HTTPSHandler`` only when ``http.client`` has
+    ``HTTPSConnection``, which needs ``ssl``."""
+    for h in handlers:
+        if isinstance(h, HTTPSHandler) or (isinstance(h, type) and issubclass(h, HTTPSHandler)):
+            break
+    else:
+        handlers += (HTTPSHandler,)
+    return _build_opener(*handlers)
+
+
+build_opener.__doc__ = _build_opener.__doc__
+
+
 def install():
     urllib.request.AbstractHTTPHandler.do_open = _do_open
-    handlers = [urllib.request.ProxyHandler({})]  # proxies are the host's business
     if not hasattr(urllib.request, "HTTPSHandler"):
-        handlers.append(HostHTTPSHandler())
-    urllib.request.install_opener(urllib.request.build_opener(*handlers))
+        HTTPSHandler.__module__ = build_opener.__module__ = "urllib.request"
+        urllib.request.HTTPSHandler = HTTPSHandler
+        urllib.request.__all__.append("HTTPSHandler")
+        urllib.request.build_opener = build_opener
+    # Proxies are the host's business.
+    urllib.request.install_opener(urllib.request.build_opener(urllib.request.ProxyHandler({})))
