@@ -186,3 +186,34 @@ async fn deep_recursion_is_contained() {
         assert!(err.to_string().contains("RecursionError"), "{err}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn recursion_through_c_code_raises_recursion_error() {
+    // Recursion that goes through C functions (map, __getattr__, repr,
+    // pickle, lru_cache) uses the native stack; it must end in Python's
+    // RecursionError, catchable, with the sandbox still usable, not in a
+    // trap (with wasmtime's default 512 KiB stack it trapped at a few
+    // hundred levels, inside Python's default recursion limit).
+    let mut sb = sandbox().await;
+    let out = eval(
+        &mut sb,
+        "import functools, pickle, sys\n\
+         def via_map(n):\n    return 0 if n == 0 else 1 + sum(map(via_map, [n - 1]))\n\
+         class Attr:\n    def __getattr__(self, name):\n        return getattr(self, name + 'x')\n\
+         @functools.lru_cache(None)\ndef fib(n):\n    return n if n < 2 else fib(n - 1) + fib(n - 2)\n\
+         nested = []\nfor _ in range(100_000):\n    nested = [nested]\n\
+         print(via_map(300))\n\
+         for name, call in (('map', lambda: via_map(100_000)), ('getattr', lambda: Attr().y),\n\
+         \x20                  ('repr', lambda: repr(nested)), ('pickle', lambda: pickle.dumps(nested)),\n\
+         \x20                  ('lru_cache', lambda: fib(50_000))):\n\
+         \x20   try:\n        call()\n        print(name, 'returned')\n\
+         \x20   except RecursionError:\n        print(name, 'RecursionError')\n",
+    )
+    .await;
+    assert_eq!(
+        out.stdout,
+        "300\nmap RecursionError\ngetattr RecursionError\nrepr RecursionError\n\
+         pickle RecursionError\nlru_cache RecursionError\n"
+    );
+    assert_eq!(eval(&mut sb, "print(sum(range(4)))").await.stdout, "6\n");
+}

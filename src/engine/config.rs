@@ -49,6 +49,25 @@ const KEEP_RESIDENT_BYTES: usize = 8 << 20;
 /// its function table (13 per sandbox before).
 const TABLE_KEEP_RESIDENT_BYTES: usize = 1 << 20;
 
+/// Native stack the guest's compiled code may use (wasmtime's default: 512
+/// KiB). CPython raises `RecursionError` when its own C stack, in linear
+/// memory (1 MiB in this build), runs low; the compiled interpreter uses
+/// several times more native stack than linear-memory stack per C-level
+/// call, so with 512 KiB, recursion through C code (`map`, `__getattr__`,
+/// `repr` of nested lists, `functools.lru_cache`, `copy`) trapped the
+/// sandbox after a few hundred levels, inside Python's recursion limit of
+/// 1000. With 8 MiB those raise `RecursionError` and the sandbox stays
+/// usable; the deepest C recursions (`json.loads` of 10^5 nested arrays,
+/// `repr` of nested dicts) still reach this limit first and trap. The
+/// stack is reserved per pool slot (address space); pages stay resident
+/// once a sandbox in that slot has used them.
+const MAX_WASM_STACK: usize = 8 << 20;
+
+/// Stack of the fiber a guest call runs on: the guest's wasm stack plus
+/// room for the host functions it calls (wasmtime's default is 2 MiB
+/// against a 512 KiB wasm stack).
+const ASYNC_STACK_SIZE: usize = MAX_WASM_STACK + (1 << 20);
+
 /// Freed slots kept warm (their memory image still mapped) for reuse.
 const MAX_UNUSED_WARM_SLOTS: u32 = 32;
 
@@ -62,7 +81,7 @@ const DECOMMIT_BATCH: usize = 16;
 pub struct EngineSettings {
     /// Most sandboxes alive at once in the process (pool slots). Creating
     /// one more fails with a resource error. Each slot reserves about 4 GiB
-    /// of address space (not memory), a 2 MiB stack and two memory
+    /// of address space (not memory), a 9 MiB stack and two memory
     /// mappings, used or not: 10,000 slots take about 22 ms more to set up
     /// and 20,000 of the kernel's default 65,530 mappings, which leaves
     /// room for 10,000 live sandboxes (about 4 mappings each). Default
@@ -197,6 +216,8 @@ fn build_engine(settings: EngineSettings) -> wasmtime::Result<Engine> {
     config.epoch_interruption(true);
     config.memory_init_cow(true);
     config.cranelift_opt_level(wasmtime::OptLevel::Speed);
+    config.max_wasm_stack(MAX_WASM_STACK);
+    config.async_stack_size(ASYNC_STACK_SIZE);
     config.allocation_strategy(pooling_strategy(&settings));
     match Engine::new(&config) {
         Ok(engine) => Ok(engine),
