@@ -247,4 +247,15 @@ async fn scripts_run_in_main_and_there_is_no_terminal() {
     )
     .await;
     assert_eq!(out.stdout, "True 4\nTrue True\n(80, 24)\n");
+    // unittest.main() and doctest.testmod() look for tests in __main__.
+    let out = eval(
+        &mut sb,
+        "import doctest, unittest\n\
+         def add(a, b):\n    '''\n    >>> add(1, 2)\n    3\n    '''\n    return a + b\n\
+         class AddTest(unittest.TestCase):\n    def test_add(self):\n        self.assertEqual(add(2, 2), 4)\n\
+         print(doctest.testmod())\n\
+         print(unittest.main(argv=['prog'], exit=False).result.testsRun)\n",
+    )
+    .await;
+    assert_eq!(out.stdout, "TestResults(failed=0, attempted=1)\n1\n");
 }
