@@ -2,7 +2,10 @@
  * isola-run: run a Python script from the host file system in a fresh
  * isola sandbox and stream what happens as JSON lines on stdout.
  *
- *   isola-run [options] SCRIPT.py
+ *   isola-run [options] SCRIPT.py [ARG...]
+ *
+ * The script sees sys.argv == ['SCRIPT.py', ARG...], as under python:
+ * everything after SCRIPT.py belongs to the script, options included.
  *
  * One JSON object per line, flushed after each line, in event order:
  *   {"type":"stdout","data":"hi\n"}
@@ -34,11 +37,14 @@
 #define EXIT_USAGE 2
 
 static const char USAGE[] =
-    "usage: isola-run [options] SCRIPT.py\n"
+    "usage: isola-run [options] SCRIPT.py [ARG...]\n"
     "\n"
     "Run SCRIPT.py (read from the host; - reads standard input) in a fresh\n"
     "isola sandbox and print one JSON object per line on stdout: stdout,\n"
     "stderr, log, item, result and error events, in the order they happen.\n"
+    "The script sees sys.argv == ['SCRIPT.py', ARG...] (['-', ARG...] for\n"
+    "standard input), as under python: every argument after SCRIPT.py is\n"
+    "the script's, even one that looks like an option.\n"
     "\n"
     "options:\n"
     "  --call NAME              after the script, call its function NAME and\n"
@@ -61,13 +67,22 @@ static const char USAGE[] =
     "  --stdin FILE             the guest's standard input (sys.stdin,\n"
     "                           input()): the bytes of FILE (- reads this\n"
     "                           process's stdin), then end-of-file\n"
+    "  --prelude FILE           Python source run in the sandbox before the\n"
+    "                           script (the template's prelude; its output\n"
+    "                           is not shown, its names are the script's)\n"
+    "  --prelude-snapshot       run the --prelude once and cache a snapshot\n"
+    "                           taken after it: later runs with the same\n"
+    "                           prelude, runtime and --mount/--env/--stdin\n"
+    "                           start after it (the first compiles the\n"
+    "                           runtime: tens of seconds)\n"
     "  --cache-dir DIR          compile cache directory (default\n"
     "                           $ISOLA_CACHE_DIR, $XDG_CACHE_HOME/isola or\n"
     "                           ~/.cache/isola)\n"
     "  --help                   print this help and exit\n"
     "  --version                print the version and exit\n"
     "\n"
-    "Options also accept the --name=VALUE form; `--` ends the options.\n"
+    "Options come before SCRIPT.py and also accept the --name=VALUE form;\n"
+    "`--` ends them (the next argument is the script).\n"
     "\n"
     "exit status: 0 success; 1 the script or call failed (after an error\n"
     "line); 2 usage error (message on stderr).\n";
@@ -203,12 +218,18 @@ struct env_var {
 
 struct config {
   const char *script;
+  /* The script's command line: argv[0] is `script`, then its arguments
+   * (points into main's argv). */
+  const char *const *script_argv;
+  size_t script_argc;
   const char *call;
   const char *args;
   const char *kwargs;
   const char *runtime;
   const char *cache_dir;
   const char *stdin_file;
+  const char *prelude_file;
+  bool prelude_snapshot;
   bool has_timeout;
   uint64_t timeout_ms;
   bool has_max_memory;
@@ -345,6 +366,7 @@ enum option_id {
   OPT_RUNTIME,
   OPT_CACHE_DIR,
   OPT_STDIN,
+  OPT_PRELUDE,
 };
 
 static const struct {
@@ -361,6 +383,7 @@ static const struct {
     {"--runtime", OPT_RUNTIME},
     {"--cache-dir", OPT_CACHE_DIR},
     {"--stdin", OPT_STDIN},
+    {"--prelude", OPT_PRELUDE},
 };
 
 static int apply_option(struct config *cfg, enum option_id id, const char *name,
@@ -403,6 +426,9 @@ static int apply_option(struct config *cfg, enum option_id id, const char *name,
   case OPT_STDIN:
     cfg->stdin_file = value;
     return 0;
+  case OPT_PRELUDE:
+    cfg->prelude_file = value;
+    return 0;
   }
   return usage_error("internal error handling %s", name);
 }
@@ -413,11 +439,11 @@ static int parse_args(int argc, char **argv, struct config *cfg) {
   for (int i = 1; i < argc; i++) {
     const char *arg = argv[i];
     if (options_done || arg[0] != '-' || strcmp(arg, "-") == 0) {
-      if (cfg->script != NULL) {
-        return usage_error("only one script may be given (extra argument '%s')", arg);
-      }
+      /* The script; the rest of the command line is its own. */
       cfg->script = arg;
-      continue;
+      cfg->script_argv = (const char *const *)&argv[i];
+      cfg->script_argc = (size_t)(argc - i);
+      break;
     }
     if (strcmp(arg, "--") == 0) {
       options_done = true;
@@ -426,6 +452,10 @@ static int parse_args(int argc, char **argv, struct config *cfg) {
     if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
       fputs(USAGE, stdout);
       return 0;
+    }
+    if (strcmp(arg, "--prelude-snapshot") == 0) {
+      cfg->prelude_snapshot = true;
+      continue;
     }
     if (strcmp(arg, "--version") == 0) {
       printf("isola-run %s (header %d.%d.%d)\n", isola_version(), ISOLA_VERSION_MAJOR,
@@ -465,6 +495,13 @@ static int parse_args(int argc, char **argv, struct config *cfg) {
   }
   if (cfg->stdin_file != NULL && strcmp(cfg->stdin_file, "-") == 0 && strcmp(cfg->script, "-") == 0) {
     return usage_error("the script and --stdin cannot both read standard input");
+  }
+  if (cfg->prelude_snapshot && cfg->prelude_file == NULL) {
+    return usage_error("--prelude-snapshot needs --prelude");
+  }
+  if (cfg->prelude_file != NULL && strcmp(cfg->prelude_file, "-") == 0 &&
+      (strcmp(cfg->script, "-") == 0 || (cfg->stdin_file != NULL && strcmp(cfg->stdin_file, "-") == 0))) {
+    return usage_error("only one of the script, --prelude and --stdin can read standard input");
   }
   if (cfg->call == NULL && (cfg->args != NULL || cfg->kwargs != NULL)) {
     return usage_error("--args and --kwargs need --call");
@@ -573,6 +610,17 @@ static int fill_options(const struct config *cfg, isola_template_options_t *tpl_
     const struct env_var *e = &cfg->envs[i];
     status = option_failed("--env", isola_sandbox_options_set_env(opts, e->key, e->value));
   }
+  if (status == 0 && cfg->prelude_file != NULL) {
+    char *prelude = NULL;
+    status = read_whole_file(cfg->prelude_file, "--prelude file", false, &prelude, NULL);
+    if (status == 0) {
+      status = option_failed("--prelude", isola_template_options_set_prelude(tpl_opts, prelude));
+      free(prelude);
+    }
+  }
+  if (status == 0 && cfg->prelude_snapshot) {
+    status = option_failed("--prelude-snapshot", isola_template_options_set_prelude_snapshot(tpl_opts, true));
+  }
   if (status == 0 && cfg->stdin_file != NULL) {
     char *data = NULL;
     size_t len = 0;
@@ -618,6 +666,7 @@ int main(int argc, char **argv) {
   char *script = NULL;
   isola_template_options_t *tpl_opts = NULL;
   isola_template_t *tpl = NULL;
+  isola_sandbox_options_t *sandbox_opts = NULL;
   isola_sandbox_t *sandbox = NULL;
   isola_args_t *call_args = NULL;
   struct run_state state = {false};
@@ -645,7 +694,8 @@ int main(int argc, char **argv) {
     goto done;
   }
   tpl_opts = isola_template_options_new();
-  if (tpl_opts == NULL) {
+  sandbox_opts = isola_sandbox_options_new();
+  if (tpl_opts == NULL || sandbox_opts == NULL) {
     fputs("isola-run: out of memory\n", stderr);
     status = EXIT_RUN_FAILED;
     goto done;
@@ -654,9 +704,16 @@ int main(int argc, char **argv) {
   if (status != 0) {
     goto done;
   }
+  /* The script's command line is the sandbox's own option, not a template
+   * default: it is no part of what the template compiles or caches. */
+  status = option_failed("script arguments",
+                         isola_sandbox_options_set_argv(sandbox_opts, cfg.script_argv, cfg.script_argc));
+  if (status != 0) {
+    goto done;
+  }
   status = run_failed(isola_template_new(tpl_opts, &tpl));
   if (status == 0) {
-    status = run_failed(isola_sandbox_new(tpl, NULL, &sandbox));
+    status = run_failed(isola_sandbox_new(tpl, sandbox_opts, &sandbox));
   }
   if (status == 0) {
     status = run_failed(isola_sandbox_eval(sandbox, script, &sink));
@@ -669,6 +726,7 @@ int main(int argc, char **argv) {
 done:
   isola_args_free(call_args);
   isola_sandbox_free(sandbox);
+  isola_sandbox_options_free(sandbox_opts);
   isola_template_free(tpl);
   isola_template_options_free(tpl_opts);
   free(script);

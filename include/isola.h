@@ -924,6 +924,23 @@ isola_error_t *isola_sandbox_options_set_stdin(isola_sandbox_options_t *options,
                                                size_t len);
 
 /**
+ * Set the guest's command line, `sys.argv`: `argc` NUL-terminated UTF-8
+ * strings at `argv`, `argv[0]` being the program (script) name, as a
+ * native program's `main` gets them. The strings are copied; the caller
+ * keeps ownership of `argv` and may free it after this returns. Without
+ * this, `sys.argv` is `['sandbox']`. Set per sandbox, it replaces the
+ * template default's whole list.
+ *
+ * `ISOLA_ERROR_INVALID_ARGUMENT` (the options unchanged) when `argc` is 0
+ * (Python always has `sys.argv[0]`), `argv` or one of its first `argc`
+ * strings is NULL, or a string is not valid UTF-8; the message names the
+ * index.
+ */
+isola_error_t *isola_sandbox_options_set_argv(isola_sandbox_options_t *options,
+                                              const char *const *argv,
+                                              size_t argc);
+
+/**
  * Create template options: embedded runtime, default cache directory, no
  * prelude. Free with `isola_template_options_free`.
  */

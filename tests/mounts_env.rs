@@ -103,6 +103,79 @@ async fn env_comes_only_from_options_and_overrides_win() {
     assert_eq!(out.stdout, "hello sandbox False False\n");
 }
 
+/// A command-line program: argparse over `sys.argv`.
+const ARGPARSE_PROGRAM: &str = "\
+import argparse, sys
+parser = argparse.ArgumentParser()
+parser.add_argument('--count', type=int, default=1)
+parser.add_argument('-v', '--verbose', action='store_true')
+parser.add_argument('files', nargs='*')
+args = parser.parse_args()
+print(sys.argv[0], args.count, args.verbose, args.files)
+";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn argparse_program_sees_the_argv_option() {
+    let mut options = SandboxOptions::default();
+    options
+        .argv(["report.py", "--count", "3", "-v", "a.csv", "b.csv"])
+        .unwrap();
+    let mut sb = sandbox_with(NoHost, &options).await;
+    let out = eval(&mut sb, ARGPARSE_PROGRAM).await;
+    assert_eq!(out.stdout, "report.py 3 True ['a.csv', 'b.csv']\n");
+
+    // Without the option: a stand-in program name and no arguments.
+    let mut plain = common::sandbox().await;
+    let out = eval(&mut plain, "import sys\nprint(sys.argv)").await;
+    assert_eq!(out.stdout, "['sandbox']\n");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sandboxes_of_one_template_get_their_own_argv() {
+    let mut defaults = SandboxOptions::default();
+    defaults.argv(["tool.py", "--from-template"]).unwrap();
+    let template = isola::SandboxTemplate::builder()
+        .cache(Some(common::cache_dir()))
+        .options(defaults)
+        .build_embedded()
+        .await
+        .unwrap();
+    let mut first = SandboxOptions::default();
+    first.argv(["tool.py", "--count", "7"]).unwrap();
+    let mut second = SandboxOptions::default();
+    second.argv(["tool.py", "x.txt"]).unwrap();
+    let mut a = template.instantiate(NoHost, &first).await.unwrap();
+    let mut b = template.instantiate(NoHost, &second).await.unwrap();
+    let mut inherits = template
+        .instantiate(NoHost, &SandboxOptions::default())
+        .await
+        .unwrap();
+    let read = "import sys\nprint(sys.argv)";
+    assert_eq!(
+        eval(&mut a, read).await.stdout,
+        "['tool.py', '--count', '7']\n"
+    );
+    assert_eq!(eval(&mut b, read).await.stdout, "['tool.py', 'x.txt']\n");
+    assert_eq!(
+        eval(&mut inherits, read).await.stdout,
+        "['tool.py', '--from-template']\n"
+    );
+}
+
+#[test]
+fn argv_refuses_an_empty_list_and_nul_bytes() {
+    let mut options = SandboxOptions::default();
+    let err = options.argv(Vec::<String>::new()).unwrap_err();
+    assert_eq!(err.kind(), isola::sandbox::ErrorKind::InvalidArgument);
+    assert!(err.to_string().contains("program name"), "{err}");
+    let err = options.argv(["prog", "ok", "bad\0arg"]).unwrap_err();
+    assert_eq!(err.kind(), isola::sandbox::ErrorKind::InvalidArgument);
+    assert!(
+        err.to_string().contains("argv[2] contains a NUL byte"),
+        "{err}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn eval_file_runs_a_mounted_script() {
     let dir = fixture();

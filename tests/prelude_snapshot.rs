@@ -29,6 +29,7 @@ HELPER_X = helper.X
 TOKEN = random.random()
 SEEN = []
 os.environ['SET_BY_PRELUDE'] = '1'
+ARGV_AT_BUILD = list(sys.argv)
 def mean_json(xs):
     return json.dumps({'mean': str(statistics.mean(decimal.Decimal(x) for x in xs))})
 ";
@@ -154,6 +155,36 @@ async fn sandboxes_of_a_snapshot_differ_in_randomness_and_see_their_own_environm
     assert_eq!(
         fields[1][3..],
         ["bob", "from-template", "None", "/home/user"]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn each_sandbox_of_a_snapshot_has_its_own_argv() {
+    let shared = shared().await;
+    let probe = "import sys\nprint(ARGV_AT_BUILD, sys.argv)";
+    let mut options = SandboxOptions::default();
+    options.argv(["first.py", "--flag"]).unwrap();
+    let mut first = shared.template.instantiate(NoHost, &options).await.unwrap();
+    options.argv(["second.py", "arg"]).unwrap();
+    let mut second = shared.template.instantiate(NoHost, &options).await.unwrap();
+    let mut plain = shared
+        .template
+        .instantiate(NoHost, &SandboxOptions::default())
+        .await
+        .unwrap();
+    // The prelude ran once, with the template's (default) command line;
+    // every sandbox then gets its own.
+    assert_eq!(
+        eval(&mut first, probe).await.stdout,
+        "['sandbox'] ['first.py', '--flag']\n"
+    );
+    assert_eq!(
+        eval(&mut second, probe).await.stdout,
+        "['sandbox'] ['second.py', 'arg']\n"
+    );
+    assert_eq!(
+        eval(&mut plain, probe).await.stdout,
+        "['sandbox'] ['sandbox']\n"
     );
 }
 

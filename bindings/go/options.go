@@ -6,6 +6,7 @@ import "C"
 
 import (
 	"sort"
+	"strings"
 	"time"
 	"unsafe"
 )
@@ -46,6 +47,12 @@ type SandboxOptions struct {
 	// input()), then end-of-file; read once over the sandbox's life, across
 	// calls. nil inherits (by default stdin is empty); the bytes are copied.
 	Stdin []byte
+	// Argv is the guest's command line, sys.argv: Argv[0] is the program
+	// (script) name, then its arguments (copied). nil inherits (by default
+	// sys.argv is ['sandbox']); set per sandbox it replaces the template
+	// default's whole list. An empty non-nil list, or a string holding a
+	// NUL byte or invalid UTF-8, is ErrInvalidArgument.
+	Argv []string
 	// Host answers the guest's host calls and HTTP requests. nil inherits
 	// the template's default host; with none, those operations raise in the
 	// guest.
@@ -117,6 +124,11 @@ func (o *SandboxOptions) apply(c *C.isola_sandbox_options_t) error {
 			return err
 		}
 	}
+	if o.Argv != nil {
+		if err := setArgv(c, o.Argv); err != nil {
+			return err
+		}
+	}
 	if o.Stdin != nil {
 		var data *C.uint8_t
 		if len(o.Stdin) > 0 {
@@ -127,4 +139,28 @@ func (o *SandboxOptions) apply(c *C.isola_sandbox_options_t) error {
 		}
 	}
 	return nil
+}
+
+// setArgv passes argv to isola_sandbox_options_set_argv as C strings,
+// freed here (the library copies them). The pointer array is Go memory
+// holding only C pointers, which cgo allows passing to C.
+func setArgv(c *C.isola_sandbox_options_t, argv []string) error {
+	for i, arg := range argv {
+		if strings.IndexByte(arg, 0) >= 0 {
+			return newError(CodeInvalidArgument, "SandboxOptions.Argv: argv[%d] contains a NUL byte", i)
+		}
+	}
+	if len(argv) == 0 {
+		return takeError(C.isola_sandbox_options_set_argv(c, nil, 0))
+	}
+	ptrs := make([]*C.char, len(argv))
+	for i, arg := range argv {
+		ptrs[i] = C.CString(arg)
+	}
+	defer func() {
+		for _, p := range ptrs {
+			C.free(unsafe.Pointer(p))
+		}
+	}()
+	return takeError(C.isola_sandbox_options_set_argv(c, &ptrs[0], C.size_t(len(ptrs))))
 }

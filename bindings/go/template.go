@@ -32,6 +32,13 @@ type TemplateOptions struct {
 	// Prelude is Python source run in every new sandbox; the names it
 	// defines are visible to guest code.
 	Prelude string
+	// PreludeSnapshot runs the prelude once, in NewTemplate, and starts
+	// every sandbox from a snapshot taken after it instead of running it in
+	// each (isola_template_options_set_prelude_snapshot). NewTemplate then
+	// fails with the prelude's error, or ErrInvalidArgument when it leaves
+	// open files or unfinished tasks behind. The first build of a prelude
+	// compiles the runtime (tens of seconds); the cache keeps it.
+	PreludeSnapshot bool
 	// Defaults are the sandbox options every sandbox of the template starts
 	// from; SandboxOptions given to NewSandbox override them field by field.
 	Defaults SandboxOptions
@@ -80,6 +87,11 @@ func NewTemplate(opts *TemplateOptions) (*Template, error) {
 		err := takeError(s.set(p))
 		C.free(unsafe.Pointer(p))
 		if err != nil {
+			return nil, err
+		}
+	}
+	if opts.PreludeSnapshot {
+		if err := takeError(C.isola_template_options_set_prelude_snapshot(copts, true)); err != nil {
 			return nil, err
 		}
 	}

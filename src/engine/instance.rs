@@ -138,6 +138,8 @@ pub(crate) struct InstanceConfig<'a> {
     pub(crate) vfs: &'a VfsConfig,
     /// Environment variables visible to the guest.
     pub(crate) env: &'a [(String, String)],
+    /// The guest's command line (`sys.argv`); empty: the runtime's default.
+    pub(crate) argv: &'a [String],
     /// The guest's standard input (then end-of-file); `None`: empty.
     pub(crate) stdin: Option<bytes::Bytes>,
     /// Most host objects (resource table entries) the guest may hold.
@@ -707,7 +709,8 @@ fn build_wasi(config: &InstanceConfig<'_>, stdio: &GuestStdio) -> wasmtime_wasi:
         .allow_tcp(false)
         .allow_udp(false)
         .allow_ip_name_lookup(false)
-        .envs(config.env);
+        .envs(config.env)
+        .args(config.argv);
     if let Some(data) = &config.stdin {
         wasi.stdin(wasmtime_wasi::p2::pipe::MemoryInputPipe::new(data.clone()));
     }

@@ -40,6 +40,32 @@ pub(crate) fn opt_c_str<'a>(ptr: *const c_char, what: &str) -> Result<Option<&'a
     }
 }
 
+/// An array of `len` NUL-terminated UTF-8 strings (`const char *const *`);
+/// a NULL array (with `len` > 0), a NULL string or invalid UTF-8 is an
+/// invalid argument naming the index (`what[i]`).
+pub(crate) fn c_str_array<'a>(
+    ptr: *const *const c_char,
+    len: usize,
+    what: &str,
+) -> Result<Vec<&'a str>, FfiError> {
+    if len == 0 {
+        return Ok(Vec::new());
+    }
+    if ptr.is_null() {
+        return Err(FfiError::invalid_argument(format!(
+            "{what} is NULL with length {len}"
+        )));
+    }
+    // SAFETY: non-NULL; the caller promises `len` readable string pointers
+    // that stay valid for the duration of the call.
+    let pointers = unsafe { std::slice::from_raw_parts(ptr, len) };
+    pointers
+        .iter()
+        .enumerate()
+        .map(|(i, &arg)| c_str(arg, &format!("{what}[{i}]")))
+        .collect()
+}
+
 /// A `(ptr, len)` byte buffer; NULL is allowed only when `len` is 0.
 pub(crate) fn bytes<'a>(ptr: *const u8, len: usize, what: &str) -> Result<&'a [u8], FfiError> {
     if len == 0 {

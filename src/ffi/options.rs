@@ -5,7 +5,9 @@
 use std::{ffi::c_char, path::PathBuf, time::Duration};
 
 use super::{
-    args::{BoxedHandle, Castable, OwnedByBox, bytes, c_str, handle, handle_mut, opt_c_str},
+    args::{
+        BoxedHandle, Castable, OwnedByBox, bytes, c_str, c_str_array, handle, handle_mut, opt_c_str,
+    },
     error::{FfiError, isola_error_t},
     guard, guard_value,
 };
@@ -296,6 +298,36 @@ pub extern "C" fn isola_sandbox_options_set_stdin(
         let options = handle_mut(options, "options")?;
         let data = bytes(data, len, "data")?;
         options.inner.stdin(bytes::Bytes::copy_from_slice(data));
+        Ok(())
+    })
+}
+
+/// Set the guest's command line, `sys.argv`: `argc` NUL-terminated UTF-8
+/// strings at `argv`, `argv[0]` being the program (script) name, as a
+/// native program's `main` gets them. The strings are copied; the caller
+/// keeps ownership of `argv` and may free it after this returns. Without
+/// this, `sys.argv` is `['sandbox']`. Set per sandbox, it replaces the
+/// template default's whole list.
+///
+/// `ISOLA_ERROR_INVALID_ARGUMENT` (the options unchanged) when `argc` is 0
+/// (Python always has `sys.argv[0]`), `argv` or one of its first `argc`
+/// strings is NULL, or a string is not valid UTF-8; the message names the
+/// index.
+#[unsafe(no_mangle)]
+pub extern "C" fn isola_sandbox_options_set_argv(
+    options: *mut isola_sandbox_options_t,
+    argv: *const *const c_char,
+    argc: usize,
+) -> *mut isola_error_t {
+    guard(|| {
+        let options = handle_mut(options, "options")?;
+        if argc == 0 {
+            return Err(FfiError::invalid_argument(
+                "argc is 0: argv must hold at least the program name (argv[0])",
+            ));
+        }
+        let args = c_str_array(argv, argc, "argv")?;
+        options.inner.argv(args).map_err(FfiError::from)?;
         Ok(())
     })
 }

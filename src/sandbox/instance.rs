@@ -83,6 +83,7 @@ pub(super) fn instance_config<'a>(
         },
         vfs,
         env: &options.env,
+        argv: options.argv.as_deref().unwrap_or_default(),
         stdin: options.stdin.clone(),
         max_host_objects: options.max_host_objects.unwrap_or(MAX_HOST_RESOURCES),
         max_pending_host_calls: options

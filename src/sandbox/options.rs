@@ -5,6 +5,8 @@ use std::{
     time::Duration,
 };
 
+use super::{Error, Result};
+
 /// Access the guest gets to a host directory mount.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum MountMode {
@@ -71,6 +73,7 @@ pub struct SandboxOptions {
     pub(crate) directory_mappings: Vec<DirectoryMapping>,
     pub(crate) env: Vec<(String, String)>,
     pub(crate) stdin: Option<bytes::Bytes>,
+    pub(crate) argv: Option<Vec<String>>,
     pub(crate) max_scratch_bytes: Option<u64>,
     pub(crate) max_scratch_files: Option<u64>,
     pub(crate) max_open_files: Option<usize>,
@@ -204,8 +207,39 @@ impl SandboxOptions {
         self
     }
 
+    /// The guest's `sys.argv`, as a program's command line: `argv[0]` is
+    /// the program (script) name, the rest its arguments, so `argparse`
+    /// and other command-line parsers in guest code see them. The strings
+    /// are copied. Without it `sys.argv` is `['sandbox']`. Set per
+    /// sandbox, it replaces the template's whole list.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] when `argv` is empty (Python always has
+    /// a program name in `sys.argv[0]`) or a string contains a NUL byte,
+    /// which no command line can hold; the options are unchanged then.
+    pub fn argv<I, S>(&mut self, argv: I) -> Result<&mut Self>
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let argv: Vec<String> = argv.into_iter().map(Into::into).collect();
+        if argv.is_empty() {
+            return Err(Error::InvalidArgument(
+                "argv must hold at least the program name (argv[0])".into(),
+            ));
+        }
+        if let Some(index) = argv.iter().position(|arg| arg.contains('\0')) {
+            return Err(Error::InvalidArgument(format!(
+                "argv[{index}] contains a NUL byte"
+            )));
+        }
+        self.argv = Some(argv);
+        Ok(self)
+    }
+
     /// These options with `overrides` applied: scalar options set in
-    /// `overrides` win, mounts replace by guest path, env replaces by key.
+    /// `overrides` win (`argv` as a whole list), mounts replace by guest
+    /// path, env replaces by key.
     #[must_use]
     pub fn merged_with(&self, overrides: &Self) -> Self {
         let mut merged = self.clone();
@@ -221,6 +255,7 @@ impl SandboxOptions {
             .or(self.max_pending_host_calls);
         merged.max_host_objects = overrides.max_host_objects.or(self.max_host_objects);
         merged.stdin = overrides.stdin.clone().or_else(|| self.stdin.clone());
+        merged.argv = overrides.argv.clone().or_else(|| self.argv.clone());
         for mapping in &overrides.directory_mappings {
             upsert_mount(&mut merged.directory_mappings, mapping.clone());
         }
@@ -296,5 +331,34 @@ mod tests {
         assert_eq!(merged.directory_mappings.len(), 1);
         assert_eq!(merged.directory_mappings[0].host, PathBuf::from("/var"));
         assert_eq!(merged.max_memory, Some(10));
+    }
+
+    #[test]
+    fn argv_is_validated_and_overridden_as_a_whole() {
+        let mut base = SandboxOptions::default();
+        base.argv(["tool.py", "--verbose", "in.txt"]).unwrap();
+        let err = base.argv(Vec::<String>::new()).unwrap_err();
+        assert!(
+            matches!(&err, Error::InvalidArgument(m) if m.contains("argv[0]")),
+            "{err}"
+        );
+        let err = base.argv(["tool.py", "a\0b"]).unwrap_err();
+        assert!(
+            matches!(&err, Error::InvalidArgument(m) if m.contains("argv[1]")),
+            "{err}"
+        );
+        // A refused list leaves the options as they were.
+        assert_eq!(
+            base.argv.as_deref(),
+            Some(&["tool.py".to_string(), "--verbose".into(), "in.txt".into()][..])
+        );
+        let mut over = SandboxOptions::default();
+        assert_eq!(base.merged_with(&over).argv, base.argv);
+        over.argv(["other.py"]).unwrap();
+        assert_eq!(
+            base.merged_with(&over).argv,
+            Some(vec!["other.py".to_string()])
+        );
+        assert_eq!(SandboxOptions::default().merged_with(&over).argv, over.argv);
     }
 }

@@ -177,12 +177,17 @@ impl SandboxTemplateBuilder {
             return *runtime_digest;
         };
         let options = &self.base_options;
-        let settings = format!(
+        let mut settings = format!(
             "{:?}\n{:?}\n{:?}",
             options.env,
             options.vfs_config(),
             options.stdin
         );
+        // The prelude sees the template's sys.argv too. Appended only when
+        // set, so the keys of snapshots taken without one stay as they were.
+        if let Some(argv) = &options.argv {
+            settings.push_str(&format!("\n{argv:?}"));
+        }
         preinit::snapshot_key(runtime_digest, prelude, &settings)
     }
 

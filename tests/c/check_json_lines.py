@@ -9,8 +9,8 @@ import subprocess
 import sys
 
 
-def events(isola_run, *args):
-    proc = subprocess.run([isola_run, *args], capture_output=True, check=False)
+def events(isola_run, *args, stdin=b""):
+    proc = subprocess.run([isola_run, *args], input=stdin, capture_output=True, check=False)
     lines = proc.stdout.decode("utf-8").splitlines()
     parsed = [json.loads(line) for line in lines]
     for event in parsed:
@@ -36,6 +36,10 @@ def main():
                        os.path.join(fixtures, "gen.py"))
     assert code == 0, code
     assert [e["type"] for e in evs] == ["stdout", "item", "stdout", "item", "result"], evs
+    # A script read from standard input is '-' in sys.argv, as under python.
+    code, evs = events(isola_run, "-", "one", "--two", stdin=b"import sys\nprint(sys.argv)\n")
+    assert code == 0, (code, evs)
+    assert evs == [{"type": "stdout", "data": "['-', 'one', '--two']\n"}], evs
     print("ok: isola-run output parses as JSON lines")
 
 

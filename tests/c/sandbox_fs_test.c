@@ -210,6 +210,62 @@ static void stdin_gives_the_guest_the_host_bytes_then_eof(void) {
   isola_template_free(tpl);
 }
 
+/* A sandbox of `template` with `options` sees `expected` (JSON) as sys.argv. */
+static void check_sys_argv(const isola_template_t *template, const isola_sandbox_options_t *options,
+                           const char *expected) {
+  isola_sandbox_t *sb = new_sandbox(template, options);
+  CHECK_OK(isola_sandbox_eval(sb, "import sys\ndef argv():\n    return sys.argv\n", NULL));
+  char *result = call_json_result(sb, "argv", NULL);
+  CHECK_STR_EQ(result, expected);
+  free(result);
+  isola_sandbox_free(sb);
+}
+
+/* The guest's sys.argv: the template default, replaced whole per sandbox;
+ * the strings are copied; bad lists are refused and leave the options as
+ * they were. */
+static void argv_is_sys_argv_per_sandbox(void) {
+  isola_template_options_t *tpl_opts = isola_template_options_new();
+  const char *const defaults[] = {"tool.py", "--default"};
+  CHECK_OK(isola_sandbox_options_set_argv(isola_template_options_defaults(tpl_opts), defaults, 2));
+  isola_template_t *argv_tpl = NULL;
+  CHECK_OK(isola_template_new(tpl_opts, &argv_tpl));
+  isola_template_options_free(tpl_opts);
+  check_sys_argv(argv_tpl, NULL, "[\"tool.py\",\"--default\"]");
+
+  isola_sandbox_options_t *opts = isola_sandbox_options_new();
+  char own[3][16] = {"other.py", "--name", "caf\xc3\xa9"};
+  const char *own_argv[] = {own[0], own[1], own[2]};
+  CHECK_OK(isola_sandbox_options_set_argv(opts, own_argv, 3));
+  /* Copied: changing the caller's strings afterwards changes nothing. */
+  own[1][2] = 'X';
+  /* Refused lists leave the options as they were. */
+  isola_error_t *err = EXPECT_ERROR(isola_sandbox_options_set_argv(opts, own_argv, 0),
+                                    ISOLA_ERROR_INVALID_ARGUMENT);
+  CHECK_CONTAINS(isola_error_message(err), "argv[0]");
+  isola_error_free(err);
+  err = EXPECT_ERROR(isola_sandbox_options_set_argv(opts, NULL, 2), ISOLA_ERROR_INVALID_ARGUMENT);
+  CHECK_CONTAINS(isola_error_message(err), "argv is NULL");
+  isola_error_free(err);
+  const char *with_null[] = {"x.py", NULL};
+  err = EXPECT_ERROR(isola_sandbox_options_set_argv(opts, with_null, 2), ISOLA_ERROR_INVALID_ARGUMENT);
+  CHECK_CONTAINS(isola_error_message(err), "argv[1] is NULL");
+  isola_error_free(err);
+  const char *bad_utf8[] = {"x.py", "ok", "\xff"};
+  err = EXPECT_ERROR(isola_sandbox_options_set_argv(opts, bad_utf8, 3), ISOLA_ERROR_INVALID_ARGUMENT);
+  CHECK_CONTAINS(isola_error_message(err), "argv[2] is not valid UTF-8");
+  isola_error_free(err);
+  CHECK_ERROR(isola_sandbox_options_set_argv(NULL, own_argv, 1), ISOLA_ERROR_INVALID_ARGUMENT);
+  check_sys_argv(argv_tpl, opts, "[\"other.py\",\"--name\",\"caf\xc3\xa9\"]");
+  isola_sandbox_options_free(opts);
+  isola_template_free(argv_tpl);
+
+  /* Without it: a stand-in program name. */
+  isola_template_t *plain = new_template();
+  check_sys_argv(plain, NULL, "[\"sandbox\"]");
+  isola_template_free(plain);
+}
+
 static void missing_mount_directory_fails_sandbox_creation(void) {
   isola_template_t *tpl = new_template();
   isola_sandbox_options_t *opts = isola_sandbox_options_new();
@@ -285,6 +341,7 @@ static const struct test_case cases[] = {
     TEST_CASE(host_files_outside_mounts_are_invisible),
     TEST_CASE(eval_file_runs_script_from_mount),
     TEST_CASE(stdin_gives_the_guest_the_host_bytes_then_eof),
+    TEST_CASE(argv_is_sys_argv_per_sandbox),
     TEST_CASE(missing_mount_directory_fails_sandbox_creation),
     TEST_CASE(fixture_directory_mounts),
     TEST_CASE(env_vars_are_visible_in_os_environ),

@@ -642,6 +642,25 @@ class SandboxSettings {
                                           data.size()));
     return self();
   }
+  // The guest's command line, sys.argv: argv[0] the program (script)
+  // name, then its arguments (copied). Without it sys.argv is
+  // ['sandbox']; per sandbox it replaces the template default's list.
+  // An empty list or a string with a NUL byte (which no C string holds)
+  // throws Error(ErrorCode::InvalidArgument), as does invalid UTF-8
+  // (isola_sandbox_options_set_argv).
+  Derived &argv(const std::vector<std::string> &args) {
+    std::vector<const char *> pointers;
+    pointers.reserve(args.size());
+    for (std::size_t i = 0; i < args.size(); i++) {
+      if (args[i].find('\0') != std::string::npos) {
+        throw Error(ErrorCode::InvalidArgument,
+                    "isola: argv[" + std::to_string(i) + "] contains a NUL byte");
+      }
+      pointers.push_back(args[i].c_str());
+    }
+    check(isola_sandbox_options_set_argv(raw(), pointers.data(), pointers.size()));
+    return self();
+  }
   // Serve host calls and HTTP with `host` (kept alive by the library).
   Derived &host(std::shared_ptr<Host> h) {
     if (!h) {
@@ -767,6 +786,17 @@ class TemplateOptions : public detail::SandboxSettings<TemplateOptions> {
   // Python source run in every new sandbox; its names are visible later.
   TemplateOptions &prelude(std::string_view code) {
     detail::check(isola_template_options_set_prelude(raw_checked(), detail::cstr(code).c_str()));
+    return *this;
+  }
+
+  // Run the prelude once, when the template is built, and start every
+  // sandbox from a snapshot taken after it instead of running it in each
+  // (isola_template_options_set_prelude_snapshot). Template::create then
+  // throws the prelude's error, or Error(ErrorCode::InvalidArgument) when
+  // it leaves open files or unfinished tasks behind. The first build of a
+  // prelude compiles the runtime (tens of seconds); the cache keeps it.
+  TemplateOptions &prelude_snapshot(bool enabled = true) {
+    detail::check(isola_template_options_set_prelude_snapshot(raw_checked(), enabled));
     return *this;
   }
 

@@ -318,3 +318,62 @@ TEST_CASE("stdin_data is what the guest reads from standard input") {
   CHECK(sb.call_json("first") == "42");
   CHECK(sb.call_json("rest") == "[114,101,0,115,116]");
 }
+
+TEST_CASE("argv becomes the guest sys.argv per sandbox over the template default") {
+  isola::TemplateOptions options;
+  options.argv({"tool.py", "--from-template"});
+  const isola::Template t = isola::Template::create(options);
+  const char *read_argv = "import sys\ndef argv():\n    return sys.argv\n";
+  isola::Sandbox inherits = t.sandbox();
+  inherits.eval(read_argv);
+  CHECK(inherits.call_json("argv") == "[\"tool.py\",\"--from-template\"]");
+  isola::Sandbox own = t.sandbox(isola::SandboxOptions().argv({"report.py", "--count", "3", "a b"}));
+  own.eval(
+      "import argparse\n"
+      "def parsed():\n"
+      "    p = argparse.ArgumentParser()\n"
+      "    p.add_argument('--count', type=int)\n"
+      "    p.add_argument('files', nargs='*')\n"
+      "    a = p.parse_args()\n"
+      "    return [p.prog, a.count, a.files]\n");
+  CHECK(own.call_json("parsed") == "[\"report.py\",3,[\"a b\"]]");
+  isola::Sandbox plain = tpl().sandbox();
+  plain.eval(read_argv);
+  CHECK(plain.call_json("argv") == "[\"sandbox\"]");
+
+  isola::SandboxOptions bad;
+  CHECK(test::expect_error([&] { bad.argv({}); }).code() == isola::ErrorCode::InvalidArgument);
+  const isola::Error nul = test::expect_error([&] { bad.argv({"x.py", std::string("a\0b", 3)}); });
+  CHECK(nul.code() == isola::ErrorCode::InvalidArgument);
+  CHECK(std::string(nul.what()).find("argv[1]") != std::string::npos);
+  CHECK(test::expect_error([&] { bad.argv({"x.py", "\xff"}); }).code() == isola::ErrorCode::InvalidArgument);
+}
+
+// The prelude of the Go and Zig binding tests too: the same prelude and
+// template settings share one cached snapshot (compiled once per cache).
+static const char SNAPSHOT_PRELUDE[] =
+    "import random\nTOKEN = random.random()\ndef snap_double(x):\n    return 2 * x\n";
+
+TEST_CASE("prelude_snapshot runs the prelude once for every sandbox") {
+  isola::TemplateOptions options;
+  options.prelude(SNAPSHOT_PRELUDE).prelude_snapshot();
+  const isola::Template t = isola::Template::create(options);
+  const char *probe = "def probe():\n    return [snap_double(21), TOKEN]\n";
+  isola::Sandbox a = t.sandbox();
+  isola::Sandbox b = t.sandbox();
+  a.eval(probe);
+  b.eval(probe);
+  const std::string first = a.call_json("probe");
+  CHECK(first.rfind("[42,", 0) == 0);
+  // One run at template build: the number it drew is in every sandbox (a
+  // prelude run per sandbox would draw a new one each time).
+  CHECK(b.call_json("probe") == first);
+
+  // With the snapshot the prelude runs in Template::create, so its error
+  // is thrown there.
+  isola::TemplateOptions failing;
+  failing.prelude("raise KeyError('prelude broke')\n").prelude_snapshot(true);
+  const isola::Error e = test::expect_error([&] { isola::Template::create(failing); });
+  CHECK(e.code() == isola::ErrorCode::GuestException);
+  CHECK(e.guest_type() == "KeyError");
+}

@@ -513,6 +513,12 @@ pub const SandboxOptions = struct {
     /// The guest's standard input (sys.stdin, input()): these bytes
     /// (copied), then end-of-file; read once across calls.
     stdin: ?[]const u8 = null,
+    /// The guest's command line, `sys.argv`: `argv[0]` the program
+    /// (script) name, then its arguments (copied). Null inherits (by
+    /// default `sys.argv` is `['sandbox']`); set per sandbox it replaces
+    /// the template default's list. Empty or invalid UTF-8:
+    /// error.InvalidArgument (`isola_sandbox_options_set_argv`).
+    argv: ?[]const [*:0]const u8 = null,
     host: ?Host = null,
     /// Receives the details when creating the sandbox fails (unused in
     /// template defaults).
@@ -528,6 +534,7 @@ pub const SandboxOptions = struct {
         }
         for (o.env) |e| try check(c.isola_sandbox_options_set_env(raw, e.key.ptr, e.value.ptr), diag);
         if (o.stdin) |data| try check(c.isola_sandbox_options_set_stdin(raw, data.ptr, data.len), diag);
+        if (o.argv) |args| try check(c.isola_sandbox_options_set_argv(raw, @ptrCast(args.ptr), args.len), diag);
         if (o.host) |h| try h.attach(raw, diag);
     }
 };
@@ -556,6 +563,13 @@ pub const TemplateOptions = struct {
     cache_dir: CacheDir = .default,
     /// Python source run in every new sandbox.
     prelude: ?[:0]const u8 = null,
+    /// Run the prelude once, in `Template.init`, and start every sandbox
+    /// from a snapshot taken after it instead of running it in each
+    /// (`isola_template_options_set_prelude_snapshot`). `Template.init`
+    /// then fails with the prelude's error, or error.InvalidArgument when
+    /// it leaves open files or unfinished tasks behind. The first build of
+    /// a prelude compiles the runtime (tens of seconds); the cache keeps it.
+    prelude_snapshot: bool = false,
     /// Default settings of every sandbox of the template.
     defaults: SandboxOptions = .{},
     /// Receives the details when building the template fails.
@@ -584,6 +598,7 @@ pub const Template = struct {
             .path => |p| try check(c.isola_template_options_set_cache_dir(raw_opts, p.ptr), diag),
         }
         if (opts.prelude) |p| try check(c.isola_template_options_set_prelude(raw_opts, p.ptr), diag);
+        if (opts.prelude_snapshot) try check(c.isola_template_options_set_prelude_snapshot(raw_opts, true), diag);
         try opts.defaults.apply(c.isola_template_options_defaults(raw_opts).?, diag);
         var raw: ?*c.isola_template_t = null;
         try check(c.isola_template_new(raw_opts, &raw), diag);

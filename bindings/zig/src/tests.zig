@@ -564,3 +564,63 @@ test "runtime_name of an unknown runtime is error.InvalidArgument saying where i
     try testing.expect(std.mem.indexOf(u8, diag.message(), "runtime name") != null);
     try testing.expectError(error.InvalidArgument, isola.Template.init(.{ .runtime_name = "sci", .runtime_path = "/x.wasm" }));
 }
+
+test "argv becomes the guest sys.argv per sandbox over the template default" {
+    var t = try isola.Template.init(.{ .defaults = .{ .argv = &.{ "tool.py", "--from-template" } } });
+    defer t.deinit();
+    const read_argv = "import sys\nsys.argv";
+    var inherits = try isola.Sandbox.init(&t, .{});
+    defer inherits.deinit();
+    try expectEvalResult(&inherits, read_argv, "[\"tool.py\",\"--from-template\"]");
+    var own = try isola.Sandbox.init(&t, .{ .argv = &.{ "report.py", "--count", "3", "a b" } });
+    defer own.deinit();
+    try expectEvalResult(&own,
+        \\import argparse
+        \\p = argparse.ArgumentParser()
+        \\p.add_argument('--count', type=int)
+        \\p.add_argument('files', nargs='*')
+        \\a = p.parse_args()
+        \\[p.prog, a.count, a.files]
+    , "[\"report.py\",3,[\"a b\"]]");
+    var plain = try isola.Sandbox.init(try tpl(), .{});
+    defer plain.deinit();
+    try expectEvalResult(&plain, read_argv, "[\"sandbox\"]");
+
+    var diag: isola.Diagnostics = .{};
+    defer diag.deinit();
+    try testing.expectError(error.InvalidArgument, isola.Sandbox.init(&t, .{ .argv = &.{}, .diagnostics = &diag }));
+    try testing.expect(std.mem.indexOf(u8, diag.message(), "argv[0]") != null);
+    try testing.expectError(error.InvalidArgument, isola.Sandbox.init(&t, .{ .argv = &.{ "x.py", "\xff" }, .diagnostics = &diag }));
+    try testing.expect(std.mem.indexOf(u8, diag.message(), "argv[1] is not valid UTF-8") != null);
+}
+
+// The prelude of the C++ and Go binding tests too: the same prelude and
+// template settings share one cached snapshot (compiled once per cache).
+const snapshot_prelude = "import random\nTOKEN = random.random()\ndef snap_double(x):\n    return 2 * x\n";
+
+test "prelude_snapshot runs the prelude once for every sandbox" {
+    var t = try isola.Template.init(.{ .prelude = snapshot_prelude, .prelude_snapshot = true });
+    defer t.deinit();
+    var a = try isola.Sandbox.init(&t, .{});
+    defer a.deinit();
+    var b = try isola.Sandbox.init(&t, .{});
+    defer b.deinit();
+    const probe = "[snap_double(21), TOKEN]";
+    const first = try a.evalResult(testing.allocator, probe);
+    defer testing.allocator.free(first);
+    try testing.expect(std.mem.startsWith(u8, first, "[42,"));
+    // One run at template build: the number it drew is in every sandbox (a
+    // prelude run per sandbox would draw a new one each time).
+    try expectEvalResult(&b, probe, first);
+
+    // With the snapshot the prelude runs in Template.init, so its error
+    // is reported there.
+    var diag: isola.Diagnostics = .{};
+    defer diag.deinit();
+    try testing.expectError(error.GuestException, isola.Template.init(.{
+        .prelude = "raise KeyError('prelude broke')\n",
+        .prelude_snapshot = true,
+        .diagnostics = &diag,
+    }));
+    try testing.expectEqualStrings("KeyError", diag.guestType());
+}

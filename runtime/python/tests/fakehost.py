@@ -65,6 +65,7 @@ class FakeHost:
         self.polls = 0
         self.dropped = 0
         self.emit_limit = emit_limit
+        self.arguments = []
 
     # wasi
     def poll(self, pollables):
@@ -106,8 +107,11 @@ class FakeHost:
         delay_ms = cbor.loads(payload) if name == "sleep" else 5
         return Future(self, self.now + delay_ms * 1_000_000, hostapi.Ok(payload))
 
+    def get_arguments(self):
+        return list(self.arguments)
+
     def bind(self):
-        for name in ("poll", "clock_now", "subscribe_duration",
+        for name in ("poll", "clock_now", "subscribe_duration", "get_arguments",
                      "emit", "emit_output", "emit_log", "hostcall"):
             setattr(hostapi, name, getattr(self, name))
         return self

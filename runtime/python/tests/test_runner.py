@@ -66,6 +66,18 @@ class RunnerTests(unittest.TestCase):
         self.assertEqual(runner.namespace, before)
         self.assertEqual(self.host.events, [])
 
+    def test_sys_argv_is_the_hosts_command_line_else_a_stand_in(self):
+        # ensure_ready runs on an instance's first export call.
+        try:
+            instance.ready = False
+            self.host.arguments = ["tool.py", "--count", "3"]
+            self.assertEqual(self.script("import sys\nsys.argv"), ["tool.py", "--count", "3"])
+            instance.ready = False
+            self.host.arguments = []
+            self.assertEqual(self.script("import sys\nsys.argv"), ["sandbox"])
+        finally:
+            instance.ready = True
+
     def test_stdout_buffer_takes_bytes(self):
         self.script("import sys\nsys.stdout.buffer.write(b'raw \\xff ok\\n')\nsys.stdout.buffer.flush()\n")
         self.assertEqual(self.host.events, [("stdout", "raw \\xff ok\n")])

@@ -51,6 +51,7 @@ clock_now = _unbound            # () -> int nanoseconds
 subscribe_duration = _unbound   # (int ns) -> pollable
 # wasi:cli/environment
 get_environment = _unbound      # () -> list[tuple[str, str]]
+get_arguments = _unbound        # () -> list[str]
 # isola:sandbox/host; these raise Err(str) on failure like the bindings do
 emit = _unbound                 # (is_final: bool, bytes) -> None
 emit_output = _unbound          # (is_stderr: bool, str) -> None
@@ -61,7 +62,7 @@ http_fetch = _unbound           # (method, url, headers, body) -> http-future
 
 def bind_wit():
     """Bind the real component imports. Called at build time from app.py."""
-    global poll, clock_now, subscribe_duration, get_environment
+    global poll, clock_now, subscribe_duration, get_environment, get_arguments
     global emit, emit_output, emit_log, hostcall, http_fetch
     global StreamNext_Chunk, StreamNext_End, StreamNext_Pending, StreamNext_Failed
 
@@ -80,6 +81,7 @@ def bind_wit():
     clock_now = monotonic_clock.now
     subscribe_duration = monotonic_clock.subscribe_duration
     get_environment = environment.get_environment
+    get_arguments = environment.get_arguments
     hostcall = wit_host.hostcall
 
     item, final = wit_host.EmitKind.ITEM, wit_host.EmitKind.FINAL

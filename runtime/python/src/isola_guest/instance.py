@@ -15,7 +15,7 @@ import importlib
 import os
 import sys
 
-from . import cbor, clocks, file_errors, loop, output
+from . import cbor, clocks, file_errors, hostapi, loop, output
 
 #: Whether this instance's per-instance set-up (``ensure_ready``) has run;
 #: read directly on the per-call path.
@@ -27,6 +27,9 @@ ready = False
 #: heap, which in such a snapshot was the build-time instance's; a restored
 #: instance must do both itself.
 restored = False
+
+#: ``sys.argv`` of a sandbox whose host gave it no command line.
+DEFAULT_ARGV = ("sandbox",)
 
 #: The guest's home and default working directory, in the sandbox's
 #: in-memory scratch file system (the host's `isola::sandbox::GUEST_HOME`).
@@ -84,8 +87,6 @@ def _renew_environment_and_seed():
     for ``random`` from the host's entropy."""
     import random
 
-    from . import hostapi
-
     os.environ.clear()
     for key, value in hostapi.get_environment():
         os.environ[key] = value
@@ -106,8 +107,9 @@ def ensure_ready():
     except OSError:  # a runtime hosted without isola's file system
         pass
     # The C runtime's start-up empties sys.argv after the snapshot; programs
-    # (argparse, pytest) expect a program name in it.
-    sys.argv = ["sandbox"]
+    # (argparse, pytest) expect a program name in it: the command line the
+    # host gave this sandbox (its argv option), else a stand-in.
+    sys.argv = list(hostapi.get_arguments()) or list(DEFAULT_ARGV)
     clocks.restart()
     # numpy's legacy global generator (np.random.random and friends), in the
     # scientific runtime's snapshot, was seeded at build time: without this
