@@ -2,6 +2,9 @@
 # Build and run the Zig binding tests with the pinned Zig from PyPI
 # (ziglang==0.17.0 in the project's .venv). Needs `cargo build --lib`.
 # Extra arguments go to `zig build` (e.g. -Disola-lib-dir=DIR).
+# The tests use the library's default compile cache, as the Rust, C, C++
+# and Go tests do, so the runtimes, the scientific runtime and the shared
+# prelude snapshot compiled by those are not compiled again here.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -15,5 +18,4 @@ cd "$here"
 "$python" -m ziglang build test --summary all \
   --prefix "$root/target/zig-out" \
   -Disola-lib-dir="${ISOLA_LIB_DIR:-$root/target/debug}" \
-  -Disola-include-dir="$root/include" \
-  -Disola-cache-dir="$root/target/isola-cache" "$@"
+  -Disola-include-dir="$root/include" "$@"
