@@ -3,9 +3,12 @@
  * isola sandbox and stream what happens as JSON lines on stdout.
  *
  *   isola-run [options] SCRIPT.py [ARG...]
+ *   isola-run [options] -c CODE [ARG...]
+ *   isola-run [options] -m MODULE [ARG...]
  *
- * The script sees sys.argv == ['SCRIPT.py', ARG...], as under python:
- * everything after SCRIPT.py belongs to the script, options included.
+ * The script sees sys.argv == ['SCRIPT.py', ARG...] (['-c', ...] for -c,
+ * the module's file for -m), as under python: everything after SCRIPT.py,
+ * CODE or MODULE belongs to the script, options included.
  *
  * One JSON object per line, flushed after each line, in event order:
  *   {"type":"stdout","data":"hi\n"}
@@ -22,6 +25,7 @@
  */
 #define _XOPEN_SOURCE 700
 
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -38,13 +42,19 @@
 
 static const char USAGE[] =
     "usage: isola-run [options] SCRIPT.py [ARG...]\n"
+    "       isola-run [options] -c CODE [ARG...]\n"
+    "       isola-run [options] -m MODULE [ARG...]\n"
     "\n"
-    "Run SCRIPT.py (read from the host; - reads standard input) in a fresh\n"
-    "isola sandbox and print one JSON object per line on stdout: stdout,\n"
-    "stderr, log, item, result and error events, in the order they happen.\n"
-    "The script sees sys.argv == ['SCRIPT.py', ARG...] (['-', ARG...] for\n"
-    "standard input), as under python: every argument after SCRIPT.py is\n"
-    "the script's, even one that looks like an option.\n"
+    "Run SCRIPT.py (read from the host; - reads standard input), the Python\n"
+    "CODE, or the guest module MODULE as __main__ (as python -m does; it is\n"
+    "found on the sandbox's sys.path: the standard library, or a --mount\n"
+    "listed in --env PYTHONPATH=...) in a fresh isola sandbox and print one\n"
+    "JSON object per line on stdout: stdout, stderr, log, item, result and\n"
+    "error events, in the order they happen.\n"
+    "The script sees sys.argv == ['SCRIPT.py', ARG...] as under python\n"
+    "(['-', ARG...] for standard input, ['-c', ARG...] for -c, [the module's\n"
+    "file, ARG...] for -m): every argument after SCRIPT.py, CODE or MODULE\n"
+    "is the script's, even one that looks like an option.\n"
     "\n"
     "options:\n"
     "  --call NAME              after the script, call its function NAME and\n"
@@ -81,8 +91,8 @@ static const char USAGE[] =
     "  --help                   print this help and exit\n"
     "  --version                print the version and exit\n"
     "\n"
-    "Options come before SCRIPT.py and also accept the --name=VALUE form;\n"
-    "`--` ends them (the next argument is the script).\n"
+    "Options come before SCRIPT.py, -c or -m and also accept the\n"
+    "--name=VALUE form; `--` ends them (the next argument is the script).\n"
     "\n"
     "exit status: 0 success; 1 the script or call failed (after an error\n"
     "line); 2 usage error (message on stderr).\n";
@@ -216,11 +226,17 @@ struct env_var {
   const char *value;
 };
 
+/* Where the script comes from, as with python: a file, -c CODE or
+ * -m MODULE. */
+enum script_kind { SCRIPT_FILE, SCRIPT_CODE, SCRIPT_MODULE };
+
 struct config {
+  /* The file's path, the code of -c or the module name of -m. */
   const char *script;
-  /* The script's command line: argv[0] is `script`, then its arguments
-   * (points into main's argv). */
-  const char *const *script_argv;
+  enum script_kind script_kind;
+  /* The script's command line: argv[0] is `script` (or "-c", "-m"), then
+   * its arguments (owned array; the strings point into main's argv). */
+  const char **script_argv;
   size_t script_argc;
   const char *call;
   const char *args;
@@ -250,6 +266,7 @@ static void config_free(struct config *cfg) {
     free(cfg->envs[i].spec);
   }
   free(cfg->envs);
+  free(cfg->script_argv);
 }
 
 __attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...) {
@@ -433,16 +450,54 @@ static int apply_option(struct config *cfg, enum option_id id, const char *name,
   return usage_error("internal error handling %s", name);
 }
 
+/* Whether `name` is a dotted Python module name (ASCII identifiers). */
+static bool is_module_name(const char *name) {
+  bool at_start = true;
+  for (const char *c = name; *c != '\0'; c++) {
+    if (*c == '.') {
+      if (at_start) {
+        return false;
+      }
+      at_start = true;
+    } else if (isalpha((unsigned char)*c) || *c == '_' || (!at_start && isdigit((unsigned char)*c))) {
+      at_start = false;
+    } else {
+      return false;
+    }
+  }
+  return !at_start;
+}
+
 /* Returns -1 to go on, else the exit status (0 for --help/--version). */
 static int parse_args(int argc, char **argv, struct config *cfg) {
   bool options_done = false;
   for (int i = 1; i < argc; i++) {
     const char *arg = argv[i];
-    if (options_done || arg[0] != '-' || strcmp(arg, "-") == 0) {
-      /* The script; the rest of the command line is its own. */
-      cfg->script = arg;
-      cfg->script_argv = (const char *const *)&argv[i];
-      cfg->script_argc = (size_t)(argc - i);
+    bool code = !options_done && strcmp(arg, "-c") == 0;
+    bool module = !options_done && strcmp(arg, "-m") == 0;
+    if (options_done || arg[0] != '-' || strcmp(arg, "-") == 0 || code || module) {
+      /* The script; the rest of the command line is its own. python's
+       * sys.argv[0] is the file, "-c" or "-m" (runpy replaces "-m" with the
+       * module's file); the code or module name is not in sys.argv. */
+      if ((code || module) && i + 1 >= argc) {
+        return usage_error("option %s needs a value", arg);
+      }
+      cfg->script_kind = code ? SCRIPT_CODE : module ? SCRIPT_MODULE : SCRIPT_FILE;
+      cfg->script = (code || module) ? argv[i + 1] : arg;
+      if (module && !is_module_name(cfg->script)) {
+        return usage_error("-m expects a module name such as json.tool, got '%s'", cfg->script);
+      }
+      int first_arg = (code || module) ? i + 2 : i + 1;
+      cfg->script_argc = (size_t)(argc - first_arg) + 1;
+      cfg->script_argv = calloc(cfg->script_argc, sizeof *cfg->script_argv);
+      if (cfg->script_argv == NULL) {
+        fputs("isola-run: out of memory\n", stderr);
+        return EXIT_RUN_FAILED;
+      }
+      cfg->script_argv[0] = arg;
+      for (int k = first_arg; k < argc; k++) {
+        cfg->script_argv[k - first_arg + 1] = argv[k];
+      }
       break;
     }
     if (strcmp(arg, "--") == 0) {
@@ -493,14 +548,15 @@ static int parse_args(int argc, char **argv, struct config *cfg) {
   if (cfg->script == NULL) {
     return usage_error("no script given");
   }
-  if (cfg->stdin_file != NULL && strcmp(cfg->stdin_file, "-") == 0 && strcmp(cfg->script, "-") == 0) {
+  bool script_from_stdin = cfg->script_kind == SCRIPT_FILE && strcmp(cfg->script, "-") == 0;
+  if (cfg->stdin_file != NULL && strcmp(cfg->stdin_file, "-") == 0 && script_from_stdin) {
     return usage_error("the script and --stdin cannot both read standard input");
   }
   if (cfg->prelude_snapshot && cfg->prelude_file == NULL) {
     return usage_error("--prelude-snapshot needs --prelude");
   }
   if (cfg->prelude_file != NULL && strcmp(cfg->prelude_file, "-") == 0 &&
-      (strcmp(cfg->script, "-") == 0 || (cfg->stdin_file != NULL && strcmp(cfg->stdin_file, "-") == 0))) {
+      (script_from_stdin || (cfg->stdin_file != NULL && strcmp(cfg->stdin_file, "-") == 0))) {
     return usage_error("only one of the script, --prelude and --stdin can read standard input");
   }
   if (cfg->call == NULL && (cfg->args != NULL || cfg->kwargs != NULL)) {
@@ -661,6 +717,31 @@ static int run_failed(isola_error_t *err) {
   return EXIT_RUN_FAILED;
 }
 
+/* The Python source to run: the file's, the -c code, or a runpy call
+ * running the -m module as __main__ (as python -m does). */
+static int load_script(const struct config *cfg, char **out) {
+  if (cfg->script_kind == SCRIPT_FILE) {
+    return read_whole_file(cfg->script, "script", false, out, NULL);
+  }
+  static const char RUN_MODULE[] =
+      "import runpy as _isola_runpy\n"
+      "_isola_runpy.run_module('%s', run_name='__main__', alter_sys=True)\n";
+  size_t len = cfg->script_kind == SCRIPT_CODE ? strlen(cfg->script)
+                                               : sizeof RUN_MODULE + strlen(cfg->script);
+  *out = malloc(len + 1);
+  if (*out == NULL) {
+    fputs("isola-run: out of memory\n", stderr);
+    return EXIT_RUN_FAILED;
+  }
+  if (cfg->script_kind == SCRIPT_CODE) {
+    memcpy(*out, cfg->script, len + 1);
+  } else {
+    /* is_module_name admitted only identifier characters and dots. */
+    snprintf(*out, len + 1, RUN_MODULE, cfg->script);
+  }
+  return 0;
+}
+
 int main(int argc, char **argv) {
   struct config cfg = {0};
   char *script = NULL;
@@ -689,7 +770,7 @@ int main(int argc, char **argv) {
       goto done;
     }
   }
-  status = read_whole_file(cfg.script, "script", false, &script, NULL);
+  status = load_script(&cfg, &script);
   if (status != 0) {
     goto done;
   }
@@ -707,7 +788,7 @@ int main(int argc, char **argv) {
   /* The script's command line is the sandbox's own option, not a template
    * default: it is no part of what the template compiles or caches. */
   status = option_failed("script arguments",
-                         isola_sandbox_options_set_argv(sandbox_opts, cfg.script_argv, cfg.script_argc));
+                         isola_sandbox_options_set_argv(sandbox_opts, (const char *const *)cfg.script_argv, cfg.script_argc));
   if (status != 0) {
     goto done;
   }
