@@ -125,6 +125,44 @@ async fn absent_modules_say_why() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn missing_modules_say_where_packages_come_from_and_probes_still_work() {
+    let mut sb = sandbox().await;
+    let out = eval(
+        &mut sb,
+        "import importlib, importlib.util, sys, traceback\n\
+         for name in ('no_such_pkg', 'os.no_such_sub'):\n\
+         \x20   try:\n\
+         \x20       importlib.import_module(name)\n\
+         \x20   except ModuleNotFoundError as e:\n\
+         \x20       print(e.name, 'mounted directory' in str(e))\n\
+         print(importlib.util.find_spec('no_such_pkg'))\n\
+         with open('/tmp/broken_mod.py', 'w') as f:\n\
+         \x20   f.write('raise ValueError(\"broken at import\")')\n\
+         sys.path.insert(0, '/tmp')\n\
+         try:\n\
+         \x20   import broken_mod\n\
+         except ValueError:\n\
+         \x20   print('isola_guest' in traceback.format_exc())\n",
+    )
+    .await;
+    // A missing top-level package names the fix, a missing submodule keeps
+    // CPython's message, find_spec still answers None, and a module that
+    // fails at import shows no runtime frame in its traceback.
+    assert_eq!(
+        out.stdout,
+        "no_such_pkg True\nos.no_such_sub False\nNone\nFalse\n"
+    );
+    let err = sb
+        .eval_script("import no_such_pkg_either", Arc::new(Recorder::default()))
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("third-party packages import only"),
+        "{err}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn asyncio_gather_sleep_and_tasks_work() {
     let mut sb = sandbox().await;
     let out = eval(

@@ -29,8 +29,9 @@ tzdata_bundle.capture()
 tzdata_bundle.install()
 loop.get_loop()
 urllib_patch.install()
-stdlib_policy.install()
 lazy_stdlib.install()
+# After lazy_stdlib: its MissingFinder must be the last finder.
+stdlib_policy.install()
 
 from componentize_py_types import Err  # noqa: E402
 from wit_world import exports  # noqa: E402

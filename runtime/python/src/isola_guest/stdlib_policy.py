@@ -16,7 +16,6 @@ where they are used, with an exception naming the sandbox (see
 grants no network and WASI has no way to start a process.
 """
 
-import builtins
 import sys
 
 PRELOAD = [
@@ -143,23 +142,36 @@ class DenyFinder:
         pass
 
 
-_original_import = builtins.__import__
+class MissingFinder:
+    """Last on sys.meta_path: says why a top-level module was not found.
 
+    Reached only when no other finder found the module. For an import
+    statement (or ``importlib.import_module``) it raises the
+    ModuleNotFoundError with a message naming the sandbox; for a probe such
+    as ``importlib.util.find_spec`` it returns None as CPython does, so
+    optional-dependency checks keep working. Being a finder rather than a
+    wrapper of ``builtins.__import__``, it adds no frame to tracebacks of
+    imports that fail for any other reason. A finder appended after it
+    (six's, for example) is left to answer on its own.
+    """
 
-def _policy_import(name, globals=None, locals=None, fromlist=(), level=0):
-    # Only rewords "No module named" for stdlib names; importlib.util.find_spec
-    # keeps returning None for missing modules, so optional-dependency probes work.
-    try:
-        return _original_import(name, globals, locals, fromlist, level)
-    except ModuleNotFoundError as e:
-        missing = e.name
-        if missing and "isola" not in str(e):
-            if _top(missing) in getattr(sys, "stdlib_module_names", ()):
-                e.msg = _MISSING_MSG % missing
-            else:
-                e.msg = _THIRD_PARTY_MSG % missing
-            e.args = (e.msg,)
-        raise
+    @staticmethod
+    def find_spec(fullname, path=None, target=None):
+        if path is not None or sys.meta_path[-1] is not MissingFinder:
+            return None
+        # _find_and_load_unlocked -> _find_spec -> here: an import.
+        caller = sys._getframe(2).f_code
+        if caller.co_name != "_find_and_load_unlocked":
+            return None
+        if fullname in getattr(sys, "stdlib_module_names", ()):
+            message = _MISSING_MSG % fullname
+        else:
+            message = _THIRD_PARTY_MSG % fullname
+        raise ModuleNotFoundError(message, name=fullname)
+
+    @staticmethod
+    def invalidate_caches():
+        pass
 
 
 def install():
@@ -168,4 +180,5 @@ def install():
     unsupported.install()
     if not any(f is DenyFinder for f in sys.meta_path):
         sys.meta_path.insert(0, DenyFinder)
-    builtins.__import__ = _policy_import
+    if not any(f is MissingFinder for f in sys.meta_path):
+        sys.meta_path.append(MissingFinder)
