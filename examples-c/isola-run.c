@@ -717,6 +717,22 @@ static int run_failed(isola_error_t *err) {
   return EXIT_RUN_FAILED;
 }
 
+/* Run the atexit handlers the script registered, as python does when a
+ * program ends (after a failure too). A sandbox that cannot run code any
+ * more (timeout, trap) fails this at once; that second error is not
+ * printed. Returns the exit status. */
+static int run_exit_handlers(isola_sandbox_t *sandbox, const isola_sink_t *sink, int status) {
+  isola_error_t *err = isola_sandbox_eval(sandbox, "__import__('atexit')._run_exitfuncs()", sink);
+  if (err == NULL) {
+    return status;
+  }
+  if (status != 0) {
+    isola_error_free(err);
+    return status;
+  }
+  return run_failed(err);
+}
+
 /* The Python source to run: the file's, the -c code, or a runpy call
  * running the -m module as __main__ (as python -m does). */
 static int load_script(const struct config *cfg, char **out) {
@@ -802,6 +818,10 @@ int main(int argc, char **argv) {
   if (status == 0 && cfg.call != NULL) {
     state.print_result = true;
     status = run_failed(isola_sandbox_call(sandbox, cfg.call, call_args, &sink));
+  }
+  if (sandbox != NULL) {
+    state.print_result = false;
+    status = run_exit_handlers(sandbox, &sink, status);
   }
 
 done:
