@@ -55,6 +55,8 @@ static const char USAGE[] =
     "(['-', ARG...] for standard input, ['-c', ARG...] for -c, [the module's\n"
     "file, ARG...] for -m): every argument after SCRIPT.py, CODE or MODULE\n"
     "is the script's, even one that looks like an option.\n"
+    "A SCRIPT.py inside a --mount runs from there: __file__ is its guest\n"
+    "path and its directory is first on sys.path (sibling modules import).\n"
     "\n"
     "options:\n"
     "  --call NAME              after the script, call its function NAME and\n"
@@ -717,6 +719,95 @@ static int run_failed(isola_error_t *err) {
   return EXIT_RUN_FAILED;
 }
 
+/* The script's path inside the sandbox when a --mount holds it (the
+ * mount with the longest host path wins), malloc'd; NULL when none does,
+ * or for -c, -m and standard input. */
+static char *script_guest_path(const struct config *cfg) {
+  if (cfg->script_kind != SCRIPT_FILE || strcmp(cfg->script, "-") == 0) {
+    return NULL;
+  }
+  char *real = realpath(cfg->script, NULL);
+  if (real == NULL) {
+    return NULL;
+  }
+  const struct mount *best = NULL;
+  size_t best_len = 0;
+  for (size_t i = 0; i < cfg->mount_count; i++) {
+    const struct mount *m = &cfg->mounts[i];
+    size_t n = strlen(m->host);
+    if (n == 1) {
+      n = 0; /* the host's root: every path is below it */
+    }
+    if (strncmp(real, m->host, n) == 0 && real[n] == '/' && (best == NULL || n > best_len)) {
+      best = m;
+      best_len = n;
+    }
+  }
+  char *guest = NULL;
+  if (best != NULL) {
+    const char *rest = real + best_len; /* starts with '/' */
+    size_t glen = strlen(best->guest);
+    while (glen > 1 && best->guest[glen - 1] == '/') {
+      glen--;
+    }
+    if (glen == 1) {
+      glen = 0; /* mounted at '/' is refused by isola, but stay correct */
+    }
+    guest = malloc(glen + strlen(rest) + 1);
+    if (guest != NULL) {
+      memcpy(guest, best->guest, glen);
+      strcpy(guest + glen, rest);
+    }
+  }
+  free(real);
+  return guest;
+}
+
+/* Python source putting the directory of `guest_path` first on sys.path
+ * (as python does for a script), malloc'd. The path is written as an
+ * escaped bytes literal, so no byte of it can end the string. */
+static char *sys_path_prefix(const char *guest_path) {
+  static const char HEAD[] = "__import__('sys').path.insert(0, __import__('os').path.dirname(b'";
+  static const char TAIL[] = "'.decode('utf-8', 'surrogateescape')))\n";
+  size_t len = strlen(guest_path);
+  char *out = malloc(sizeof HEAD + 4 * len + sizeof TAIL);
+  if (out == NULL) {
+    return NULL;
+  }
+  char *w = out + (sizeof HEAD - 1);
+  memcpy(out, HEAD, sizeof HEAD - 1);
+  for (const unsigned char *c = (const unsigned char *)guest_path; *c != '\0'; c++) {
+    if (*c >= 0x20 && *c < 0x7f && *c != '\\' && *c != '\'') {
+      *w++ = (char)*c;
+    } else {
+      w += sprintf(w, "\\x%02x", *c);
+    }
+  }
+  memcpy(w, TAIL, sizeof TAIL);
+  return out;
+}
+
+/* Run the script. One that a --mount holds runs from there, as under
+ * python: __file__ is its guest path and its directory is first on
+ * sys.path, so it imports its sibling modules and finds data beside it.
+ * Any other runs from the source read on the host. */
+static isola_error_t *run_script(isola_sandbox_t *sandbox, const struct config *cfg,
+                                 const char *source, const isola_sink_t *sink) {
+  char *guest = script_guest_path(cfg);
+  if (guest == NULL) {
+    return isola_sandbox_eval(sandbox, source, sink);
+  }
+  char *prefix = sys_path_prefix(guest);
+  isola_error_t *err = prefix == NULL ? isola_sandbox_eval(sandbox, source, sink)
+                                      : isola_sandbox_eval(sandbox, prefix, sink);
+  if (err == NULL && prefix != NULL) {
+    err = isola_sandbox_eval_file(sandbox, guest, sink);
+  }
+  free(prefix);
+  free(guest);
+  return err;
+}
+
 /* Run the atexit handlers the script registered, as python does when a
  * program ends (after a failure too). A sandbox that cannot run code any
  * more (timeout, trap) fails this at once; that second error is not
@@ -813,7 +904,7 @@ int main(int argc, char **argv) {
     status = run_failed(isola_sandbox_new(tpl, sandbox_opts, &sandbox));
   }
   if (status == 0) {
-    status = run_failed(isola_sandbox_eval(sandbox, script, &sink));
+    status = run_failed(run_script(sandbox, &cfg, script, &sink));
   }
   if (status == 0 && cfg.call != NULL) {
     state.print_result = true;
