@@ -87,13 +87,9 @@ instance.prepare_snapshot()
 instance.warm_up()
 
 # Everything above is part of the heap snapshot shared copy-on-write by every
-# instance: freeze it and make it immortal (see isola_guest.snapshot), so
-# neither the garbage collector nor reference counting writes to (and so
-# copies) its pages in each instance.
-# No collection first, on purpose: the few hundred cyclic leftovers (≈ 17 KB)
-# stay frozen, and the holes freeing them would leave all over the heap are
-# not there for each instance's first allocations to land in (page faults of
-# a fresh sandbox's first eval 450 -> 425, of a later eval 14 -> 1).
+# instance: freeze it and make it immortal, and hold the heap's free chunks
+# (see isola_guest.snapshot), so neither the garbage collector, nor reference
+# counting, nor an instance's allocations write to (and so copy) its pages.
 from isola_guest import snapshot  # noqa: E402
 
 snapshot.seal()

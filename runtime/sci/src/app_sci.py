@@ -152,6 +152,6 @@ def _pytz_open_resource(name: str):
 
 pytz.open_resource = _pytz_open_resource
 
-# As at the end of app.py: make what numpy and pandas added immortal and
-# freeze it, without collecting first (isola_guest.snapshot).
+# As at the end of app.py: make what numpy and pandas added immortal, freeze
+# it and hold the heap's free chunks (isola_guest.snapshot).
 snapshot.seal()
