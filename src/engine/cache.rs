@@ -276,6 +276,12 @@ impl FileIdentity {
         }
     }
 
+    /// The identity of the file at `path` (symbolic links followed), or
+    /// `None` when it cannot be examined (missing, no permission).
+    pub(crate) fn of_path(path: &Path) -> Option<Self> {
+        std::fs::metadata(path).ok().map(|meta| Self::of(&meta))
+    }
+
     /// Whether the file last changed so shortly before `at` (nanoseconds
     /// since the epoch) that a later change could leave this identity as
     /// it is (the change time might fall in the same timestamp tick).

@@ -74,12 +74,6 @@ fn decode_paths(list: &str) -> Option<Vec<PathBuf>> {
         .collect()
 }
 
-fn identity_now(path: &Path) -> Option<FileIdentity> {
-    std::fs::metadata(path)
-        .ok()
-        .map(|meta| FileIdentity::of(&meta))
-}
-
 /// The cache key of the compiled snapshot taken under `snapshot_key` with
 /// the prelude having read `list` (as [`encode`] writes it).
 fn entry_key(snapshot_key: &[u8; 32], list: &str) -> [u8; 32] {
@@ -97,7 +91,7 @@ pub(crate) fn current_entry_key(dir: &Path, snapshot_key: &[u8; 32]) -> Option<[
     let now: ReadSet = decode_paths(&recorded)?
         .into_iter()
         .map(|path| {
-            let identity = identity_now(&path);
+            let identity = FileIdentity::of_path(&path);
             (path, identity)
         })
         .collect();
@@ -161,7 +155,7 @@ mod tests {
     fn reads_of(paths: &[&Path]) -> ReadSet {
         paths
             .iter()
-            .map(|p| (p.to_path_buf(), identity_now(p)))
+            .map(|p| (p.to_path_buf(), FileIdentity::of_path(p)))
             .collect()
     }
 

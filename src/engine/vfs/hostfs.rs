@@ -191,11 +191,10 @@ impl Mount {
         } else {
             self.host.join(rel)
         };
-        reads.lock().entry(path).or_insert_with_key(|path| {
-            std::fs::metadata(path)
-                .ok()
-                .map(|meta| FileIdentity::of(&meta))
-        });
+        reads
+            .lock()
+            .entry(path)
+            .or_insert_with_key(|path| FileIdentity::of_path(path));
     }
 
     fn check_writable(&self) -> Result<(), FsErr> {
