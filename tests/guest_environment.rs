@@ -110,6 +110,31 @@ async fn process_and_signal_calls_fail_naming_the_sandbox() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn no_timer_signals_so_timeout_code_takes_its_no_alarm_path() {
+    let mut sb = sandbox().await;
+    // Timeout helpers (pytest-timeout, timeout decorators) call
+    // signal.alarm when SIGALRM exists; there is no alarm in WASI.
+    let out = eval(
+        &mut sb,
+        "import signal\n\
+         def run_with_timeout(fn, seconds):\n\
+         \x20   if not hasattr(signal, 'SIGALRM'):\n        return fn()\n\
+         \x20   signal.signal(signal.SIGALRM, lambda *a: None)\n\
+         \x20   signal.alarm(seconds)\n\
+         \x20   try:\n        return fn()\n    finally:\n        signal.alarm(0)\n\
+         print(run_with_timeout(lambda: 'ran', 5))\n\
+         print([n for n in ('SIGALRM', 'SIGVTALRM', 'SIGPROF', 'alarm', 'setitimer') if hasattr(signal, n)],\n\
+         \x20     [n for n in signal.Signals.__members__ if n in ('SIGALRM', 'SIGVTALRM', 'SIGPROF')])\n\
+         got = []\n\
+         signal.signal(signal.SIGUSR1, lambda signum, frame: got.append(signal.Signals(signum).name))\n\
+         signal.raise_signal(signal.SIGUSR1)\n\
+         print(got, signal.Signals(15).name)\n",
+    )
+    .await;
+    assert_eq!(out.stdout, "ran\n[] []\n['SIGUSR1'] SIGTERM\n");
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn ctypes_describes_c_types_but_loads_no_library() {
     let mut sb = sandbox().await;
     let out = eval(

@@ -9,10 +9,11 @@ from isola_guest import hostapi
 
 hostapi.bind_wit()
 
-from isola_guest import ctypes_shim, mmap_shim, stdlib_policy, users  # noqa: E402
+from isola_guest import ctypes_shim, mmap_shim, signals, stdlib_policy, users  # noqa: E402
 
-# pwd, grp, ctypes (without FFI) and mmap (emulated), before any preloaded
-# module looks for them
+# pwd, grp, ctypes (without FFI), mmap (emulated) and signal (without
+# timer signals), before any preloaded module looks for them
+signals.install()
 users.install()
 ctypes_shim.install()
 mmap_shim.install()
