@@ -17,11 +17,18 @@
  *   {"type":"item","value":1}            (values yielded by --call NAME)
  *   {"type":"result","value":3}          (the return value of --call NAME)
  *   {"type":"error","code":"TIMEOUT","message":"...","guest_type":"..."}
+ *   {"type":"exit","status":3}           (sys.exit(3): status 3, as python)
  *
- * Exit status: 0 success, 1 the run failed (an error line was printed),
- * 2 usage error (message on stderr), including malformed --args/--kwargs
- * JSON, which is checked with isola_args_add_json_lists before the script
- * runs.
+ * --plain prints as python would instead: the guest's stdout and stderr
+ * bytes on this process's stdout and stderr, log messages and tracebacks on
+ * stderr, items and the result of --call as JSON lines on stdout; a
+ * standard input that is not a terminal becomes the guest's stdin.
+ *
+ * Exit status, as python's: 0 success, 1 the run failed (an error line
+ * was printed), N for sys.exit(N) (N & 0xff; 1 for sys.exit("message")),
+ * 2 for argparse's usage errors and for isola-run's own usage errors
+ * (message on stderr), including malformed --args/--kwargs JSON, which is
+ * checked with isola_args_add_json_lists before the script runs.
  */
 #define _XOPEN_SOURCE 700
 
@@ -34,6 +41,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <isola.h>
 
@@ -49,8 +57,9 @@ static const char USAGE[] =
     "CODE, or the guest module MODULE as __main__ (as python -m does; it is\n"
     "found on the sandbox's sys.path: the standard library, or a --mount\n"
     "listed in --env PYTHONPATH=...) in a fresh isola sandbox and print one\n"
-    "JSON object per line on stdout: stdout, stderr, log, item, result and\n"
-    "error events, in the order they happen.\n"
+    "JSON object per line on stdout: stdout, stderr, log, item, result,\n"
+    "error and exit events, in the order they happen (or, with --plain, the\n"
+    "script's output as python prints it).\n"
     "The script sees sys.argv == ['SCRIPT.py', ARG...] as under python\n"
     "(['-', ARG...] for standard input, ['-c', ARG...] for -c, [the module's\n"
     "file, ARG...] for -m): every argument after SCRIPT.py, CODE or MODULE\n"
@@ -84,9 +93,18 @@ static const char USAGE[] =
     "                           is not shown, its names are the script's)\n"
     "  --prelude-snapshot       run the --prelude once and cache a snapshot\n"
     "                           taken after it: later runs with the same\n"
-    "                           prelude, runtime and --mount/--env/--stdin\n"
-    "                           start after it (the first compiles the\n"
-    "                           runtime: tens of seconds)\n"
+    "                           prelude, runtime and --mount/--env start\n"
+    "                           after it (the first compiles the runtime:\n"
+    "                           tens of seconds)\n"
+    "  --plain                  print as python does, not JSON events: the\n"
+    "                           script's stdout and stderr unchanged on\n"
+    "                           stdout and stderr, log messages and an\n"
+    "                           uncaught exception's traceback on stderr,\n"
+    "                           the items and result of --call as JSON\n"
+    "                           lines on stdout; a standard input that is\n"
+    "                           not a terminal is read to its end and\n"
+    "                           becomes the script's stdin (unless --stdin,\n"
+    "                           the script or --prelude reads it)\n"
     "  --cache-dir DIR          compile cache directory (default\n"
     "                           $ISOLA_CACHE_DIR, $XDG_CACHE_HOME/isola or\n"
     "                           ~/.cache/isola)\n"
@@ -96,8 +114,12 @@ static const char USAGE[] =
     "Options come before SCRIPT.py, -c or -m and also accept the\n"
     "--name=VALUE form; `--` ends them (the next argument is the script).\n"
     "\n"
-    "exit status: 0 success; 1 the script or call failed (after an error\n"
-    "line); 2 usage error (message on stderr).\n";
+    "exit status, as python's: 0 success; 1 the script or call failed (an\n"
+    "uncaught exception, a time or memory limit: after an error line);\n"
+    "N when the script calls sys.exit(N) (N & 0xff; 1 after printing the\n"
+    "message for sys.exit(\"message\"); JSON: after an exit line); 2 is also\n"
+    "isola-run's own usage error (message on stderr), as it is python's and\n"
+    "argparse's.\n";
 
 /* ------------------------------------------------------------------------ */
 /* JSON output                                                              */
@@ -140,13 +162,32 @@ static void end_line(void) {
 /* Sink callbacks                                                           */
 /* ------------------------------------------------------------------------ */
 
+/* JSON event lines (the default), or output as python prints it. */
+enum output_mode { OUTPUT_JSON, OUTPUT_PLAIN };
+
 struct run_state {
+  enum output_mode mode;
   /* True while the --call runs: only its result is printed, not the
    * script's (always null). */
   bool print_result;
+  /* Set by the first error or exit: nothing more runs but the script's
+   * atexit handlers. */
+  bool ended;
 };
 
-static void on_text(const char *type, const char *text, size_t len) {
+/* Bytes written as they are, flushed so that stdout and stderr keep the
+ * guest's order on a terminal. */
+static void put_raw(FILE *out, const void *data, size_t len) {
+  fwrite(data, 1, len, out);
+  fflush(out);
+}
+
+static void on_text(const struct run_state *state, const char *type, FILE *plain_out,
+                    const char *text, size_t len) {
+  if (state->mode == OUTPUT_PLAIN) {
+    put_raw(plain_out, text, len);
+    return;
+  }
   fputs("{\"type\":\"", stdout);
   fputs(type, stdout);
   fputs("\",\"data\":", stdout);
@@ -155,18 +196,22 @@ static void on_text(const char *type, const char *text, size_t len) {
 }
 
 static void on_stdout(void *user_data, const char *text, size_t len) {
-  (void)user_data;
-  on_text("stdout", text, len);
+  on_text(user_data, "stdout", stdout, text, len);
 }
 
 static void on_stderr(void *user_data, const char *text, size_t len) {
-  (void)user_data;
-  on_text("stderr", text, len);
+  on_text(user_data, "stderr", stderr, text, len);
 }
 
 static void on_log(void *user_data, uint32_t level, const char *logger, size_t logger_len,
                    const char *message, size_t message_len) {
-  (void)user_data;
+  const struct run_state *state = user_data;
+  if (state->mode == OUTPUT_PLAIN) {
+    /* As python's logging prints a record on stderr: the formatted message. */
+    fwrite(message, 1, message_len, stderr);
+    put_raw(stderr, "\n", 1);
+    return;
+  }
   printf("{\"type\":\"log\",\"level\":%lu,\"logger\":", (unsigned long)level);
   put_json_string(stdout, logger, logger_len);
   fputs(",\"message\":", stdout);
@@ -174,8 +219,15 @@ static void on_log(void *user_data, uint32_t level, const char *logger, size_t l
   end_line();
 }
 
-/* Values arrive as JSON text already: embed them verbatim. */
-static void put_value(const char *type, const uint8_t *data, size_t len) {
+/* Values arrive as JSON text already: embed them verbatim (plain: one
+ * JSON value per line). */
+static void put_value(const struct run_state *state, const char *type, const uint8_t *data,
+                      size_t len) {
+  if (state->mode == OUTPUT_PLAIN) {
+    fwrite(data, 1, len, stdout);
+    put_raw(stdout, "\n", 1);
+    return;
+  }
   fputs("{\"type\":\"", stdout);
   fputs(type, stdout);
   fputs("\",\"value\":", stdout);
@@ -184,21 +236,34 @@ static void put_value(const char *type, const uint8_t *data, size_t len) {
 }
 
 static void on_item(void *user_data, const uint8_t *data, size_t len) {
-  (void)user_data;
-  put_value("item", data, len);
+  put_value(user_data, "item", data, len);
 }
 
 static void on_result(void *user_data, const uint8_t *data, size_t len) {
   const struct run_state *state = user_data;
   if (state->print_result) {
-    put_value("result", data, len);
+    put_value(state, "result", data, len);
   }
 }
 
-/* Print `err` as an error line and free it. */
-static void print_error(isola_error_t *err) {
+/* Print `err`: an error line, or with --plain a Python traceback as python
+ * prints it (any other error as an isola-run message), on stderr. */
+static void print_error(const struct run_state *state, const isola_error_t *err) {
   const char *guest_type = isola_error_guest_type(err);
   const char *message = isola_error_message(err);
+  if (state->mode == OUTPUT_PLAIN) {
+    size_t len = strlen(message);
+    if (guest_type[0] != '\0') {
+      fputs(message, stderr);
+      if (len == 0 || message[len - 1] != '\n') {
+        fputc('\n', stderr);
+      }
+    } else {
+      fprintf(stderr, "isola-run: %s: %s\n", isola_error_code_name(isola_error_code(err)), message);
+    }
+    fflush(stderr);
+    return;
+  }
   fputs("{\"type\":\"error\",\"code\":\"", stdout);
   fputs(isola_error_code_name(isola_error_code(err)), stdout);
   fputs("\",\"message\":", stdout);
@@ -208,7 +273,6 @@ static void print_error(isola_error_t *err) {
     put_json_string(stdout, guest_type, strlen(guest_type));
   }
   end_line();
-  isola_error_free(err);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -248,6 +312,7 @@ struct config {
   const char *stdin_file;
   const char *prelude_file;
   bool prelude_snapshot;
+  bool plain;
   bool has_timeout;
   uint64_t timeout_ms;
   bool has_max_memory;
@@ -514,6 +579,10 @@ static int parse_args(int argc, char **argv, struct config *cfg) {
       cfg->prelude_snapshot = true;
       continue;
     }
+    if (strcmp(arg, "--plain") == 0) {
+      cfg->plain = true;
+      continue;
+    }
     if (strcmp(arg, "--version") == 0) {
       printf("isola-run %s (header %d.%d.%d)\n", isola_version(), ISOLA_VERSION_MAJOR,
              ISOLA_VERSION_MINOR, ISOLA_VERSION_PATCH);
@@ -563,6 +632,14 @@ static int parse_args(int argc, char **argv, struct config *cfg) {
   }
   if (cfg->call == NULL && (cfg->args != NULL || cfg->kwargs != NULL)) {
     return usage_error("--args and --kwargs need --call");
+  }
+  /* --plain: a piped or redirected standard input (not a terminal, not
+   * closed) is the script's stdin, as under python, unless something else
+   * reads it. */
+  bool prelude_from_stdin = cfg->prelude_file != NULL && strcmp(cfg->prelude_file, "-") == 0;
+  if (cfg->plain && cfg->stdin_file == NULL && !script_from_stdin && !prelude_from_stdin &&
+      isatty(STDIN_FILENO) == 0 && errno != EBADF) {
+    cfg->stdin_file = "-";
   }
   return -1;
 }
@@ -636,9 +713,12 @@ static int option_failed(const char *option, isola_error_t *err) {
   return EXIT_USAGE;
 }
 
-static int fill_options(const struct config *cfg, isola_template_options_t *tpl_opts) {
-  /* Everything goes into the template's defaults: this run makes exactly
-   * one sandbox from the template. */
+static int fill_options(const struct config *cfg, isola_template_options_t *tpl_opts,
+                        isola_sandbox_options_t *sandbox_opts) {
+  /* Everything but the script's stdin and command line goes into the
+   * template's defaults: this run makes exactly one sandbox from the
+   * template. Those two are the sandbox's own: no part of what a
+   * --prelude-snapshot compiles and caches. */
   isola_sandbox_options_t *opts = isola_template_options_defaults(tpl_opts);
   int status = 0;
   if (cfg->runtime != NULL) {
@@ -684,7 +764,7 @@ static int fill_options(const struct config *cfg, isola_template_options_t *tpl_
     size_t len = 0;
     status = read_whole_file(cfg->stdin_file, "--stdin file", true, &data, &len);
     if (status == 0) {
-      status = option_failed("--stdin", isola_sandbox_options_set_stdin(opts, (const uint8_t *)data, len));
+      status = option_failed("--stdin", isola_sandbox_options_set_stdin(sandbox_opts, (const uint8_t *)data, len));
       free(data);
     }
   }
@@ -710,13 +790,29 @@ static int build_call_args(const struct config *cfg, isola_args_t **out) {
   return 0;
 }
 
-/* Print a run error line; returns the exit status for it. */
-static int run_failed(isola_error_t *err) {
+/* Report how a step of the run ended and free `err`; returns the exit
+ * status (0 for NULL). A SystemExit is no error: its status is python's
+ * (N & 0xff for sys.exit(N); 1 for sys.exit("message"), whose message the
+ * guest printed on its stderr), reported by an exit line. Either way the
+ * run ends there (`state->ended`). */
+static int run_failed(struct run_state *state, isola_error_t *err) {
   if (err == NULL) {
     return 0;
   }
-  print_error(err);
-  return EXIT_RUN_FAILED;
+  state->ended = true;
+  int32_t exit_status = 0;
+  int status = EXIT_RUN_FAILED;
+  if (isola_error_exit_status(err, &exit_status)) {
+    status = (int)((uint32_t)exit_status & 0xffu);
+    if (state->mode == OUTPUT_JSON) {
+      printf("{\"type\":\"exit\",\"status\":%d", status);
+      end_line();
+    }
+  } else {
+    print_error(state, err);
+  }
+  isola_error_free(err);
+  return status;
 }
 
 /* The script's path inside the sandbox when a --mount holds it (the
@@ -809,19 +905,20 @@ static isola_error_t *run_script(isola_sandbox_t *sandbox, const struct config *
 }
 
 /* Run the atexit handlers the script registered, as python does when a
- * program ends (after a failure too). A sandbox that cannot run code any
- * more (timeout, trap) fails this at once; that second error is not
- * printed. Returns the exit status. */
-static int run_exit_handlers(isola_sandbox_t *sandbox, const isola_sink_t *sink, int status) {
+ * program ends (after a failure or sys.exit too). A sandbox that cannot run
+ * code any more (timeout, trap) fails this at once; that second error is
+ * not printed. Returns the exit status. */
+static int run_exit_handlers(isola_sandbox_t *sandbox, const isola_sink_t *sink,
+                             struct run_state *state, int status) {
   isola_error_t *err = isola_sandbox_eval(sandbox, "__import__('atexit')._run_exitfuncs()", sink);
   if (err == NULL) {
     return status;
   }
-  if (status != 0) {
+  if (state->ended) {
     isola_error_free(err);
     return status;
   }
-  return run_failed(err);
+  return run_failed(state, err);
 }
 
 /* The Python source to run: the file's, the -c code, or a runpy call
@@ -857,7 +954,7 @@ int main(int argc, char **argv) {
   isola_sandbox_options_t *sandbox_opts = NULL;
   isola_sandbox_t *sandbox = NULL;
   isola_args_t *call_args = NULL;
-  struct run_state state = {false};
+  struct run_state state = {OUTPUT_JSON, false, false};
   isola_sink_t sink = {.struct_size = sizeof(isola_sink_t)};
   sink.user_data = &state;
   sink.format = ISOLA_FORMAT_JSON;
@@ -871,6 +968,7 @@ int main(int argc, char **argv) {
   if (status >= 0) {
     goto done;
   }
+  state.mode = cfg.plain ? OUTPUT_PLAIN : OUTPUT_JSON;
   if (cfg.call != NULL) {
     status = build_call_args(&cfg, &call_args);
     if (status != 0) {
@@ -888,31 +986,29 @@ int main(int argc, char **argv) {
     status = EXIT_RUN_FAILED;
     goto done;
   }
-  status = fill_options(&cfg, tpl_opts);
+  status = fill_options(&cfg, tpl_opts, sandbox_opts);
   if (status != 0) {
     goto done;
   }
-  /* The script's command line is the sandbox's own option, not a template
-   * default: it is no part of what the template compiles or caches. */
   status = option_failed("script arguments",
                          isola_sandbox_options_set_argv(sandbox_opts, (const char *const *)cfg.script_argv, cfg.script_argc));
   if (status != 0) {
     goto done;
   }
-  status = run_failed(isola_template_new(tpl_opts, &tpl));
-  if (status == 0) {
-    status = run_failed(isola_sandbox_new(tpl, sandbox_opts, &sandbox));
+  status = run_failed(&state, isola_template_new(tpl_opts, &tpl));
+  if (!state.ended) {
+    status = run_failed(&state, isola_sandbox_new(tpl, sandbox_opts, &sandbox));
   }
-  if (status == 0) {
-    status = run_failed(run_script(sandbox, &cfg, script, &sink));
+  if (!state.ended) {
+    status = run_failed(&state, run_script(sandbox, &cfg, script, &sink));
   }
-  if (status == 0 && cfg.call != NULL) {
+  if (!state.ended && cfg.call != NULL) {
     state.print_result = true;
-    status = run_failed(isola_sandbox_call(sandbox, cfg.call, call_args, &sink));
+    status = run_failed(&state, isola_sandbox_call(sandbox, cfg.call, call_args, &sink));
   }
   if (sandbox != NULL) {
     state.print_result = false;
-    status = run_exit_handlers(sandbox, &sink, status);
+    status = run_exit_handlers(sandbox, &sink, &state, status);
   }
 
 done:

@@ -555,6 +555,20 @@ const char *isola_error_message(const isola_error_t *error);
 const char *isola_error_guest_type(const isola_error_t *error);
 
 /**
+ * Whether `error` is a `ISOLA_ERROR_GUEST_EXCEPTION` raised by an
+ * uncaught `SystemExit` (`sys.exit(code)` in a script or a called
+ * function); if so, writes the status python would exit with to `*status`:
+ * an `int` code truncated to a C `int` (a process exiting with it shows
+ * `status & 0xff`), or 1 for any other code, which the guest printed on its
+ * stderr as python does (`sys.exit("message")`). A `SystemExit` with no
+ * code or code 0 is no error: the script or call succeeds. Returns false,
+ * leaving `*status` alone, for every other error, a NULL `error` or a NULL
+ * `status`.
+ */
+bool isola_error_exit_status(const isola_error_t *error,
+                             int32_t *status);
+
+/**
  * The stable name of a code, for example `"TIMEOUT"`; `"UNKNOWN"` for a
  * value that is not a code. Static storage; never freed.
  */

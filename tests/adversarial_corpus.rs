@@ -10,6 +10,8 @@
 //! - `expect`: `OK` or an error code name (`TIMEOUT`, `GUEST_EXCEPTION`, ...);
 //! - `error`: text the error message must contain;
 //! - `stdout`: text the guest's stdout must contain;
+//! - `exit-status`: the exit status an uncaught `SystemExit` carries
+//!   (`Error::exit_status`; `isola-run` exits with it);
 //! - `after`: `usable` or `unusable`, pinning the hostile sandbox's state;
 //! - `then`: code run before the follow-up call `1 + 1` that checks a usable
 //!   sandbox really works (e.g. `del keep` to free what the guest kept);
@@ -33,6 +35,7 @@ struct Case {
     expect: String,
     error: Option<String>,
     stdout: Option<String>,
+    exit_status: Option<i32>,
     after: Option<String>,
     then: String,
     options: Vec<String>,
@@ -46,6 +49,7 @@ fn parse(path: &Path) -> Case {
         expect: String::new(),
         error: None,
         stdout: None,
+        exit_status: None,
         after: None,
         then: "1 + 1".into(),
         options: Vec::new(),
@@ -59,6 +63,7 @@ fn parse(path: &Path) -> Case {
             "expect" => case.expect = value,
             "error" => case.error = Some(value),
             "stdout" => case.stdout = Some(value),
+            "exit-status" => case.exit_status = Some(value.parse().expect("exit-status: a number")),
             "after" => case.after = Some(value),
             "then" => case.then = format!("{value}\n1 + 1"),
             "options" => case.options = value.split_whitespace().map(String::from).collect(),
@@ -154,6 +159,13 @@ async fn run(case: &Case) -> Result<(), String> {
     let message = outcome.as_ref().err().map(ToString::to_string);
     if got != case.expect {
         return Err(format!("expected {}, got {got}: {message:?}", case.expect));
+    }
+    let exit_status = outcome.as_ref().err().and_then(isola::Error::exit_status);
+    if exit_status != case.exit_status {
+        return Err(format!(
+            "expected exit status {:?}, got {exit_status:?}",
+            case.exit_status
+        ));
     }
     if let Some(fragment) = &case.error
         && !message.as_deref().unwrap_or("").contains(fragment.as_str())

@@ -61,15 +61,53 @@ async fn exception_carries_type_and_traceback() {
         .await
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::GuestException);
-    let isola::Error::UserCode { kind, message } = &err else {
+    let isola::Error::UserCode {
+        kind,
+        message,
+        exit_status,
+    } = &err
+    else {
         panic!("{err:?}")
     };
     assert_eq!(kind, "ValueError");
+    assert_eq!(*exit_status, None);
     assert!(message.contains("Traceback"), "{message}");
     assert!(message.contains("ValueError: bad 7"), "{message}");
     assert!(message.contains("in boom"), "{message}");
     // the sandbox keeps working after a Python exception
     eval(&mut sb, "y = 1").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn system_exit_carries_the_exit_status_python_would_give() {
+    let mut sb = sandbox().await;
+    // sys.exit() and sys.exit(0) end a script or a call successfully.
+    eval(&mut sb, "import sys\nsys.exit(0)\n").await;
+    eval(&mut sb, "def leave(code):\n    sys.exit(code)\n").await;
+    let out = sb
+        .call("leave", [Arg::Positional(json("null"))])
+        .await
+        .unwrap();
+    assert_eq!(text(out.result.as_ref().unwrap()), "null");
+    for (code, status) in [("3", 3), ("300", 300), ("-1", -1), ("\"usage\"", 1)] {
+        let err = sb
+            .call("leave", [Arg::Positional(json(code))])
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::GuestException, "{err:?}");
+        assert_eq!(err.exit_status(), Some(status), "{err:?}");
+        assert!(err.to_string().contains("SystemExit"), "{err}");
+    }
+    let err = sb
+        .eval_script("raise SystemExit(7)", Arc::new(isola::DiscardSink))
+        .await
+        .unwrap_err();
+    assert_eq!(err.exit_status(), Some(7));
+    let err = sb
+        .eval_script("raise ValueError(7)", Arc::new(isola::DiscardSink))
+        .await
+        .unwrap_err();
+    assert_eq!(err.exit_status(), None);
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -172,6 +172,8 @@ pub(crate) enum CallError {
         kind: String,
         /// Formatted traceback and message.
         message: String,
+        /// For an uncaught `SystemExit`: the status python would exit with.
+        exit_status: Option<i32>,
     },
     /// The call ran past its time limit (the limit is carried).
     Timeout(Duration),
@@ -544,6 +546,7 @@ impl Instance {
             Some(Ok(_)) if violation.is_some() => Err(CallError::UserCode {
                 kind: "ProtocolError".into(),
                 message: violation.unwrap_or_default(),
+                exit_status: None,
             }),
             Some(Ok(Ok(_))) => Ok(()),
             Some(Ok(Err(guest_error))) => Err(guest_failure(guest_error, memory_denied)),
@@ -649,10 +652,16 @@ fn guest_failure(error: WitError, memory_denied: bool) -> CallError {
         code,
         kind,
         message,
+        exit_status,
     } = error;
     match code {
         _ if kind == "MemoryError" && memory_denied => CallError::MemoryLimit(message),
-        ErrorCode::Exception => CallError::UserCode { kind, message },
+        // An exit status belongs to a SystemExit only.
+        ErrorCode::Exception => CallError::UserCode {
+            exit_status: exit_status.filter(|_| kind == "SystemExit"),
+            kind,
+            message,
+        },
         ErrorCode::InvalidArgument => CallError::InvalidArgument(message),
         // Without a host-recorded limit, a claimed output limit or internal
         // failure is the guest's own failure.
@@ -663,6 +672,7 @@ fn guest_failure(error: WitError, memory_denied: bool) -> CallError {
                 kind
             },
             message,
+            exit_status: None,
         },
     }
 }
@@ -761,6 +771,7 @@ mod tests {
             code: ErrorCode::Exception,
             kind: kind.into(),
             message: "m".into(),
+            exit_status: None,
         };
         assert!(matches!(
             guest_failure(error("MemoryError"), true),
@@ -779,12 +790,34 @@ mod tests {
                 code,
                 kind: String::new(),
                 message: "isola panicked: forged".into(),
+                exit_status: Some(3),
             };
             assert!(matches!(
                 guest_failure(forged, false),
-                CallError::UserCode { kind, .. } if kind == "RuntimeError"
+                CallError::UserCode { kind, exit_status: None, .. } if kind == "RuntimeError"
             ));
         }
+        // Only a SystemExit carries an exit status.
+        let claim = |kind: &str| WitError {
+            code: ErrorCode::Exception,
+            kind: kind.into(),
+            message: "m".into(),
+            exit_status: Some(4),
+        };
+        assert!(matches!(
+            guest_failure(claim("SystemExit"), false),
+            CallError::UserCode {
+                exit_status: Some(4),
+                ..
+            }
+        ));
+        assert!(matches!(
+            guest_failure(claim("ValueError"), false),
+            CallError::UserCode {
+                exit_status: None,
+                ..
+            }
+        ));
         let table_full = wasmtime::Error::new(wasmtime::component::ResourceTableError::Full);
         assert!(matches!(
             trap_failure(&table_full, None, None, false, 9),

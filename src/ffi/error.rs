@@ -3,7 +3,7 @@
 use std::ffi::{CString, c_char};
 
 use super::{
-    args::{BoxedHandle, Castable, OwnedByBox, handle},
+    args::{BoxedHandle, Castable, OwnedByBox, handle, write_out},
     guard_value,
 };
 use crate::sandbox::{Error, ErrorKind};
@@ -48,6 +48,7 @@ pub struct isola_error_t {
     code: Code,
     message: CString,
     guest_type: CString,
+    exit_status: Option<i32>,
 }
 
 impl Castable for isola_error_t {
@@ -60,6 +61,7 @@ pub(crate) struct FfiError {
     code: Code,
     message: String,
     guest_type: String,
+    exit_status: Option<i32>,
 }
 
 impl FfiError {
@@ -68,6 +70,7 @@ impl FfiError {
             code,
             message: message.into(),
             guest_type: String::new(),
+            exit_status: None,
         }
     }
 
@@ -94,6 +97,7 @@ impl FfiError {
             code: self.code,
             message: c(self.message),
             guest_type: c(self.guest_type),
+            exit_status: self.exit_status,
         }
         .into_raw()
     }
@@ -121,6 +125,7 @@ impl From<Error> for FfiError {
         };
         Self {
             code,
+            exit_status: e.exit_status(),
             message: e.to_string(),
             guest_type,
         }
@@ -161,6 +166,26 @@ pub extern "C" fn isola_error_guest_type(error: *const isola_error_t) -> *const 
     guard_value(c"".as_ptr(), || match handle(error, "error") {
         Ok(e) => e.guest_type.as_ptr(),
         Err(_) => c"".as_ptr(),
+    })
+}
+
+/// Whether `error` is a `ISOLA_ERROR_GUEST_EXCEPTION` raised by an
+/// uncaught `SystemExit` (`sys.exit(code)` in a script or a called
+/// function); if so, writes the status python would exit with to `*status`:
+/// an `int` code truncated to a C `int` (a process exiting with it shows
+/// `status & 0xff`), or 1 for any other code, which the guest printed on its
+/// stderr as python does (`sys.exit("message")`). A `SystemExit` with no
+/// code or code 0 is no error: the script or call succeeds. Returns false,
+/// leaving `*status` alone, for every other error, a NULL `error` or a NULL
+/// `status`.
+#[unsafe(no_mangle)]
+pub extern "C" fn isola_error_exit_status(error: *const isola_error_t, status: *mut i32) -> bool {
+    guard_value(false, || {
+        let Ok(e) = handle(error, "error") else {
+            return false;
+        };
+        e.exit_status
+            .is_some_and(|code| write_out(status, code, "status").is_ok())
     })
 }
 

@@ -23,6 +23,10 @@ pub enum Error {
         kind: String,
         /// Formatted traceback and message.
         message: String,
+        /// For an uncaught `SystemExit` (`kind == "SystemExit"`): the
+        /// status python would exit with, else `None` (see
+        /// [`Error::exit_status`]).
+        exit_status: Option<i32>,
     },
     /// The call ran past its time limit; the sandbox is no longer usable.
     #[error("call timed out after {0:?}; the sandbox must be discarded")]
@@ -86,6 +90,20 @@ pub enum ErrorKind {
 }
 
 impl Error {
+    /// The status python would exit with when guest code ended by an
+    /// uncaught `SystemExit` (`sys.exit(code)`): an `int` code truncated to
+    /// a C `int` (the process would see it `& 0xff`), 1 for any other code
+    /// (which the guest printed on its stderr, as python does). `None` for
+    /// every other error. A `SystemExit` whose status is 0 (`sys.exit()`,
+    /// `sys.exit(0)`) is no error: the script or call succeeds.
+    #[must_use]
+    pub fn exit_status(&self) -> Option<i32> {
+        match self {
+            Self::UserCode { exit_status, .. } => *exit_status,
+            _ => None,
+        }
+    }
+
     /// The kind of this error.
     #[must_use]
     pub fn kind(&self) -> ErrorKind {
@@ -152,7 +170,15 @@ impl From<CreateError> for Error {
 impl From<CallError> for Error {
     fn from(e: CallError) -> Self {
         match e {
-            CallError::UserCode { kind, message } => Self::UserCode { kind, message },
+            CallError::UserCode {
+                kind,
+                message,
+                exit_status,
+            } => Self::UserCode {
+                kind,
+                message,
+                exit_status,
+            },
             CallError::Timeout(limit) => Self::Timeout(limit),
             CallError::Cancelled => Self::Cancelled,
             CallError::MemoryLimit(message) => Self::MemoryLimit(message),

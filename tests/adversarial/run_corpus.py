@@ -6,9 +6,10 @@
 Each corpus file's header gives its expected outcome (see
 tests/adversarial_corpus.rs, which runs the same files through the Rust
 API). For every guest this checks that isola-run exits normally (status 0
-for OK, 1 with one error line of the expected code otherwise, never a
-signal), that the error message and stdout hold what the header asks, and
-that isola printed nothing on the host's stderr.
+for OK, 1 with one error line of the expected code otherwise, or the
+header's exit-status with an exit line for sys.exit, never a signal), that
+the error message and stdout hold what the header asks, and that isola
+printed nothing on the host's stderr.
 """
 
 import json
@@ -19,7 +20,7 @@ import tempfile
 
 
 def parse(path):
-    case = {"expect": None, "error": None, "stdout": None, "options": []}
+    case = {"expect": None, "error": None, "stdout": None, "exit-status": None, "options": []}
     with open(path, encoding="utf-8") as f:
         for line in f:
             if not line.startswith("#"):
@@ -66,13 +67,22 @@ def check(isola_run, path):
     events = [json.loads(line) for line in proc.stdout.decode().splitlines()]
     errors = [e for e in events if e["type"] == "error"]
     stdout = "".join(e["data"] for e in events if e["type"] == "stdout")
-    got = errors[-1]["code"] if errors else "OK"
-    want_status = 0 if case["expect"] == "OK" else 1
-    if got != case["expect"] or proc.returncode != want_status:
-        return "expected %s, got %s (status %d): %s" % (
-            case["expect"], got, proc.returncode, errors[-1]["message"][:300] if errors else "")
-    if case["error"] and case["error"] not in errors[-1]["message"]:
-        return "error lacks %r: %r" % (case["error"], errors[-1]["message"][:300])
+    exits = [e["status"] for e in events if e["type"] == "exit"]
+    if case["exit-status"] is not None:
+        # sys.exit(N) is no error: an exit line, and isola-run exits with N
+        # (& 0xff), as python does.
+        want_status = int(case["exit-status"]) & 0xff
+        if errors or exits != [want_status] or proc.returncode != want_status:
+            return "expected exit status %d, got exit lines %r, errors %r (status %d)" % (
+                want_status, exits, errors, proc.returncode)
+    else:
+        got = errors[-1]["code"] if errors else "OK"
+        want_status = 0 if case["expect"] == "OK" else 1
+        if got != case["expect"] or proc.returncode != want_status:
+            return "expected %s, got %s (status %d): %s" % (
+                case["expect"], got, proc.returncode, errors[-1]["message"][:300] if errors else "")
+        if case["error"] and case["error"] not in errors[-1]["message"]:
+            return "error lacks %r: %r" % (case["error"], errors[-1]["message"][:300])
     if case["stdout"] and case["stdout"] not in stdout:
         return "stdout lacks %r: %r" % (case["stdout"], stdout[:300])
     if proc.stderr:

@@ -242,6 +242,43 @@ static void guest_exception_carries_type_and_traceback(void) {
   teardown();
 }
 
+static void system_exit_reports_pythons_exit_status(void) {
+  setup("import sys\ndef leave(code):\n    sys.exit(code)\n");
+  int32_t status = -7;
+  /* No code or 0: success, as a process exiting 0. */
+  char *result = call_json_result(sandbox, "leave", "[null]");
+  CHECK_STR_EQ(result, "null");
+  free(result);
+  CHECK_OK(isola_sandbox_eval(sandbox, "sys.exit(0)", NULL));
+  isola_error_t *err = EXPECT_ERROR(isola_sandbox_call_json(sandbox, "leave", "[300]", NULL, NULL),
+                                    ISOLA_ERROR_GUEST_EXCEPTION);
+  CHECK_STR_EQ(isola_error_guest_type(err), "SystemExit");
+  CHECK(isola_error_exit_status(err, &status));
+  CHECK(status == 300);
+  CHECK(!isola_error_exit_status(err, NULL));
+  isola_error_free(err);
+  /* Any other code: status 1 (the guest printed it on stderr). */
+  err = EXPECT_ERROR(isola_sandbox_eval(sandbox, "sys.exit('bad usage')", NULL),
+                     ISOLA_ERROR_GUEST_EXCEPTION);
+  CHECK(isola_error_exit_status(err, &status));
+  CHECK(status == 1);
+  isola_error_free(err);
+  /* Other errors have none and leave the output alone. */
+  status = -7;
+  err = EXPECT_ERROR(isola_sandbox_eval(sandbox, "raise ValueError(3)", NULL),
+                     ISOLA_ERROR_GUEST_EXCEPTION);
+  CHECK(!isola_error_exit_status(err, &status));
+  isola_error_free(err);
+  err = EXPECT_ERROR(isola_sandbox_call_json(sandbox, "no_such_function", NULL, NULL, NULL),
+                     ISOLA_ERROR_INVALID_ARGUMENT);
+  CHECK(!isola_error_exit_status(err, &status));
+  isola_error_free(err);
+  CHECK(!isola_error_exit_status(NULL, &status));
+  CHECK(status == -7);
+  check_still_usable();
+  teardown();
+}
+
 static void syntax_error_is_guest_exception(void) {
   setup(NULL);
   isola_error_t *err = EXPECT_ERROR(isola_sandbox_eval(sandbox, "def broken(:\n", NULL),
@@ -341,6 +378,7 @@ static void set_timeout_ms_zero_removes_limit(void) {
 
 static const struct test_case cases[] = {
     TEST_CASE(eval_defines_functions_for_later_calls),
+    TEST_CASE(system_exit_reports_pythons_exit_status),
     TEST_CASE(module_state_persists_between_calls),
     TEST_CASE(eval_result_is_the_last_expression_or_null),
     TEST_CASE(eval_allows_top_level_await),

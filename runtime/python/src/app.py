@@ -60,10 +60,12 @@ def _guard(fn, *args):
         return fn(*args)
     except Failure as f:
         raise Err(wit_types.Error(code=_CODES.get(f.code, wit_types.ErrorCode.INTERNAL),
-                                  kind=_text(f.kind), message=_text(f.message)))
+                                  kind=_text(f.kind), message=_text(f.message),
+                                  exit_status=f.exit_status))
     except BaseException as e:
         raise Err(wit_types.Error(code=wit_types.ErrorCode.INTERNAL, kind=_text(type(e).__name__),
-                                  message=_text("isola runtime error: %s" % runner.format_exception(e))))
+                                  message=_text("isola runtime error: %s" % runner.format_exception(e)),
+                                  exit_status=None))
 
 
 class Guest(exports.Guest):

@@ -171,6 +171,35 @@ class RunnerTests(unittest.TestCase):
         finally:
             runner._SOURCES_KEPT = saved
 
+    def test_system_exit_carries_pythons_exit_status(self):
+        # No code, 0 (or an int that truncates to 0, as python's C int): success.
+        self.assertIsNone(self.script("import sys\nsys.exit()\n"))
+        self.assertIsNone(self.script("raise SystemExit(0)\n"))
+        self.assertIsNone(self.script("raise SystemExit(2**32)\n"))
+        self.assertEqual(self.host.events, [])
+        for code, status in (("3", 3), ("300", 300), ("-1", -1), ("True", 1)):
+            f = self.failure(self.script, "raise SystemExit(%s)\n" % code)
+            self.assertEqual((f.code, f.kind, f.exit_status), ("exception", "SystemExit", status))
+            self.assertIn("Traceback", f.message)
+        self.assertEqual(self.host.events, [])
+        # Any other code: printed on stderr as python does, status 1.
+        f = self.failure(self.script, "import sys\nsys.exit('no input')\n")
+        self.assertEqual((f.kind, f.exit_status), ("SystemExit", 1))
+        self.assertEqual(self.host.events, [("stderr", "no input\n")])
+        self.host.events = []
+        # Caught, it is no exit.
+        self.assertEqual(self.script("try:\n    raise SystemExit(4)\nexcept SystemExit as e:\n    c = e.code\nc"), 4)
+        # A call: the same rules.
+        self.script("import sys\ndef leave(code):\n    print('bye')\n    sys.exit(code)\n"
+                    "def gen():\n    yield 1\n    sys.exit(0)\n")
+        self.assertEqual(self.call("leave", None), [("stdout", "bye\n"), ("final", None)])
+        self.host.events = []
+        self.assertEqual(self.call("gen"), [("item", 1), ("final", None)])
+        self.host.events = []
+        f = self.failure(self.call, "leave", 2)
+        self.assertEqual((f.kind, f.exit_status), ("SystemExit", 2))
+        self.assertIsNone(self.failure(self.script, "raise KeyError(1)\n").exit_status)
+
     def test_syntax_error(self):
         f = self.failure(self.script, "x = (\n")
         self.assertEqual((f.code, f.kind), ("exception", "SyntaxError"))

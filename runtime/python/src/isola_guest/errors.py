@@ -21,11 +21,13 @@ class OutputLimitError(BaseException):
 class Failure(Exception):
     """A failure with an explicit WIT error code, raised inside the runtime."""
 
-    def __init__(self, code, kind, message):
+    def __init__(self, code, kind, message, exit_status=None):
         super().__init__(message)
         self.code = code  # one of "exception", "invalid-argument", "output-limit", "internal"
         self.kind = kind
         self.message = message
+        # For an uncaught SystemExit: the status python would exit with.
+        self.exit_status = exit_status
 
 
 class _LimitState:

@@ -71,7 +71,31 @@ def format_exception(exc):
         return "".join(traceback.format_exception_only(type(exc), exc))
 
 
+def _exit_status(code):
+    """The status python exits with for an uncaught ``SystemExit(code)``:
+    0 for None, an int truncated to a C int, else 1 after printing the
+    object on stderr (``sys.exit("message")``), as the interpreter does."""
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return (code + 2**31) % 2**32 - 2**31
+    try:
+        print(code, file=sys.stderr)
+    except BaseException:  # noqa: BLE001  the exit status stands whatever printing does
+        pass
+    return 1
+
+
+def _exits_successfully(exc):
+    """Whether a SystemExit ends its script or call as a success (python's
+    exit status 0: no code, or an int code of 0)."""
+    code = exc.code
+    return code is None or (isinstance(code, int) and _exit_status(code) == 0)
+
+
 def _user_failure(exc):
+    if isinstance(exc, SystemExit):
+        return Failure("exception", "SystemExit", format_exception(exc), _exit_status(exc.code))
     return Failure("exception", type(exc).__name__, format_exception(exc))
 
 
@@ -156,7 +180,7 @@ def _exec_guarded(source, filename):
         _run_code(code_obj)
     except SystemExit as e:
         # sys.exit() / sys.exit(0) ends a script successfully, as it would a process.
-        if e.code not in (None, 0):
+        if not _exits_successfully(e):
             raise
     finally:
         result = namespace.pop(_RESULT_NAME, None)
@@ -282,16 +306,22 @@ def _call(name, args):
     if not callable(fn):
         raise Failure("invalid-argument", "", "%r is not callable (it is a %s)" % (name, type(fn).__name__))
     positional, keywords = _decode_args(args)
-    result = fn(*positional, **keywords)
-    if type(result) in _PLAIN_RESULTS:
-        pass  # the common case: skip the generator and awaitable checks
-    elif inspect.isgenerator(result):
-        result = _drive_generator(result)
-    elif inspect.isasyncgen(result):
-        run_until_complete(get_loop(), _drive_async_generator(result))
+    try:
+        result = fn(*positional, **keywords)
+        if type(result) in _PLAIN_RESULTS:
+            pass  # the common case: skip the generator and awaitable checks
+        elif inspect.isgenerator(result):
+            result = _drive_generator(result)
+        elif inspect.isasyncgen(result):
+            run_until_complete(get_loop(), _drive_async_generator(result))
+            result = None
+        elif inspect.isawaitable(result):
+            result = run_until_complete(get_loop(), result)
+    except SystemExit as e:
+        # As for a script: sys.exit() / sys.exit(0) ends the call successfully.
+        if not _exits_successfully(e):
+            raise
         result = None
-    elif inspect.isawaitable(result):
-        result = run_until_complete(get_loop(), result)
     send(True, result)
 
 
