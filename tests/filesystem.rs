@@ -4,7 +4,16 @@
 mod common;
 
 use common::{eval, sandbox, sandbox_with};
-use isola::{MountMode, NoHost, SandboxOptions};
+use isola::{MountMode, NoHost, Sandbox, SandboxOptions};
+
+/// A sandbox with a fresh host directory mounted read-write at `/out`.
+async fn sandbox_with_out_mount() -> (tempfile::TempDir, Sandbox) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut options = SandboxOptions::default();
+    options.mount(dir.path(), "/out", MountMode::ReadWrite);
+    let sb = sandbox_with(NoHost, &options).await;
+    (dir, sb)
+}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn root_lists_built_in_directories_and_mount_points() {
@@ -489,10 +498,7 @@ async fn large_writes_to_files_are_whole_as_on_linux() {
     // The file streams take at most 1 MiB per write; os.write and raw files
     // write the rest, so importlib's .pyc writer (which treats a short
     // write as an error) works for large modules.
-    let dir = tempfile::tempdir().unwrap();
-    let mut options = SandboxOptions::default();
-    options.mount(dir.path(), "/out", MountMode::ReadWrite);
-    let mut sb = sandbox_with(NoHost, &options).await;
+    let (dir, mut sb) = sandbox_with_out_mount().await;
     let out = eval(
         &mut sb,
         "import os, py_compile, importlib.util, array\n\
@@ -517,4 +523,47 @@ async fn large_writes_to_files_are_whole_as_on_linux() {
         std::fs::metadata(dir.path().join("w")).unwrap().len(),
         3 << 20 | 3
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn stat_reports_permission_bits_so_archives_unpack_readable() {
+    // WASI has no permission bits; without them archives written in the
+    // sandbox stored mode 0 and unpacked unreadable on the host.
+    let (dir, mut sb) = sandbox_with_out_mount().await;
+    let out = eval(
+        &mut sb,
+        "import os, pathlib, stat, tarfile, zipfile\n\
+         open('/out/data.txt', 'w').write('hello')\nos.mkdir('/tmp/d')\n\
+         for p in ('/out/data.txt', '/out', '/tmp/d', '/dev/null'):\n\
+         \x20   print(p, stat.filemode(os.stat(p).st_mode), stat.filemode(os.lstat(p).st_mode),\n\
+         \x20         stat.filemode(pathlib.Path(p).stat().st_mode))\n\
+         with open('/out/data.txt') as f:\n    print(oct(os.fstat(f.fileno()).st_mode))\n\
+         with tarfile.open('/out/a.tar', 'w') as t:\n    t.add('/out/data.txt', 'data.txt')\n\
+         with zipfile.ZipFile('/out/a.zip', 'w') as z:\n    z.write('/out/data.txt', 'data.txt')\n\
+         print(os.stat in os.supports_follow_symlinks, os.stat.__name__)\n",
+    )
+    .await;
+    assert_eq!(
+        out.stdout,
+        "/out/data.txt -rw-r--r-- -rw-r--r-- -rw-r--r--\n\
+         /out drwxr-xr-x drwxr-xr-x drwxr-xr-x\n\
+         /tmp/d drwxr-xr-x drwxr-xr-x drwxr-xr-x\n\
+         /dev/null crw-rw-rw- crw-rw-rw- crw-rw-rw-\n\
+         0o100644\nTrue stat\n"
+    );
+    // The host reads the modes back from the archives.
+    let tar = std::fs::read(dir.path().join("a.tar")).unwrap();
+    // The member's ustar header (after a pax header): name first, the mode
+    // as octal digits at offset 100.
+    let header = tar
+        .chunks(512)
+        .find(|block| block.starts_with(b"data.txt\0"))
+        .unwrap();
+    assert_eq!(&header[100..107], b"0000644");
+    let zip = std::fs::read(dir.path().join("a.zip")).unwrap();
+    // Central directory entry: external attributes at offset 38, the Unix
+    // mode in their high 16 bits.
+    let central = zip.windows(4).position(|w| w == b"PK\x01\x02").unwrap();
+    let attrs = u32::from_le_bytes(zip[central + 38..central + 42].try_into().unwrap());
+    assert_eq!(attrs >> 16, 0o100644);
 }

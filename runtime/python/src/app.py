@@ -9,11 +9,13 @@ from isola_guest import hostapi
 
 hostapi.bind_wit()
 
-from isola_guest import ctypes_shim, mmap_shim, signals, stdlib_policy, users  # noqa: E402
+from isola_guest import ctypes_shim, file_modes, mmap_shim, signals, stdlib_policy, users  # noqa: E402
 
-# pwd, grp, ctypes (without FFI), mmap (emulated) and signal (without
-# timer signals), before any preloaded module looks for them
+# pwd, grp, ctypes (without FFI), mmap (emulated), signal (without timer
+# signals) and os.stat (with permission bits), before any preloaded module
+# looks for them
 signals.install()
+file_modes.install()
 users.install()
 ctypes_shim.install()
 mmap_shim.install()
