@@ -337,6 +337,13 @@ async fn file_api_errors_are_clear() {
     sb.write_file("/tmp/f", b"x").unwrap();
     let not_dir = sb.list_dir("/tmp/f").unwrap_err();
     assert_eq!(not_dir.kind(), isola::ErrorKind::Io, "{not_dir}");
+    // Outside the scratch file system: the message names the path given.
+    let root = sb.list_dir("/").unwrap_err();
+    assert_eq!(root.kind(), isola::ErrorKind::InvalidArgument, "{root}");
+    assert!(
+        root.to_string().contains("/: not below /tmp or /home/user"),
+        "{root}"
+    );
     let err = sb.write_file("/tmp/f/g", b"x").unwrap_err();
     assert_eq!(err.kind(), isola::ErrorKind::Io, "{err}");
 }

@@ -509,7 +509,7 @@ impl Vfs {
         };
         if scratch_root == 0 || parts.len() <= scratch_root {
             return Err(invalid(&format!(
-                "not a file in the sandbox's scratch file system (under /tmp or {})",
+                "not below /tmp or {}, the sandbox's scratch file system",
                 self.home
             )));
         }
@@ -622,7 +622,9 @@ impl Vfs {
                 Err(err) => return Err(fs_err(err)),
             }
         } else {
-            let (_, _, ino) = self.resolve_scratch(trimmed)?;
+            // "/" trims to "": name what the caller gave.
+            let (_, _, ino) =
+                self.resolve_scratch(if trimmed.is_empty() { path } else { trimmed })?;
             ino.ok_or(fs_err(FsErr::NoEntry))?
         };
         let mem = self.mem.lock();
