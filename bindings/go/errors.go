@@ -67,6 +67,11 @@ type Error struct {
 	// GuestType is the Python exception type name (e.g. "ValueError") of a
 	// CodeGuestException error, else "".
 	GuestType string
+	// ExitStatus is, for an uncaught SystemExit (GuestType "SystemExit",
+	// sys.exit(N) in the guest), the status python would exit with: N as
+	// a C int, or 1 for a non-integer code (printed on the guest's stderr).
+	// 0 for every other error. sys.exit() and sys.exit(0) are no error.
+	ExitStatus int
 
 	cause error // wrapped error (the context's error for cancellations)
 }
@@ -126,10 +131,15 @@ func takeError(cerr *C.isola_error_t) error {
 		return nil
 	}
 	defer C.isola_error_free(cerr)
+	var status C.int32_t
+	if !C.isola_error_exit_status(cerr, &status) {
+		status = 0
+	}
 	return &Error{
-		Code:      ErrorCode(C.isola_error_code(cerr)),
-		Message:   C.GoString(C.isola_error_message(cerr)),
-		GuestType: C.GoString(C.isola_error_guest_type(cerr)),
+		Code:       ErrorCode(C.isola_error_code(cerr)),
+		Message:    C.GoString(C.isola_error_message(cerr)),
+		GuestType:  C.GoString(C.isola_error_guest_type(cerr)),
+		ExitStatus: int(status),
 	}
 }
 

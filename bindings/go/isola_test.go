@@ -226,8 +226,26 @@ func TestGuestException(t *testing.T) {
 	if e.GuestType != "ValueError" || !strings.Contains(e.Message, "Traceback") || !strings.Contains(e.Message, "bad value 7") {
 		t.Fatalf("error %#v", e)
 	}
+	if e.ExitStatus != 0 {
+		t.Fatalf("exit status %d of a ValueError", e.ExitStatus)
+	}
 	// The sandbox stays usable.
 	mustEval(t, sb, "x = 1")
+}
+
+func TestSystemExitCarriesTheExitStatus(t *testing.T) {
+	sb := newSandbox(t, nil)
+	mustEval(t, sb, "import sys\ndef leave(code):\n    sys.exit(code)\n")
+	if res, err := sb.CallResult(context.Background(), "leave", 0); err != nil || string(res) != "null" {
+		t.Fatalf("sys.exit(0): %s, %v", res, err)
+	}
+	for code, want := range map[any]int{3: 3, 300: 300, "usage": 1} {
+		_, err := sb.CallResult(context.Background(), "leave", code)
+		var e *isola.Error
+		if !errors.As(err, &e) || e.GuestType != "SystemExit" || e.ExitStatus != want {
+			t.Fatalf("sys.exit(%v): %#v", code, err)
+		}
+	}
 }
 
 func TestTimeout(t *testing.T) {

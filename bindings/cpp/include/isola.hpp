@@ -25,6 +25,7 @@
 #include <cstdint>
 #include <exception>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -62,14 +63,21 @@ inline const char *code_name(ErrorCode code) noexcept {
 // (the Python traceback for guest exceptions).
 class Error : public std::runtime_error {
  public:
-  Error(ErrorCode code, const std::string &message, std::string guest_type = {})
-      : std::runtime_error(message), code_(code), guest_type_(std::move(guest_type)) {}
+  Error(ErrorCode code, const std::string &message, std::string guest_type = {},
+        std::optional<int> exit_status = std::nullopt)
+      : std::runtime_error(message), code_(code), guest_type_(std::move(guest_type)),
+        exit_status_(exit_status) {}
 
   ErrorCode code() const noexcept { return code_; }
   // "GUEST_EXCEPTION", "TIMEOUT", ...
   const char *code_name() const noexcept { return isola::code_name(code_); }
   // The Python exception type ("ValueError") for GuestException, else "".
   const std::string &guest_type() const noexcept { return guest_type_; }
+  // For an uncaught SystemExit (sys.exit(N) in the guest): the status python
+  // would exit with (N as a C int; 1 for a non-integer code, which the guest
+  // printed on its stderr). Empty for every other error; sys.exit() and
+  // sys.exit(0) are no error.
+  std::optional<int> exit_status() const noexcept { return exit_status_; }
   // True when the sandbox that raised this must be discarded: a timeout, a
   // cancelled call, a trap, or an internal error (a panic during a call
   // also makes the sandbox unusable). InvalidState may mean "busy" or
@@ -82,6 +90,7 @@ class Error : public std::runtime_error {
  private:
   ErrorCode code_;
   std::string guest_type_;
+  std::optional<int> exit_status_;
 };
 
 namespace detail {
@@ -94,6 +103,9 @@ inline void check(isola_error_t *err) {
   const auto code = static_cast<ErrorCode>(isola_error_code(err));
   std::string message;
   std::string guest_type;
+  std::int32_t status = 0;
+  const std::optional<int> exit_status =
+      isola_error_exit_status(err, &status) ? std::optional<int>(status) : std::nullopt;
   try {
     message = isola_error_message(err);
     guest_type = isola_error_guest_type(err);
@@ -102,7 +114,7 @@ inline void check(isola_error_t *err) {
     throw;
   }
   isola_error_free(err);
-  throw Error(code, message, std::move(guest_type));
+  throw Error(code, message, std::move(guest_type), exit_status);
 }
 
 // Free an error we cannot report (inside a noexcept callback).

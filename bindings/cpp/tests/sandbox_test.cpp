@@ -98,6 +98,20 @@ TEST_CASE("stderr and logging records reach the sink") {
   CHECK(sink.events[2] == "result:null");
 }
 
+TEST_CASE("sys.exit carries the exit status python would give") {
+  isola::Sandbox sb = tpl().sandbox();
+  sb.eval("import sys\ndef leave(code):\n    sys.exit(code)\n");
+  CHECK(sb.call_json("leave", "[0]") == "null");  // sys.exit(0): success
+  const isola::Error e = test::expect_error([&] { sb.call_json("leave", "[3]"); });
+  CHECK(e.code() == isola::ErrorCode::GuestException);
+  CHECK(e.guest_type() == "SystemExit");
+  CHECK(e.exit_status() == std::optional<int>(3));
+  const isola::Error message = test::expect_error([&] { sb.call_json("leave", "[\"usage\"]"); });
+  CHECK(message.exit_status() == std::optional<int>(1));
+  const isola::Error other = test::expect_error([&] { sb.eval("raise ValueError(3)"); });
+  CHECK_FALSE(other.exit_status().has_value());
+}
+
 TEST_CASE("a cbor sink receives cbor bytes") {
   isola::Sandbox sb = tpl().sandbox();
   sb.eval("def f():\n    return [1, 'a']\n");

@@ -124,6 +124,16 @@ pub const Diagnostics = struct {
         return std.mem.span(c.isola_error_guest_type(raw));
     }
 
+    /// For a stored uncaught SystemExit (`sys.exit(N)` in the guest): the
+    /// status python would exit with (N as a C int; 1 for a non-integer
+    /// code, which the guest printed on its stderr). null for any other
+    /// failure or none; `sys.exit()` and `sys.exit(0)` are no error.
+    pub fn exitStatus(d: *const Diagnostics) ?i32 {
+        const raw = d.raw orelse return null;
+        var status: i32 = 0;
+        return if (c.isola_error_exit_status(raw, &status)) status else null;
+    }
+
     fn store(d: *Diagnostics, raw: *c.isola_error_t) void {
         c.isola_error_free(d.raw);
         d.raw = raw;

@@ -134,6 +134,14 @@ test "a guest exception is error.GuestException with message and type" {
     try testing.expectEqual(isola.ErrorCode.guest_exception, sb.last_error.code().?);
     try testing.expectEqualStrings("ValueError", sb.last_error.guestType());
     try testing.expect(std.mem.indexOf(u8, sb.last_error.message(), "bad value 7") != null);
+    try testing.expectEqual(@as(?i32, null), sb.last_error.exitStatus());
+
+    // sys.exit(N) carries the status python would exit with; sys.exit(0) succeeds.
+    try sb.eval("import sys\ndef leave(code):\n    sys.exit(code)\n", null);
+    try sb.callJson("leave", "[0]", null, null);
+    try testing.expectError(error.GuestException, sb.callJson("leave", "[3]", null, null));
+    try testing.expectEqualStrings("SystemExit", sb.last_error.guestType());
+    try testing.expectEqual(@as(?i32, 3), sb.last_error.exitStatus());
 
     // Still usable; unknown functions and bad JSON are invalid arguments.
     try sb.eval("x = 1", null);
