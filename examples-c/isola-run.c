@@ -66,6 +66,9 @@ static const char USAGE[] =
     "is the script's, even one that looks like an option.\n"
     "A SCRIPT.py inside a --mount runs from there: __file__ is its guest\n"
     "path and its directory is first on sys.path (sibling modules import).\n"
+    "When a --mount holds the current directory, the script starts in its\n"
+    "guest path (relative paths work as under python; for -c and -m it is\n"
+    "first on sys.path); otherwise it starts in /home/user.\n"
     "\n"
     "options:\n"
     "  --call NAME              after the script, call its function NAME and\n"
@@ -815,17 +818,10 @@ static int run_failed(struct run_state *state, isola_error_t *err) {
   return status;
 }
 
-/* The script's path inside the sandbox when a --mount holds it (the
- * mount with the longest host path wins), malloc'd; NULL when none does,
- * or for -c, -m and standard input. */
-static char *script_guest_path(const struct config *cfg) {
-  if (cfg->script_kind != SCRIPT_FILE || strcmp(cfg->script, "-") == 0) {
-    return NULL;
-  }
-  char *real = realpath(cfg->script, NULL);
-  if (real == NULL) {
-    return NULL;
-  }
+/* The guest path of the resolved host path `real` when a --mount holds it
+ * (the mount with the longest host path wins), malloc'd; NULL when none
+ * does. */
+static char *guest_path_of(const struct config *cfg, const char *real) {
   const struct mount *best = NULL;
   size_t best_len = 0;
   for (size_t i = 0; i < cfg->mount_count; i++) {
@@ -834,72 +830,140 @@ static char *script_guest_path(const struct config *cfg) {
     if (n == 1) {
       n = 0; /* the host's root: every path is below it */
     }
-    if (strncmp(real, m->host, n) == 0 && real[n] == '/' && (best == NULL || n > best_len)) {
+    if (strncmp(real, m->host, n) == 0 && (real[n] == '/' || real[n] == '\0') &&
+        (best == NULL || n > best_len)) {
       best = m;
       best_len = n;
     }
   }
-  char *guest = NULL;
-  if (best != NULL) {
-    const char *rest = real + best_len; /* starts with '/' */
-    size_t glen = strlen(best->guest);
-    while (glen > 1 && best->guest[glen - 1] == '/') {
-      glen--;
-    }
-    if (glen == 1) {
-      glen = 0; /* mounted at '/' is refused by isola, but stay correct */
-    }
-    guest = malloc(glen + strlen(rest) + 1);
-    if (guest != NULL) {
-      memcpy(guest, best->guest, glen);
-      strcpy(guest + glen, rest);
-    }
+  if (best == NULL) {
+    return NULL;
   }
+  const char *rest = real + best_len; /* "" or starts with '/' */
+  size_t glen = strlen(best->guest);
+  while (glen > 1 && best->guest[glen - 1] == '/') {
+    glen--;
+  }
+  if (glen == 1 && rest[0] != '\0') {
+    glen = 0; /* mounted at '/' is refused by isola, but stay correct */
+  }
+  char *guest = malloc(glen + strlen(rest) + 1);
+  if (guest != NULL) {
+    memcpy(guest, best->guest, glen);
+    strcpy(guest + glen, rest);
+  }
+  return guest;
+}
+
+/* The script's path inside the sandbox when a --mount holds it, malloc'd;
+ * NULL when none does, or for -c, -m and standard input. */
+static char *script_guest_path(const struct config *cfg) {
+  if (cfg->script_kind != SCRIPT_FILE || strcmp(cfg->script, "-") == 0) {
+    return NULL;
+  }
+  char *real = realpath(cfg->script, NULL);
+  if (real == NULL) {
+    return NULL;
+  }
+  char *guest = guest_path_of(cfg, real);
   free(real);
   return guest;
 }
 
-/* Python source putting the directory of `guest_path` first on sys.path
- * (as python does for a script), malloc'd. The path is written as an
- * escaped bytes literal, so no byte of it can end the string. */
-static char *sys_path_prefix(const char *guest_path) {
-  static const char HEAD[] = "__import__('sys').path.insert(0, __import__('os').path.dirname(b'";
-  static const char TAIL[] = "'.decode('utf-8', 'surrogateescape')))\n";
-  size_t len = strlen(guest_path);
-  char *out = malloc(sizeof HEAD + 4 * len + sizeof TAIL);
+/* The current directory's path inside the sandbox when a --mount holds
+ * it, malloc'd; else NULL. */
+static char *cwd_guest_path(const struct config *cfg) {
+  char *cwd = getcwd(NULL, 0);
+  if (cwd == NULL) {
+    return NULL;
+  }
+  char *real = realpath(cwd, NULL);
+  free(cwd);
+  if (real == NULL) {
+    return NULL;
+  }
+  char *guest = guest_path_of(cfg, real);
+  free(real);
+  return guest;
+}
+
+/* Append to `out` (room for 4 bytes per byte of `text`) the Python str
+ * expression of `text` as an escaped bytes literal decoded as the guest's
+ * file system decodes names, so no byte of it can end the string. Returns
+ * the end of what was written. */
+static char *put_py_path(char *out, const char *text) {
+  static const char TAIL[] = "'.decode('utf-8', 'surrogateescape')";
+  *out++ = 'b';
+  *out++ = '\'';
+  for (const unsigned char *c = (const unsigned char *)text; *c != '\0'; c++) {
+    if (*c >= 0x20 && *c < 0x7f && *c != '\\' && *c != '\'') {
+      *out++ = (char)*c;
+    } else {
+      out += sprintf(out, "\\x%02x", *c);
+    }
+  }
+  memcpy(out, TAIL, sizeof TAIL);
+  return out + sizeof TAIL - 1;
+}
+
+/* Python source setting the script up as python would, malloc'd, or NULL
+ * when there is nothing to set up (or no memory): the working directory is
+ * `cwd` (the current directory's guest path, may be NULL), and the first
+ * entry of sys.path is the directory of `script` (its guest path) or, for
+ * -c and -m, the working directory. */
+static char *setup_source(const struct config *cfg, const char *cwd, const char *script) {
+  static const char CHDIR[] = "__import__('os').chdir(";
+  static const char SYS_PATH[] = "__import__('sys').path.insert(0, __import__('os').path.dirname(";
+  const char *first = script != NULL ? script : (cfg->script_kind != SCRIPT_FILE ? cwd : NULL);
+  if (cwd == NULL && first == NULL) {
+    return NULL;
+  }
+  size_t cwd_len = cwd != NULL ? strlen(cwd) : 0;
+  size_t first_len = first != NULL ? strlen(first) + 2 : 0; /* + "/." for a directory */
+  char *out = malloc(sizeof CHDIR + sizeof SYS_PATH + 4 * (cwd_len + first_len) + 128);
   if (out == NULL) {
     return NULL;
   }
-  char *w = out + (sizeof HEAD - 1);
-  memcpy(out, HEAD, sizeof HEAD - 1);
-  for (const unsigned char *c = (const unsigned char *)guest_path; *c != '\0'; c++) {
-    if (*c >= 0x20 && *c < 0x7f && *c != '\\' && *c != '\'') {
-      *w++ = (char)*c;
-    } else {
-      w += sprintf(w, "\\x%02x", *c);
-    }
+  char *w = out;
+  if (cwd != NULL) {
+    w += sprintf(w, "%s", CHDIR);
+    w = put_py_path(w, cwd);
+    w += sprintf(w, ")\n");
   }
-  memcpy(w, TAIL, sizeof TAIL);
+  if (first != NULL) {
+    /* dirname() of "DIR/." is DIR itself. */
+    char *path = malloc(first_len + 1);
+    if (path == NULL) {
+      free(out);
+      return NULL;
+    }
+    snprintf(path, first_len + 1, "%s%s", first, first == script ? "" : "/.");
+    w += sprintf(w, "%s", SYS_PATH);
+    w = put_py_path(w, path);
+    w += sprintf(w, "))\n");
+    free(path);
+  }
   return out;
 }
 
-/* Run the script. One that a --mount holds runs from there, as under
- * python: __file__ is its guest path and its directory is first on
- * sys.path, so it imports its sibling modules and finds data beside it.
- * Any other runs from the source read on the host. */
+/* Run the script as python would: in the current directory's guest path
+ * when a --mount holds it (else in /home/user). A script that a --mount
+ * holds runs from there: __file__ is its guest path and its directory is
+ * first on sys.path, so it imports its sibling modules and finds data
+ * beside it. Any other runs from the source read on the host; for -c and
+ * -m the working directory is first on sys.path. */
 static isola_error_t *run_script(isola_sandbox_t *sandbox, const struct config *cfg,
                                  const char *source, const isola_sink_t *sink) {
   char *guest = script_guest_path(cfg);
-  if (guest == NULL) {
-    return isola_sandbox_eval(sandbox, source, sink);
+  char *cwd = cwd_guest_path(cfg);
+  char *setup = setup_source(cfg, cwd, guest);
+  isola_error_t *err = setup != NULL ? isola_sandbox_eval(sandbox, setup, sink) : NULL;
+  if (err == NULL) {
+    err = guest != NULL && setup != NULL ? isola_sandbox_eval_file(sandbox, guest, sink)
+                                         : isola_sandbox_eval(sandbox, source, sink);
   }
-  char *prefix = sys_path_prefix(guest);
-  isola_error_t *err = prefix == NULL ? isola_sandbox_eval(sandbox, source, sink)
-                                      : isola_sandbox_eval(sandbox, prefix, sink);
-  if (err == NULL && prefix != NULL) {
-    err = isola_sandbox_eval_file(sandbox, guest, sink);
-  }
-  free(prefix);
+  free(setup);
+  free(cwd);
   free(guest);
   return err;
 }
