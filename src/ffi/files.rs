@@ -82,8 +82,9 @@ pub extern "C" fn isola_sandbox_write_file(
 ///
 /// Use it before or between calls (also after a call that failed, to
 /// collect what the guest wrote). Errors: `ISOLA_ERROR_INVALID_ARGUMENT`
-/// for NULL arguments or a path outside the scratch file system;
-/// `ISOLA_ERROR_IO` when the file does not exist or is a directory;
+/// for NULL arguments or a path not below `/tmp` or `/home/user` (those
+/// two directories themselves included); `ISOLA_ERROR_IO` when the file
+/// does not exist or is a directory;
 /// `ISOLA_ERROR_INVALID_STATE` during a call.
 #[unsafe(no_mangle)]
 pub extern "C" fn isola_sandbox_read_file(

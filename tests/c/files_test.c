@@ -91,6 +91,16 @@ static void bad_paths_and_arguments_are_clear_errors(void) {
   CHECK_ERROR(isola_sandbox_write_file(sandbox, "/etc/passwd", (const uint8_t *)"x", 1),
               ISOLA_ERROR_INVALID_ARGUMENT);
   CHECK_ERROR(isola_sandbox_read_file(sandbox, "/dev/null", &buf), ISOLA_ERROR_INVALID_ARGUMENT);
+  /* The scratch roots themselves are no files; a directory below them is IO. */
+  CHECK_ERROR(isola_sandbox_read_file(sandbox, "/tmp", &buf), ISOLA_ERROR_INVALID_ARGUMENT);
+  CHECK_OK(isola_sandbox_write_file(sandbox, "/tmp/dir/f", (const uint8_t *)"x", 1));
+  CHECK_ERROR(isola_sandbox_read_file(sandbox, "/tmp/dir", &buf), ISOLA_ERROR_IO);
+  /* Listing outside it names the path given. */
+  isola_dir_listing_t *root = NULL;
+  err = EXPECT_ERROR(isola_sandbox_list_dir(sandbox, "/", &root), ISOLA_ERROR_INVALID_ARGUMENT);
+  CHECK_CONTAINS(isola_error_message(err), "/: not below /tmp or /home/user");
+  isola_error_free(err);
+  CHECK(root == NULL);
   CHECK_ERROR(isola_sandbox_write_file(sandbox, "/tmp/../etc/x", (const uint8_t *)"x", 1),
               ISOLA_ERROR_INVALID_ARGUMENT);
   isola_dir_listing_t *listing = NULL;
