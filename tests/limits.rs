@@ -217,3 +217,33 @@ async fn recursion_through_c_code_raises_recursion_error() {
     );
     assert_eq!(eval(&mut sb, "print(sum(range(4)))").await.stdout, "6\n");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn deep_comparisons_and_json_raise_recursion_error() {
+    // These C recursions use little of CPython's linear-memory stack per
+    // level, so they reach its check only with a native stack many times
+    // larger (with 8 MiB they trapped; boltons' tests compare
+    // self-referential lists on purpose).
+    let mut sb = sandbox().await;
+    let out = eval(
+        &mut sb,
+        "import json\n\
+         def nest(n, wrap):\n    x = wrap(None)\n    for _ in range(n):\n        x = wrap(x)\n    return x\n\
+         a = []\na.append(a)\nb = []\nb.append(b)\nd = {}\nd['self'] = d\ne = {}\ne['self'] = e\n\
+         lists = nest(90_000, lambda x: [x]), nest(90_000, lambda x: [x])\n\
+         dicts = nest(60_000, lambda x: {'k': x}), nest(60_000, lambda x: {'k': x})\n\
+         for name, call in (('self-referential lists', lambda: a == b), ('self-referential dicts', lambda: d == e),\n\
+         \x20                  ('nested lists', lambda: lists[0] == lists[1]), ('nested dicts', lambda: dicts[0] == dicts[1]),\n\
+         \x20                  ('repr', lambda: repr(dicts[0])), ('json.loads', lambda: json.loads('[' * 90_000 + ']' * 90_000))):\n\
+         \x20   try:\n        call()\n        print(name, 'returned')\n\
+         \x20   except RecursionError:\n        print(name, 'RecursionError')\n",
+    )
+    .await;
+    assert_eq!(
+        out.stdout,
+        "self-referential lists RecursionError\nself-referential dicts RecursionError\n\
+         nested lists RecursionError\nnested dicts RecursionError\nrepr RecursionError\n\
+         json.loads RecursionError\n"
+    );
+    assert_eq!(eval(&mut sb, "print(sum(range(4)))").await.stdout, "6\n");
+}

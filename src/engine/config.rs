@@ -52,16 +52,19 @@ const TABLE_KEEP_RESIDENT_BYTES: usize = 1 << 20;
 /// Native stack the guest's compiled code may use (wasmtime's default: 512
 /// KiB). CPython raises `RecursionError` when its own C stack, in linear
 /// memory (1 MiB in this build), runs low; the compiled interpreter uses
-/// several times more native stack than linear-memory stack per C-level
-/// call, so with 512 KiB, recursion through C code (`map`, `__getattr__`,
-/// `repr` of nested lists, `functools.lru_cache`, `copy`) trapped the
-/// sandbox after a few hundred levels, inside Python's recursion limit of
-/// 1000. With 8 MiB those raise `RecursionError` and the sandbox stays
-/// usable; the deepest C recursions (`json.loads` of 10^5 nested arrays,
-/// `repr` of nested dicts) still reach this limit first and trap. The
-/// stack is reserved per pool slot (address space); pages stay resident
-/// once a sandbox in that slot has used them.
-const MAX_WASM_STACK: usize = 8 << 20;
+/// far more native stack than linear-memory stack per C-level call (up to
+/// about 30 times: comparing nested lists takes 350 native bytes and 16
+/// linear-memory bytes a level), so a native stack smaller than the worst
+/// ratio traps the sandbox where Python would raise. Measured worst paths
+/// need, to reach CPython's check: `json.loads` of nested arrays 30 MiB,
+/// `==` of nested or self-referential lists 23 MiB, of dicts and `repr` 14
+/// MiB; 48 MiB leaves a margin of 1.6 (with 8 MiB all of these trapped).
+/// Deallocating a structure nested deeper than about 100,000 levels still
+/// traps: CPython's trashcan watches the linear-memory stack, which
+/// deallocation barely uses. The stack is reserved per pool slot (address
+/// space, `MAP_NORESERVE`); pages stay resident once a sandbox in that slot
+/// has used them.
+const MAX_WASM_STACK: usize = 48 << 20;
 
 /// Stack of the fiber a guest call runs on: the guest's wasm stack plus
 /// room for the host functions it calls (wasmtime's default is 2 MiB
@@ -81,7 +84,7 @@ const DECOMMIT_BATCH: usize = 16;
 pub struct EngineSettings {
     /// Most sandboxes alive at once in the process (pool slots). Creating
     /// one more fails with a resource error. Each slot reserves about 4 GiB
-    /// of address space (not memory), a 9 MiB stack and two memory
+    /// of address space (not memory), a 49 MiB stack and two memory
     /// mappings, used or not: 10,000 slots take about 22 ms more to set up
     /// and 20,000 of the kernel's default 65,530 mappings, which leaves
     /// room for 10,000 live sandboxes (about 4 mappings each). Default
