@@ -123,10 +123,20 @@ impl From<Error> for FfiError {
             Error::UserCode { kind, .. } => kind.clone(),
             _ => String::new(),
         };
+        let exit_status = e.exit_status();
+        // The code already names these kinds; Rust's Display repeats it as
+        // a prefix ("invalid argument: ..."), which C would show twice.
+        let message = match e {
+            Error::InvalidArgument(message)
+            | Error::Internal(message)
+            | Error::ResourceExhausted(message) => message,
+            Error::Io(io) => io.to_string(),
+            other => other.to_string(),
+        };
         Self {
             code,
-            exit_status: e.exit_status(),
-            message: e.to_string(),
+            exit_status,
+            message,
             guest_type,
         }
     }

@@ -192,6 +192,21 @@ static void null_sandbox_call_is_rejected(void) {
   CHECK_ERROR(isola_sandbox_call(NULL, "f", NULL, NULL), INVALID);
 }
 
+/* The code names the kind; the message is the detail, not "invalid
+ * argument: ..." again. */
+static void messages_do_not_repeat_the_code(void) {
+  isola_template_options_t *options = isola_template_options_new();
+  isola_error_t *err = EXPECT_ERROR(isola_template_options_set_runtime_name(options, "../x"), INVALID);
+  CHECK(strncmp(isola_error_message(err), "runtime name", 12) == 0);
+  isola_error_free(err);
+  CHECK_OK(isola_template_options_set_runtime_path(options, "/nonexistent/runtime.wasm"));
+  isola_template_t *template_ = NULL;
+  err = EXPECT_ERROR(isola_template_new(options, &template_), ISOLA_ERROR_IO);
+  CHECK(strncmp(isola_error_message(err), "reading runtime /nonexistent/runtime.wasm", 41) == 0);
+  isola_error_free(err);
+  isola_template_options_free(options);
+}
+
 static void errors_are_independent_objects(void) {
   /* No thread-local "last error": two errors coexist with their own text. */
   isola_error_t *first = EXPECT_ERROR(isola_sandbox_cancel(NULL), INVALID);
@@ -222,6 +237,7 @@ static const struct test_case cases[] = {
     TEST_CASE(null_replies_are_rejected),
     TEST_CASE(null_host_is_rejected),
     TEST_CASE(null_sandbox_call_is_rejected),
+    TEST_CASE(messages_do_not_repeat_the_code),
     TEST_CASE(errors_are_independent_objects),
 };
 
