@@ -5,7 +5,13 @@ patching urllib) is done here once; per-instance work happens lazily in
 ``isola_guest.instance`` on the first export call.
 """
 
-from isola_guest import hostapi
+from isola_guest import threads
+
+# First: threading (and everything importing it) must be built on the
+# sandbox's cooperative threads and locks.
+threads.install()
+
+from isola_guest import hostapi  # noqa: E402
 
 hostapi.bind_wit()
 

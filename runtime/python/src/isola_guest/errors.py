@@ -18,6 +18,20 @@ class OutputLimitError(BaseException):
     """
 
 
+class DeadlockError(RuntimeError):
+    """A wait that can never end: the event loop has nothing left to run or
+    wait for, or a thread waits for something no thread left to run can do."""
+
+
+class ThreadEnded(BaseException):
+    """Ends a started thread whose wait can never end (see ``threads``).
+
+    Derived from BaseException, as the exit of a daemon thread at
+    interpreter exit would be: the thread's ``except Exception`` does not
+    catch it, its ``finally`` blocks run, and the thread ends quietly.
+    """
+
+
 class Failure(Exception):
     """A failure with an explicit WIT error code, raised inside the runtime."""
 
@@ -55,5 +69,5 @@ def err_text(err):
 
 
 # Users meet these as sandbox.HostError etc.; say so in tracebacks.
-for _cls in (StreamError, HostError, OutputLimitError):
+for _cls in (StreamError, HostError, OutputLimitError, DeadlockError, ThreadEnded):
     _cls.__module__ = "sandbox"

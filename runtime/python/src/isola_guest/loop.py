@@ -16,13 +16,7 @@ import asyncio.base_events
 import asyncio.events
 
 from . import hostapi
-
-
-class DeadlockError(RuntimeError):
-    """Nothing can ever make progress: no ready callbacks, timers or host waits."""
-
-
-DeadlockError.__module__ = "sandbox"
+from .errors import DeadlockError
 
 
 DEADLOCK_MESSAGE = (

@@ -13,7 +13,7 @@ import sys
 import traceback
 import types
 
-from . import cbor, emitting, hostapi, instance, output
+from . import cbor, emitting, hostapi, instance, output, threads
 from .emitting import emit, send
 from .errors import Failure, OutputLimitError, limit
 from .loop import get_loop, run_until_complete
@@ -126,6 +126,8 @@ def _export(body, *args):
     except BaseException as e:
         failure = _user_failure(e)
     finally:
+        if _pending_threads:
+            _finish_threads()
         if output.stdout._buf or output.stderr._buf:
             output.flush_all()
     if limit.message is not None:
@@ -133,6 +135,23 @@ def _export(body, *args):
     if failure is not None:
         raise failure
     return emitting.result
+
+
+_pending_threads = threads.pending
+
+
+def _finish_threads():
+    """Threads the call started and no one ran: the non-daemon ones run now,
+    as ``python`` waits for them before it exits (their output comes before
+    the call's result); daemon ones are dropped. Not after the output limit
+    was hit: nothing more would be shown."""
+    try:
+        if limit.message is None:
+            threads.run_left_over()
+    except OutputLimitError:
+        pass
+    finally:
+        threads.drop_pending()
 
 
 def _run_code(code_obj):

@@ -3,13 +3,19 @@
 (Also the few POSIX calls WASI lacks that programs use without needing a
 real answer: ``os.umask``, ``os.getuid`` and friends.)
 
-``socket``, ``subprocess``, ``multiprocessing`` and ``threading`` import
-normally (programs and test suites import them without using them). The
+``socket``, ``subprocess`` and ``multiprocessing`` import normally
+(programs and test suites import them without using them). The
 operations the sandbox does not offer raise at the point of use, as on
-Pyodide: ``PermissionError`` for processes and network access,
-``RuntimeError`` for threads. These wrappers only reword; the refusal
-itself comes from the host (no network in the WASI context, no process
-creation in WASI), so code that bypasses them (``_socket``) is refused too.
+Pyodide: ``PermissionError`` for processes and network access. These
+wrappers only reword; the refusal itself comes from the host (no network
+in the WASI context, no process creation in WASI), so code that bypasses
+them (``_socket``) is refused too.
+
+Threads are not refused: ``threading.Thread.start`` starts a cooperative
+thread, run in the calling thread when it is joined, when its starter
+waits, or at the end of the call; a wait that can never end raises
+``sandbox.DeadlockError`` (see ``isola_guest.threads``).
+``ThreadPoolExecutor`` runs each task at ``submit`` (below).
 """
 
 import errno
@@ -18,7 +24,6 @@ import sys
 
 _NO_PROCESSES = "isola sandbox: cannot start processes (%s)"
 _NO_NETWORK = "isola sandbox: no network access (%s); ask the host through sandbox.http or sandbox.hostcall"
-_NO_THREADS = "isola sandbox: cannot start threads (the sandbox runs one thread; use asyncio)"
 
 
 def _no_processes(what):
@@ -169,21 +174,6 @@ def _adapt_socket(mod):
             setattr(mod, name, _reword_network(fn, "name lookup of socket.%s" % name, mod.gaierror))
 
 
-def _adapt_threading(mod):
-    start = mod.Thread.start
-
-    @functools.wraps(start)
-    def wrapper(self):
-        try:
-            return start(self)
-        except RuntimeError as e:
-            if "can't start new thread" not in str(e):
-                raise
-            raise RuntimeError(_NO_THREADS) from None
-
-    mod.Thread.start = wrapper
-
-
 def _adapt_futures_thread(mod):
     """``ThreadPoolExecutor`` runs each task at ``submit``, in the calling
     thread, and hands back a finished future: ``map``, ``as_completed``,
@@ -255,7 +245,6 @@ _ADAPTERS = {
     "os": _adapt_os,
     "subprocess": _adapt_subprocess,
     "socket": _adapt_socket,
-    "threading": _adapt_threading,
     "concurrent.futures.thread": _adapt_futures_thread,
     "multiprocessing.process": _adapt_mp_process,
     "multiprocessing.pool": _adapt_mp_pool,

@@ -8,13 +8,12 @@ bytes, list/tuple and dict.
 
 from isola_guest import cbor as _cbor
 from isola_guest import hostapi as _hostapi
-from isola_guest.errors import HostError, StreamError, OutputLimitError
+from isola_guest.errors import DeadlockError, HostError, StreamError, OutputLimitError, ThreadEnded
 from isola_guest import loop as _loop
-from isola_guest.loop import DeadlockError
 from isola_guest.emitting import emit
 
 __all__ = ["hostcall", "hostcall_sync", "emit", "HostError", "StreamError", "OutputLimitError",
-           "DeadlockError", "http"]
+           "DeadlockError", "ThreadEnded", "http"]
 
 
 def _answer(result, name):
