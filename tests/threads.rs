@@ -82,7 +82,7 @@ async fn an_uncaught_deadlock_fails_at_the_waiting_line_and_the_sandbox_goes_on(
         .await
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::GuestException, "{err:?}");
-    let isola::Error::UserCode { kind, message } = &err else {
+    let isola::Error::UserCode { kind, message, .. } = &err else {
         panic!("{err:?}")
     };
     assert_eq!(kind, "DeadlockError");
@@ -402,4 +402,93 @@ async fn threads_meeting_at_a_barrier_all_pass_it() {
     )
     .await;
     assert_eq!(out.stdout, "[0, 1]\nTrue\nFalse False\n");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn started_threads_run_while_their_starter_sleeps() {
+    let mut sb = sandbox().await;
+    let out = eval(
+        &mut sb,
+        "import threading, time\n\
+         results = []\n\
+         def work():\n\
+         \x20   for i in range(3):\n\
+         \x20       time.sleep(0.02)\n\
+         \x20       results.append(i)\n\
+         t = threading.Thread(target=work)\n\
+         t.start()\n\
+         polls = 0\n\
+         while t.is_alive():\n\
+         \x20   time.sleep(0.01)\n\
+         \x20   polls += 1\n\
+         print(results, polls)\n\
+         stop = threading.Event()\n\
+         ticks = []\n\
+         def heartbeat():\n\
+         \x20   while not stop.is_set():\n\
+         \x20       ticks.append(1)\n\
+         \x20       time.sleep(0.02)\n\
+         hb = threading.Thread(target=heartbeat, daemon=True)\n\
+         hb.start()\n\
+         start = time.monotonic()\n\
+         time.sleep(0.1)\n\
+         print(time.monotonic() - start >= 0.1, len(ticks) >= 1, hb.is_alive())\n",
+    )
+    .await;
+    // The daemon heartbeat would never return; it is ended once the
+    // sleep beneath it is over.
+    assert_eq!(out.stdout, "[0, 1, 2] 1\nTrue True False\n");
+    assert_eq!(out.stderr, "");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_producer_that_sleeps_between_items_feeds_the_main_thread() {
+    let mut sb = sandbox().await;
+    let out = eval(
+        &mut sb,
+        "import threading, queue, time\n\
+         q = queue.Queue()\n\
+         def produce():\n\
+         \x20   for i in range(3):\n\
+         \x20       time.sleep(0.02)\n\
+         \x20       q.put(i)\n\
+         \x20   q.put(None)\n\
+         threading.Thread(target=produce).start()\n\
+         got = []\n\
+         while (item := q.get()) is not None:\n    got.append(item)\n\
+         print(got)\n",
+    )
+    .await;
+    assert_eq!(out.stdout, "[0, 1, 2]\n");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn process_and_thread_pools_run_their_tasks_inline() {
+    let mut sb = sandbox().await;
+    let out = eval(
+        &mut sb,
+        "import multiprocessing, multiprocessing.dummy, concurrent.futures as cf\n\
+         def square(x):\n    return x * x\n\
+         with multiprocessing.Pool(4) as pool:\n\
+         \x20   print(pool.map(square, range(5)), pool.starmap(pow, [(2, 5)]), list(pool.imap(square, [3])))\n\
+         \x20   print(sorted(pool.imap_unordered(square, [1, 2])), pool.apply(square, (7,)))\n\
+         \x20   done = []\n\
+         \x20   r = pool.apply_async(square, (8,), callback=done.append)\n\
+         \x20   print(r.ready(), r.get(), done, pool.map_async(square, [9]).get())\n\
+         \x20   bad = pool.apply_async(square, ('x',), error_callback=lambda e: done.append(type(e).__name__))\n\
+         \x20   print(bad.successful(), done)\n\
+         \x20   try:\n        pool.map(square, ['y'])\n    except TypeError as e:\n        print('TypeError')\n\
+         pool.close()\n\
+         try:\n    pool.map(square, [1])\nexcept ValueError as e:\n    print(e)\n\
+         with multiprocessing.dummy.Pool(2) as tp:\n    print(tp.map(str, [1, 2]))\n\
+         with cf.ProcessPoolExecutor(max_workers=2) as ex:\n\
+         \x20   print(list(ex.map(square, [1, 2, 3], chunksize=2)), ex.submit(square, 4).result())\n\
+         try:\n    multiprocessing.Process(target=print).start()\nexcept PermissionError as e:\n    print('isola sandbox' in str(e))\n",
+    )
+    .await;
+    assert_eq!(
+        out.stdout,
+        "[0, 1, 4, 9, 16] [32] [9]\n[1, 4] 49\nTrue 64 [64] [81]\n\
+         False [64, 'TypeError']\nTypeError\nPool not running\n['1', '2']\n[1, 4, 9] 16\nTrue\n"
+    );
 }

@@ -4,8 +4,8 @@ For each package of packages.txt: extract its pinned sdist, run
 ``pytest.main`` with pytest's default plugins and options natively (this
 Python) and inside a fresh isola sandbox (through build/examples-c/isola-run),
 record every test's outcome, and compare. Both runs must agree test by test,
-except the tests listed in EXPECTED_IN_SANDBOX (they start processes or
-threads, which the sandbox refuses).
+except the tests listed in EXPECTED_IN_SANDBOX (they start processes, which
+the sandbox refuses).
 
     python3 tests/pytest_suites/run.py [--isola-run PATH]
 
@@ -31,9 +31,6 @@ MARKER = "ISOLA-PYTEST-OUTCOMES "
 # Tests that cannot pass in the sandbox, with the reason. Each must pass
 # natively and not pass in the sandbox; everything else must match exactly.
 EXPECTED_IN_SANDBOX = {
-    "toolz": {
-        "toolz/sandbox/tests/test_parallel.py::test_fold": "starts a multiprocessing.Pool",
-    },
     "sqlparse": {
         "tests/test_cli.py::test_script": "starts a Python subprocess",
     },

@@ -151,6 +151,31 @@ class SchedulerTests(unittest.TestCase):
         threads.start_joinable_thread(joiner).join()
         self.assertEqual(seen, ["ended"])
 
+    def test_sleep_runs_started_threads_and_ends_a_daemon_loop_after_it(self):
+        ran = []
+
+        def work():
+            threads.sleep(0.02)  # a non-daemon thread's sleep really sleeps
+            ran.append("work")
+
+        def loop():
+            while True:
+                ran.append("tick")
+                threads.sleep(0.01)
+
+        work_handle = threads.start_joinable_thread(work, daemon=False)
+        loop_handle = threads.start_joinable_thread(loop, daemon=True)
+        start = time.monotonic()
+        threads.sleep(0.05)
+        self.assertGreaterEqual(time.monotonic() - start, 0.05)
+        # work's own sleep ran the loop, which ended when that sleep was over.
+        self.assertEqual(ran[-1], "work")
+        self.assertIn("tick", ran)
+        self.assertTrue(work_handle.is_done() and loop_handle.is_done())
+        with self.assertRaises(ValueError):
+            threads.start_joinable_thread(work)
+            threads.sleep(-1)
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -17,17 +17,22 @@ a lock nobody can release, stops the whole sandbox (a wasm trap). So before
   line that waited in the main thread, and ends a started thread with
   ``sandbox.ThreadEnded`` (a BaseException its ``except Exception`` does not
   catch; the thread ends quietly, as a daemon thread ends at interpreter
-  exit, with a note on stderr if it was not a daemon). A started thread's
-  timed wait also ends it when a wait beneath it (in a thread that let it
-  run) can now go on: the waiter beneath cannot continue before it returns.
+  exit, with a note on stderr if it was not a daemon).
 - ``Thread.start`` queues the thread; it runs, to completion or until it
   is ended, in the calling thread: when it is joined, when a thread waits
-  (above), or at the end of the export call that started it (non-daemon
-  threads, as ``python`` waits for them at exit; daemon threads never run
-  are dropped). While it runs, ``get_ident``, ``current_thread``,
-  ``threading.local`` and ``is_alive`` are its own. A thread cannot be
-  suspended midway: one that waits for something only a later step of the
-  thread beneath it would do is ended (see above).
+  (above) or sleeps (``time.sleep`` runs the threads not yet run first),
+  or at the end of the export call that started it (non-daemon threads, as
+  ``python`` waits for them at exit; daemon threads never run are dropped).
+  While it runs, ``get_ident``, ``current_thread``, ``threading.local`` and
+  ``is_alive`` are its own.
+- A thread cannot be suspended midway: the thread beneath it (the one that
+  let it run) goes on only once it returns. So a thread that waits for
+  something only a later step of a thread beneath would do is ended (a
+  bounded queue's producer whose consumer is beneath it). A daemon thread's
+  timed wait or sleep ends it too once a wait beneath it can go on (its
+  lock is free or its timeout passed): background loops (progress
+  refreshers, heartbeats) would otherwise never return. A non-daemon
+  thread's timed waits and sleeps really wait, as in CPython.
 """
 
 import _thread
@@ -61,6 +66,8 @@ MAIN_IDENT = _thread.get_ident()
 #: Ident of the thread running now; ``_current_box[0]`` too, for ``get_ident``.
 _current = MAIN_IDENT
 _current_box = [MAIN_IDENT]
+#: Whether the running thread is a daemon thread (the main thread is not).
+_current_daemon = False
 _idents = itertools.count(1)
 #: Threads started and not yet run, in start order.
 pending = deque()
@@ -96,13 +103,14 @@ def _wait(lock, timeout):
                 return True
             if deadline is not None and _monotonic() >= deadline:
                 return False
-    nested = _current != MAIN_IDENT
     if deadline is None:
-        if nested:
+        if _current != MAIN_IDENT:
             raise ThreadEnded(ENDED_MESSAGE)
         raise DeadlockError(DEADLOCK_MESSAGE)
     wake = deadline
-    if nested:
+    if _current_daemon and _waits:
+        # A background loop (a progress refresher, a heartbeat) would never
+        # let the waits beneath it go on: end it once one of them can.
         now = _monotonic()
         for held, until in _waits:
             if (held is not None and not held.locked()) or (until is not None and until <= now):
@@ -115,6 +123,23 @@ def _wait(lock, timeout):
     if wake < deadline:
         raise ThreadEnded(ENDED_MESSAGE)
     return lock is not None and lock.acquire(False)
+
+
+#: A lock never released: what ``sleep`` waits on.
+_NEVER = _c_allocate_lock()
+_NEVER.acquire()
+
+
+def sleep(secs):
+    """``time.sleep``: started threads not yet run run first (so they make
+    progress while their starter sleeps: ``while t.is_alive(): sleep(0.1)``
+    works); a daemon thread's sleep ends it like its timed waits (above)."""
+    if pending or (_current_daemon and _waits):
+        if secs < 0:
+            raise ValueError("sleep length must be non-negative")
+        _wait(_NEVER, secs)
+    else:
+        _sleep(secs)
 
 
 def _acquire(lock, blocking, timeout):
@@ -353,10 +378,11 @@ def start_new_thread(function, args, kwargs=None):
 
 def _run(task):
     """Run a started thread to its end, in the calling thread."""
-    global _current
-    previous, ident = _current, task.handle.ident
+    global _current, _current_daemon
+    previous, ident, previous_daemon = _current, task.handle.ident, _current_daemon
     task.handle._state = _RUNNING
     _current = _current_box[0] = ident
+    _current_daemon = task.daemon
     _switch_locals(previous, ident)
     try:
         task.function()
@@ -369,6 +395,7 @@ def _run(task):
         traceback.print_exc()
     finally:
         _current = _current_box[0] = previous
+        _current_daemon = previous_daemon
         _switch_locals(ident, previous, finished=True)
         task.handle._state = _DONE
 
@@ -466,6 +493,8 @@ def install():
     _thread._make_thread_handle = _make_thread_handle
     _thread.start_joinable_thread = start_joinable_thread
     _thread.start_new_thread = _thread.start_new = start_new_thread
+    sleep.__name__, sleep.__doc__ = "sleep", time.sleep.__doc__
+    time.sleep = sleep
     for obj, name in ((Lock, "lock"), (RLock, "RLock"), (local, "_local"), (ThreadHandle, "_ThreadHandle")):
         obj.__module__, obj.__name__, obj.__qualname__ = "_thread", name, name
     import threading

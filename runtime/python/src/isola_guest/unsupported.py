@@ -15,7 +15,11 @@ Threads are not refused: ``threading.Thread.start`` starts a cooperative
 thread, run in the calling thread when it is joined, when its starter
 waits, or at the end of the call; a wait that can never end raises
 ``sandbox.DeadlockError`` (see ``isola_guest.threads``).
-``ThreadPoolExecutor`` runs each task at ``submit`` (below).
+``ThreadPoolExecutor`` and ``ProcessPoolExecutor`` run each task at
+``submit``, ``multiprocessing.Pool`` (and ``multiprocessing.dummy.Pool``)
+when it is given, in the calling thread (below); ``multiprocessing``
+processes stay refused: a process is asked for isolation this sandbox
+cannot give inside itself.
 """
 
 import errno
@@ -174,29 +178,19 @@ def _adapt_socket(mod):
             setattr(mod, name, _reword_network(fn, "name lookup of socket.%s" % name, mod.gaierror))
 
 
-def _adapt_futures_thread(mod):
-    """``ThreadPoolExecutor`` runs each task at ``submit``, in the calling
-    thread, and hands back a finished future: ``map``, ``as_completed``,
-    ``wait``, ``asyncio.to_thread`` and ``loop.run_in_executor`` work,
-    one task after another. Tasks that wait for each other would wait
-    forever (the call's time limit ends that)."""
+def _run_inline(executor, broken_type, what):
+    """Make ``executor`` (a ``concurrent.futures`` executor class whose
+    ``__init__`` set ``_initializer``, ``_initargs``, ``_initialized``,
+    ``_broken`` and ``_shutdown``) run each task at ``submit``, in the
+    calling thread, and hand back a finished future: ``map``,
+    ``as_completed``, ``wait``, ``asyncio.to_thread`` and
+    ``loop.run_in_executor`` work, one task after another. Tasks that wait
+    for each other fail with ``sandbox.DeadlockError``."""
     import concurrent.futures as cf
-
-    def __init__(self, max_workers=None, thread_name_prefix="", initializer=None, initargs=()):
-        if max_workers is not None and max_workers <= 0:
-            raise ValueError("max_workers must be greater than 0")
-        if initializer is not None and not callable(initializer):
-            raise TypeError("initializer must be a callable")
-        self._max_workers = max_workers or 1
-        self._thread_name_prefix = thread_name_prefix
-        self._initializer, self._initargs = initializer, initargs
-        self._initialized = False
-        self._broken = False
-        self._shutdown = False
 
     def submit(self, fn, /, *args, **kwargs):
         if self._broken:
-            raise mod.BrokenThreadPool(self._broken)
+            raise broken_type(self._broken)
         if self._shutdown:
             raise RuntimeError("cannot schedule new futures after shutdown")
         future = cf.Future()
@@ -205,8 +199,8 @@ def _adapt_futures_thread(mod):
             try:
                 self._initializer(*self._initargs)
             except BaseException as e:
-                self._broken = "A thread initializer failed, the thread pool is not usable anymore"
-                raise mod.BrokenThreadPool(self._broken) from e
+                self._broken = "A %s initializer failed, the pool is not usable anymore" % what
+                raise broken_type(self._broken) from e
         self._initialized = True
         try:
             result = fn(*args, **kwargs)
@@ -219,10 +213,46 @@ def _adapt_futures_thread(mod):
     def shutdown(self, wait=True, *, cancel_futures=False):
         self._shutdown = True
 
-    executor = mod.ThreadPoolExecutor
-    executor.__init__ = __init__
     executor.submit = submit
     executor.shutdown = shutdown
+
+
+def _init_inline(self, max_workers, initializer, initargs):
+    if max_workers is not None and max_workers <= 0:
+        raise ValueError("max_workers must be greater than 0")
+    if initializer is not None and not callable(initializer):
+        raise TypeError("initializer must be a callable")
+    self._max_workers = max_workers or 1
+    self._initializer, self._initargs = initializer, initargs
+    self._initialized = False
+    self._broken = False
+    self._shutdown = False
+
+
+def _adapt_futures_thread(mod):
+    """``ThreadPoolExecutor`` runs each task at ``submit`` (``_run_inline``)."""
+
+    def __init__(self, max_workers=None, thread_name_prefix="", initializer=None, initargs=()):
+        _init_inline(self, max_workers, initializer, initargs)
+        self._thread_name_prefix = thread_name_prefix
+
+    mod.ThreadPoolExecutor.__init__ = __init__
+    _run_inline(mod.ThreadPoolExecutor, mod.BrokenThreadPool, "thread")
+
+
+def _adapt_futures_process(mod):
+    """``ProcessPoolExecutor`` runs each task at ``submit`` as well, in this
+    process: no isolation between tasks and nothing pickled (the sandbox
+    cannot start processes)."""
+
+    def __init__(self, max_workers=None, mp_context=None, initializer=None, initargs=(), *,
+                 max_tasks_per_child=None):
+        _init_inline(self, max_workers, initializer, initargs)
+        self._mp_context = mp_context
+        self._max_tasks_per_child = max_tasks_per_child
+
+    mod.ProcessPoolExecutor.__init__ = __init__
+    _run_inline(mod.ProcessPoolExecutor, mod.BrokenProcessPool, "process")
 
 
 def _adapt_mp_process(mod):
@@ -232,11 +262,111 @@ def _adapt_mp_process(mod):
     mod.BaseProcess.start = start
 
 
-def _adapt_mp_pool(mod):
-    def __init__(self, *_args, **_kwargs):
-        raise _no_processes("multiprocessing.Pool")
+class _PoolResult:
+    """What ``Pool.apply_async`` and ``map_async`` return: already finished."""
 
-    mod.Pool.__init__ = __init__
+    def __init__(self, value=None, error=None):
+        self._value, self._error = value, error
+
+    def ready(self):
+        return True
+
+    def successful(self):
+        return self._error is None
+
+    def wait(self, timeout=None):
+        pass
+
+    def get(self, timeout=None):
+        if self._error is not None:
+            raise self._error
+        return self._value
+
+
+def _adapt_mp_pool(mod):
+    """``multiprocessing.Pool`` (and ``ThreadPool``, ``multiprocessing.dummy.Pool``)
+    run each task when it is given, in the calling thread, one after another:
+    no isolation between tasks, nothing pickled; ``imap`` runs each task as its
+    result is asked for. The initializer runs once, at creation."""
+    import builtins
+    import itertools
+
+    def __init__(self, processes=None, initializer=None, initargs=(), maxtasksperchild=None,
+                 context=None):
+        if processes is not None and processes < 1:
+            raise ValueError("Number of processes must be at least 1")
+        if initializer is not None and not callable(initializer):
+            raise TypeError("initializer must be a callable")
+        self._processes = processes or 1
+        self._state = mod.RUN
+        if initializer is not None:
+            initializer(*initargs)
+
+    def _finished(compute, callback, error_callback):
+        try:
+            value = compute()
+        except Exception as e:
+            if error_callback is not None:
+                error_callback(e)
+            return _PoolResult(error=e)
+        if callback is not None:
+            callback(value)
+        return _PoolResult(value)
+
+    def apply(self, func, args=(), kwds={}):
+        self._check_running()
+        return func(*args, **kwds)
+
+    def apply_async(self, func, args=(), kwds={}, callback=None, error_callback=None):
+        self._check_running()
+        return _finished(lambda: func(*args, **kwds), callback, error_callback)
+
+    def map(self, func, iterable, chunksize=None):
+        self._check_running()
+        return list(builtins.map(func, iterable))
+
+    def starmap(self, func, iterable, chunksize=None):
+        self._check_running()
+        return list(itertools.starmap(func, iterable))
+
+    def map_async(self, func, iterable, chunksize=None, callback=None, error_callback=None):
+        self._check_running()
+        return _finished(lambda: list(builtins.map(func, iterable)), callback, error_callback)
+
+    def starmap_async(self, func, iterable, chunksize=None, callback=None, error_callback=None):
+        self._check_running()
+        return _finished(lambda: list(itertools.starmap(func, iterable)), callback, error_callback)
+
+    def imap(self, func, iterable, chunksize=1):
+        self._check_running()
+        return builtins.map(func, iterable)
+
+    def close(self):
+        if self._state == mod.RUN:
+            self._state = mod.CLOSE
+
+    def terminate(self):
+        self._state = mod.TERMINATE
+
+    def join(self):
+        if self._state == mod.RUN:
+            raise ValueError("Pool is still running")
+
+    def __enter__(self):
+        self._check_running()
+        return self
+
+    def __exit__(self, *exc_info):
+        self.terminate()
+
+    def __repr__(self):
+        return "<%s.%s state=%s pool_size=%d (isola: tasks run inline)>" % (
+            type(self).__module__, type(self).__qualname__, self._state, self._processes)
+
+    for fn in (__init__, apply, apply_async, map, starmap, map_async,
+               starmap_async, imap, close, terminate, join, __enter__, __exit__, __repr__):
+        setattr(mod.Pool, fn.__name__, fn)
+    mod.Pool.imap_unordered = imap
     mod.Pool.__del__ = lambda self: None
 
 
@@ -246,6 +376,7 @@ _ADAPTERS = {
     "subprocess": _adapt_subprocess,
     "socket": _adapt_socket,
     "concurrent.futures.thread": _adapt_futures_thread,
+    "concurrent.futures.process": _adapt_futures_process,
     "multiprocessing.process": _adapt_mp_process,
     "multiprocessing.pool": _adapt_mp_pool,
 }
