@@ -648,7 +648,8 @@ static int parse_args(int argc, char **argv, struct config *cfg) {
 }
 
 /* Read a whole file ("-": standard input) into a NUL-terminated buffer;
- * `what` names it in messages; a NUL byte is refused unless `binary`. */
+ * `what` names it in messages. Unless `binary` (Python source), a NUL byte
+ * is refused and a leading UTF-8 byte order mark dropped, as python does. */
 static int read_whole_file(const char *path, const char *what, bool binary, char **out,
                            size_t *out_len) {
   FILE *file = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
@@ -693,6 +694,10 @@ static int read_whole_file(const char *path, const char *what, bool binary, char
   if (status != 0) {
     free(buf);
     return status;
+  }
+  if (!binary && len >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0) {
+    len -= 3;
+    memmove(buf, buf + 3, len);
   }
   buf[len] = '\0';
   *out = buf;
