@@ -135,6 +135,26 @@ async fn no_timer_signals_so_timeout_code_takes_its_no_alarm_path() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn hashlib_pbkdf2_and_thread_time_exist_without_openssl_or_thread_clocks() {
+    // pbkdf2_hmac comes only from OpenSSL since Python 3.12; the guest
+    // provides it (RFC 6070 and RFC 7914 vectors). thread_time is the
+    // process clock: the sandbox has one thread.
+    let mut sb = sandbox().await;
+    let out = eval(
+        &mut sb,
+        "import hashlib, time\n\
+         print(hashlib.pbkdf2_hmac('sha1', b'password', b'salt', 2).hex())\n\
+         print(hashlib.pbkdf2_hmac('sha256', b'passwd', bytearray(b'salt'), 1, 64).hex()[-16:])\n\
+         print(hasattr(hashlib, 'scrypt'), 0 <= time.thread_time() < 60, time.thread_time_ns() >= 0)\n",
+    )
+    .await;
+    assert_eq!(
+        out.stdout,
+        "ea6c014dc72d6f8ccd1ed92ace1d41f0d8de8957\n09112041d3a19783\nFalse True True\n"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn ctypes_describes_c_types_but_loads_no_library() {
     let mut sb = sandbox().await;
     let out = eval(

@@ -1,4 +1,4 @@
-"""``time.process_time`` measured from the sandbox's start.
+"""``time.process_time`` (and ``thread_time``) measured from the sandbox's start.
 
 wasi-libc emulates the process CPU clock as the monotonic clock minus the
 moment its C runtime started, and that moment belongs to the build that
@@ -33,3 +33,7 @@ def install():
         fn.__doc__ = original.__doc__
         fn.__module__ = "time"
         setattr(time, fn.__name__, fn)
+    # WASI has no thread CPU clock; the sandbox's one thread is the process.
+    if not hasattr(time, "thread_time"):
+        time.thread_time = process_time
+        time.thread_time_ns = process_time_ns
