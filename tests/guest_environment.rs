@@ -155,6 +155,23 @@ async fn hashlib_pbkdf2_and_thread_time_exist_without_openssl_or_thread_clocks()
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn sysconfig_config_args_split_with_shlex() {
+    // componentize-py's CPython records CONFIG_ARGS cut inside a quote;
+    // pyparsing's tests split it at import.
+    let mut sb = sandbox().await;
+    let out = eval(
+        &mut sb,
+        "import shlex, sysconfig\n\
+         print(shlex.split(sysconfig.get_config_var('CONFIG_ARGS'))[1:])\n",
+    )
+    .await;
+    assert_eq!(
+        out.stdout,
+        "['--host=wasm32-unknown-wasip2', '--build=x86_64-pc-linux-gnu']\n"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn ctypes_describes_c_types_but_loads_no_library() {
     let mut sb = sandbox().await;
     let out = eval(

@@ -28,9 +28,10 @@ mmap_shim.install()
 BUILD_IMPORT_PROBLEMS = []
 stdlib_policy.preload(BUILD_IMPORT_PROBLEMS)
 
-from isola_guest import pbkdf2  # noqa: E402
+from isola_guest import pbkdf2, sysconfig_vars  # noqa: E402
 
 pbkdf2.install()  # hashlib.pbkdf2_hmac, which only OpenSSL provides
+sysconfig_vars.install()
 
 from isola_guest import lazy_stdlib, loop, runner, tzdata_bundle, urllib_patch  # noqa: E402
 from isola_guest.errors import Failure  # noqa: E402
