@@ -297,8 +297,8 @@ async fn process_apis_import_and_fail_at_use_naming_the_sandbox() {
     .await;
     assert_eq!(
         out.stdout,
-        "subprocess.run PermissionError True\nos.popen PermissionError True\n\
-         os.fork PermissionError True\nProcess.start PermissionError True\n"
+        "subprocess.run ProcessNotAvailable True\nos.popen ProcessNotAvailable True\n\
+         os.fork ProcessNotAvailable True\nProcess.start ProcessNotAvailable True\n"
     );
 }
 

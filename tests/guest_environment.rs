@@ -104,9 +104,26 @@ async fn process_and_signal_calls_fail_naming_the_sandbox() {
     .await;
     assert_eq!(
         out.stdout,
-        "PermissionError True\nPermissionError True\nPermissionError True\n\
-         ChildProcessError True\nPermissionError True\nNone 1 [0]\n"
+        "ProcessNotAvailable True\nProcessNotAvailable True\nPermissionError True\n\
+         ChildProcessError True\nProcessNotAvailable True\nNone 1 [0]\n"
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_refused_process_is_also_a_program_not_found() {
+    // Programs fall back when a tool is missing (docutils runs paperconf
+    // and catches FileNotFoundError); the refusal is a PermissionError
+    // that is also a FileNotFoundError, so they take that path.
+    let mut sb = sandbox().await;
+    let out = eval(
+        &mut sb,
+        "import errno, subprocess\n\
+         try:\n    subprocess.check_output(('paperconf', '-s'))\n\
+         except (subprocess.CalledProcessError, FileNotFoundError) as e:\n\
+         \x20   print('fallback', isinstance(e, PermissionError), e.errno == errno.EPERM, 'isola sandbox' in str(e))\n",
+    )
+    .await;
+    assert_eq!(out.stdout, "fallback True True True\n");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -30,8 +30,18 @@ _NO_PROCESSES = "isola sandbox: cannot start processes (%s)"
 _NO_NETWORK = "isola sandbox: no network access (%s); ask the host through sandbox.http or sandbox.hostcall"
 
 
+class ProcessNotAvailable(PermissionError, FileNotFoundError):
+    """Raised where a program would start a process. A ``PermissionError``
+    (the sandbox refuses) that is also a ``FileNotFoundError``, what starting
+    a program that is not installed raises, so programs that fall back when
+    a tool is missing (``except FileNotFoundError`` around
+    ``subprocess.run``: docutils' ``paperconf``) take that path."""
+
+
+
+
 def _no_processes(what):
-    return PermissionError(errno.EPERM, _NO_PROCESSES % what)
+    return ProcessNotAvailable(errno.EPERM, _NO_PROCESSES % what)
 
 
 def _fork():
