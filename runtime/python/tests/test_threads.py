@@ -115,6 +115,22 @@ class SchedulerTests(unittest.TestCase):
         self.assertEqual(seen, [None, "worker"])
         self.assertEqual(data.x, "main")
 
+    def test_an_unhashable_local_subclass_works(self):
+        class Unhashable(threads.local):
+            __hash__ = None
+
+            def __init__(self):
+                self.x = 0
+
+        data = Unhashable()
+        data.x = 1
+        seen = []
+        threads.start_joinable_thread(lambda: seen.append(data.x)).join()
+        self.assertEqual((seen, data.x), ([0], 1))
+        del data
+        self.assertFalse([r for r in threads._locals.values() if r() is not None
+                          and type(r()).__name__ == "Unhashable"])
+
     def test_left_over_non_daemon_threads_run_and_daemon_ones_are_dropped(self):
         ran = []
         daemon = threads.start_joinable_thread(lambda: ran.append("daemon"), daemon=True)
@@ -151,8 +167,10 @@ class SchedulerTests(unittest.TestCase):
         threads.start_joinable_thread(joiner).join()
         self.assertEqual(seen, ["ended"])
 
-    def test_sleep_runs_started_threads_and_ends_a_daemon_loop_after_it(self):
+    def test_sleep_runs_non_daemon_threads_and_ends_a_daemon_loop_beneath_a_wait(self):
         ran = []
+        lock = threads.Lock()
+        lock.acquire()
 
         def work():
             threads.sleep(0.02)  # a non-daemon thread's sleep really sleeps
@@ -163,19 +181,22 @@ class SchedulerTests(unittest.TestCase):
                 ran.append("tick")
                 threads.sleep(0.01)
 
-        work_handle = threads.start_joinable_thread(work, daemon=False)
         loop_handle = threads.start_joinable_thread(loop, daemon=True)
+        work_handle = threads.start_joinable_thread(work, daemon=False)
         start = time.monotonic()
-        threads.sleep(0.05)
-        self.assertGreaterEqual(time.monotonic() - start, 0.05)
-        # work's own sleep ran the loop, which ended when that sleep was over.
-        self.assertEqual(ran[-1], "work")
+        threads.sleep(0.03)
+        self.assertGreaterEqual(time.monotonic() - start, 0.03)
+        self.assertEqual(ran, ["work"])  # the daemon loop does not run in a sleep
+        self.assertTrue(work_handle.is_done())
+        self.assertFalse(loop_handle.is_done())
+        # A timed wait runs it; it ends once that wait's timeout passed.
+        self.assertFalse(lock.acquire(timeout=0.05))
+        self.assertGreaterEqual(time.monotonic() - start, 0.08)
         self.assertIn("tick", ran)
-        self.assertTrue(work_handle.is_done() and loop_handle.is_done())
+        self.assertTrue(loop_handle.is_done())
         with self.assertRaises(ValueError):
-            threads.start_joinable_thread(work)
+            threads.start_joinable_thread(work, daemon=False)
             threads.sleep(-1)
-
 
 if __name__ == "__main__":
     unittest.main()

@@ -20,7 +20,8 @@ a lock nobody can release, stops the whole sandbox (a wasm trap). So before
   exit, with a note on stderr if it was not a daemon).
 - ``Thread.start`` queues the thread; it runs, to completion or until it
   is ended, in the calling thread: when it is joined, when a thread waits
-  (above) or sleeps (``time.sleep`` runs the threads not yet run first),
+  (above) or sleeps (``time.sleep`` runs the non-daemon threads not yet
+  run first),
   or at the end of the export call that started it (non-daemon threads, as
   ``python`` waits for them at exit; daemon threads never run are dropped).
   While it runs, ``get_ident``, ``current_thread``, ``threading.local`` and
@@ -87,16 +88,27 @@ get_ident = functools.partial(operator.getitem, _current_box, 0)
 # ---------------------------------------------------------------- waiting
 
 
-def _wait(lock, timeout):
+def _next_task(daemons):
+    """Take the first thread not yet run (skipping daemon threads unless
+    ``daemons``) off ``pending``, or None."""
+    for task in pending:
+        if daemons or not task.daemon:
+            pending.remove(task)
+            return task
+    return None
+
+
+def _wait(lock, timeout, daemons=True):
     """Take ``lock`` (a C lock, already tried), or give up after ``timeout``
     seconds (None: never); returns whether it was taken. ``lock`` None waits
-    for something no other thread can do (joining a thread beneath)."""
+    for something no other thread can do (joining a thread beneath).
+    Threads not yet run run first (only non-daemon ones unless ``daemons``)."""
     deadline = None if timeout is None else _monotonic() + timeout
     if lock is not None:
-        while pending:
+        while (task := _next_task(daemons)) is not None:
             _waits.append((lock, deadline))
             try:
-                _run(pending.popleft())
+                _run(task)
             finally:
                 _waits.pop()
             if lock.acquire(False):
@@ -131,13 +143,15 @@ _NEVER.acquire()
 
 
 def sleep(secs):
-    """``time.sleep``: started threads not yet run run first (so they make
-    progress while their starter sleeps: ``while t.is_alive(): sleep(0.1)``
-    works); a daemon thread's sleep ends it like its timed waits (above)."""
+    """``time.sleep``: started non-daemon threads not yet run run first (so
+    they make progress while their starter sleeps: ``while t.is_alive():
+    sleep(0.1)`` works); daemon threads (progress refreshers, monitors) run
+    when joined or waited for, not here. A daemon thread's own sleep ends it
+    like its timed waits (above)."""
     if pending or (_current_daemon and _waits):
         if secs < 0:
             raise ValueError("sleep length must be non-negative")
-        _wait(_NEVER, secs)
+        _wait(_NEVER, secs, daemons=False)
     else:
         _sleep(secs)
 
@@ -403,11 +417,7 @@ def _run(task):
 def run_left_over():
     """End of an export call: run the non-daemon threads not run yet (as
     ``python`` waits for them at exit), then drop the daemon ones."""
-    while True:
-        task = next((t for t in pending if not t.daemon), None)
-        if task is None:
-            break
-        pending.remove(task)
+    while (task := _next_task(False)) is not None:
         _run(task)
     drop_pending()
 
@@ -425,7 +435,9 @@ def drop_pending():
 
 # ---------------------------------------------------------------- thread-local data
 
-_locals = weakref.WeakSet()
+#: The live ``local`` instances: id -> weak reference (not a WeakSet: a
+#: subclass may be unhashable, e.g. a dataclass).
+_locals = {}
 
 
 class local:
@@ -446,7 +458,8 @@ class local:
         self = object.__new__(cls)
         object.__setattr__(self, "_local__args", (args, kw))
         object.__setattr__(self, "_local__dicts", {_current: object.__getattribute__(self, "__dict__")})
-        _locals.add(self)
+        key = id(self)
+        _locals[key] = weakref.ref(self, lambda _, key=key: _locals.pop(key, None))
         return self
 
 
@@ -455,7 +468,10 @@ _ARGS = local._local__args
 
 
 def _switch_locals(old, new, finished=False):
-    for obj in list(_locals):
+    for ref in list(_locals.values()):
+        obj = ref()
+        if obj is None:
+            continue
         dicts = _DICTS.__get__(obj)
         if finished:
             dicts.pop(old, None)
