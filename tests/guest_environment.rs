@@ -189,6 +189,21 @@ async fn sysconfig_config_args_split_with_shlex() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn termios_imports_and_fails_as_for_a_non_terminal() {
+    // click's progressbar/pause/getchar module imports termios and tty at
+    // the top; calls fail as on Linux for a descriptor that is no terminal.
+    let mut sb = sandbox().await;
+    let out = eval(
+        &mut sb,
+        "import errno, sys, termios, tty, pty\n\
+         try:\n    termios.tcgetattr(sys.stdin.fileno())\n\
+         except termios.error as e:\n    print('error', e.args[0] == errno.ENOTTY, sys.stdin.isatty())\n",
+    )
+    .await;
+    assert_eq!(out.stdout, "error True False\n");
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn ctypes_describes_c_types_but_loads_no_library() {
     let mut sb = sandbox().await;
     let out = eval(

@@ -15,7 +15,7 @@ from isola_guest import hostapi  # noqa: E402
 
 hostapi.bind_wit()
 
-from isola_guest import ctypes_shim, file_modes, mmap_shim, signals, stdlib_policy, users  # noqa: E402
+from isola_guest import ctypes_shim, file_modes, mmap_shim, signals, stdlib_policy, termios_shim, users  # noqa: E402
 
 # pwd, grp, ctypes (without FFI), mmap (emulated), signal (without timer
 # signals) and os.stat (with permission bits), before any preloaded module
@@ -25,6 +25,7 @@ file_modes.install()
 users.install()
 ctypes_shim.install()
 mmap_shim.install()
+termios_shim.install()
 BUILD_IMPORT_PROBLEMS = []
 stdlib_policy.preload(BUILD_IMPORT_PROBLEMS)
 

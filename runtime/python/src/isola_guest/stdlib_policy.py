@@ -72,7 +72,7 @@ ABSENT = {
     "_multiprocessing": _NO_PROCESSES,
     "_posixshmem": _NO_PROCESSES,
     "_posixsubprocess": _NO_PROCESSES,
-    "termios": _NO_TERMINAL,
+    # ``termios`` is isola_guest.termios_shim: imports, every call fails (ENOTTY).
     "readline": _NO_TERMINAL,
     "_curses": _NO_TERMINAL,
     "_curses_panel": _NO_TERMINAL,
