@@ -111,6 +111,53 @@ async fn system_exit_carries_the_exit_status_python_would_give() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn os_exit_ends_the_sandbox_with_its_status_and_no_clean_up() {
+    for (status, code) in [(0, "0"), (3, "3"), (-1, "-1"), (300, "300")] {
+        let mut sb = sandbox().await;
+        eval(
+            &mut sb,
+            "import atexit, os\natexit.register(print, 'atexit ran')\n",
+        )
+        .await;
+        eval(
+            &mut sb,
+            "def leave(code):\n    print('before', end='')\n    try:\n        os._exit(code)\n    \
+             finally:\n        print('finally ran')\n",
+        )
+        .await;
+        let sink = Arc::new(Recorder::default());
+        let err = sb
+            .call_with_sink("leave", [Arg::Positional(json(code))], sink.clone())
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::GuestException, "{err:?}");
+        assert_eq!(err.exit_status(), Some(status), "{err:?}");
+        assert!(
+            err.to_string()
+                .contains(&format!("os._exit({status}) ended the sandbox")),
+            "{err}"
+        );
+        // What was printed before arrives; no finally or atexit code ran.
+        assert_eq!(sink.output().stdout, "before");
+        assert!(!sb.is_usable());
+        let again = sb
+            .eval_script("1", Arc::new(isola::DiscardSink))
+            .await
+            .unwrap_err();
+        assert_eq!(again.kind(), ErrorKind::InvalidState, "{again:?}");
+    }
+    // A bad status is python's TypeError and the sandbox goes on.
+    let mut sb = sandbox().await;
+    let err = sb
+        .eval_script("import os\nos._exit('3')", Arc::new(isola::DiscardSink))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("TypeError"), "{err}");
+    assert_eq!(err.exit_status(), None);
+    eval(&mut sb, "y = 1").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn tracebacks_and_inspect_see_each_scripts_source() {
     let mut sb = sandbox().await;
     eval(&mut sb, "def first():\n    return 1 // 0\n").await;

@@ -11,6 +11,7 @@ use super::{
         },
         types::{self, StreamNext},
     },
+    instance::GuestExit,
     relay::Deferred,
     state::InstanceState,
     streams::{ChunkStream, HostcallFuture, HttpFuture},
@@ -99,6 +100,10 @@ impl host::Host for InstanceState {
             .hand_over(Deferred::Log(log_level(level), logger, message))
             .await;
         Ok(Ok(()))
+    }
+
+    async fn exit(&mut self, status: i32) -> wasmtime::Result<()> {
+        Err(wasmtime::Error::new(GuestExit(status)))
     }
 
     async fn hostcall(

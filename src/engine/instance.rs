@@ -606,6 +606,39 @@ impl std::fmt::Display for Interrupted {
 
 impl std::error::Error for Interrupted {}
 
+/// The trap raised by the guest's `exit` import (`os._exit`): the call ends
+/// with the status and the instance runs nothing more.
+#[derive(Debug)]
+pub(crate) struct GuestExit(pub(crate) i32);
+
+impl std::fmt::Display for GuestExit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "guest exited with status {}", self.0)
+    }
+}
+
+impl std::error::Error for GuestExit {}
+
+/// The failure of a call the guest ended by exiting: `os._exit(status)`
+/// (isola's `exit` import), or C code calling `exit` (WASI's exit, which
+/// keeps only success or failure: status 0 or 1).
+fn exit_failure(trap: &wasmtime::Error) -> Option<CallError> {
+    let (status, how) = if let Some(GuestExit(status)) = trap.downcast_ref::<GuestExit>() {
+        (*status, format!("os._exit({status})"))
+    } else {
+        let status = trap.downcast_ref::<wasmtime_wasi::I32Exit>()?.0;
+        (status, format!("the guest's C code called exit({status})"))
+    };
+    Some(CallError::UserCode {
+        kind: "SystemExit".into(),
+        message: format!(
+            "{how} ended the sandbox as it ends a process: exit status {status}; \
+             the sandbox runs no further calls"
+        ),
+        exit_status: Some(status),
+    })
+}
+
 async fn sleep_until(deadline: Option<Instant>) {
     match deadline {
         Some(deadline) => tokio::time::sleep_until(deadline.into()).await,
@@ -694,6 +727,10 @@ fn trap_failure(
             "the guest holds more than {max_host_objects} host objects (pending host calls, \
              pollables, streams, descriptors)"
         ));
+    }
+    // An exit is the guest's own decision, taken after whatever it saw.
+    if let Some(exit) = exit_failure(trap) {
+        return exit;
     }
     // A stack overflow is one whatever memory growth was refused on the way.
     if let Some(wasmtime::Trap::StackOverflow) = trap.downcast_ref::<wasmtime::Trap>() {
@@ -818,6 +855,36 @@ mod tests {
                 ..
             }
         ));
+    }
+
+    #[test]
+    fn exits_carry_their_status_whatever_memory_was_refused() {
+        for memory_denied in [false, true] {
+            let exit = wasmtime::Error::new(GuestExit(7));
+            assert!(matches!(
+                trap_failure(&exit, None, None, memory_denied, 1),
+                CallError::UserCode { kind, message, exit_status: Some(7) }
+                    if kind == "SystemExit" && message.contains("os._exit(7)")
+            ));
+            let wasi_exit = wasmtime::Error::new(wasmtime_wasi::I32Exit(1));
+            assert!(matches!(
+                trap_failure(&wasi_exit, None, None, memory_denied, 1),
+                CallError::UserCode {
+                    exit_status: Some(1),
+                    ..
+                }
+            ));
+        }
+        // A timeout or cancel that interrupted the guest wins over its exit.
+        let exit = wasmtime::Error::new(GuestExit(0));
+        assert!(matches!(
+            trap_failure(&exit, Some(Interruption::Cancelled), None, false, 1),
+            CallError::Cancelled
+        ));
+    }
+
+    #[test]
+    fn table_full_is_a_trap_naming_the_limit() {
         let table_full = wasmtime::Error::new(wasmtime::component::ResourceTableError::Full);
         assert!(matches!(
             trap_failure(&table_full, None, None, false, 9),

@@ -185,7 +185,11 @@ pub extern "C" fn isola_error_guest_type(error: *const isola_error_t) -> *const 
 /// an `int` code truncated to a C `int` (a process exiting with it shows
 /// `status & 0xff`), or 1 for any other code, which the guest printed on its
 /// stderr as python does (`sys.exit("message")`). A `SystemExit` with no
-/// code or code 0 is no error: the script or call succeeds. Returns false,
+/// code or code 0 is no error: the script or call succeeds. `os._exit(status)`
+/// ends the sandbox as it ends a process: the call fails with guest type
+/// `SystemExit` and this status, 0 included, and the sandbox is unusable
+/// afterwards (C code in the guest calling `exit` likewise, with status 0
+/// or 1 only, as WASI keeps no more). Returns false,
 /// leaving `*status` alone, for every other error, a NULL `error` or a NULL
 /// `status`.
 #[unsafe(no_mangle)]

@@ -23,9 +23,9 @@ pub enum Error {
         kind: String,
         /// Formatted traceback and message.
         message: String,
-        /// For an uncaught `SystemExit` (`kind == "SystemExit"`): the
-        /// status python would exit with, else `None` (see
-        /// [`Error::exit_status`]).
+        /// For an uncaught `SystemExit` or `os._exit` (`kind ==
+        /// "SystemExit"`): the status python would exit with, else `None`
+        /// (see [`Error::exit_status`]).
         exit_status: Option<i32>,
     },
     /// The call ran past its time limit; the sandbox is no longer usable.
@@ -96,6 +96,11 @@ impl Error {
     /// (which the guest printed on its stderr, as python does). `None` for
     /// every other error. A `SystemExit` whose status is 0 (`sys.exit()`,
     /// `sys.exit(0)`) is no error: the script or call succeeds.
+    ///
+    /// `os._exit(status)` ends the sandbox as it ends a process: the call
+    /// fails with kind `SystemExit` and this status, 0 included, and the
+    /// sandbox is no longer usable. So does C code in the guest calling
+    /// `exit`, whose status WASI keeps only as 0 or 1.
     #[must_use]
     pub fn exit_status(&self) -> Option<i32> {
         match self {

@@ -279,6 +279,21 @@ static void system_exit_reports_pythons_exit_status(void) {
   teardown();
 }
 
+static void os_exit_ends_the_sandbox_with_its_status(void) {
+  setup("import os\n");
+  int32_t status = -7;
+  isola_error_t *err =
+      EXPECT_ERROR(isola_sandbox_eval(sandbox, "os._exit(0)", NULL), ISOLA_ERROR_GUEST_EXCEPTION);
+  CHECK_STR_EQ(isola_error_guest_type(err), "SystemExit");
+  CHECK(isola_error_exit_status(err, &status));
+  CHECK(status == 0);
+  isola_error_free(err);
+  /* The sandbox ended as a process does: it refuses further calls. */
+  err = EXPECT_ERROR(isola_sandbox_eval(sandbox, "1", NULL), ISOLA_ERROR_INVALID_STATE);
+  isola_error_free(err);
+  teardown();
+}
+
 static void syntax_error_is_guest_exception(void) {
   setup(NULL);
   isola_error_t *err = EXPECT_ERROR(isola_sandbox_eval(sandbox, "def broken(:\n", NULL),
@@ -379,6 +394,7 @@ static void set_timeout_ms_zero_removes_limit(void) {
 static const struct test_case cases[] = {
     TEST_CASE(eval_defines_functions_for_later_calls),
     TEST_CASE(system_exit_reports_pythons_exit_status),
+    TEST_CASE(os_exit_ends_the_sandbox_with_its_status),
     TEST_CASE(module_state_persists_between_calls),
     TEST_CASE(eval_result_is_the_last_expression_or_null),
     TEST_CASE(eval_allows_top_level_await),

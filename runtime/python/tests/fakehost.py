@@ -58,6 +58,10 @@ class Iterator:
         pass
 
 
+class Exited(BaseException):
+    """Raised by the fake host's ``exit``: the real import never returns."""
+
+
 class FakeHost:
     def __init__(self, emit_limit=None):
         self.now = 0
@@ -107,11 +111,15 @@ class FakeHost:
         delay_ms = cbor.loads(payload) if name == "sleep" else 5
         return Future(self, self.now + delay_ms * 1_000_000, hostapi.Ok(payload))
 
+    def exit(self, status):
+        self.events.append(("exit", status))
+        raise Exited(status)
+
     def get_arguments(self):
         return list(self.arguments)
 
     def bind(self):
         for name in ("poll", "clock_now", "subscribe_duration", "get_arguments",
-                     "emit", "emit_output", "emit_log", "hostcall"):
+                     "emit", "emit_output", "emit_log", "hostcall", "exit"):
             setattr(hostapi, name, getattr(self, name))
         return self

@@ -1,5 +1,7 @@
 """The exports end to end against a fake host (native CPython)."""
 import logging
+import os
+import posix
 import sys
 import unittest
 
@@ -25,14 +27,15 @@ class RunnerTests(unittest.TestCase):
     def setUpClass(cls):
         cls.saved = (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__, list(sys.argv),
                      list(logging.getLogger().handlers), logging.lastResort,
-                     sys.modules["__main__"])
+                     sys.modules["__main__"], os._exit)
         # What app.py does at component build time.
         instance.prepare_snapshot()
 
     @classmethod
     def tearDownClass(cls):
         (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__, sys.argv,
-         handlers, logging.lastResort, sys.modules["__main__"]) = cls.saved
+         handlers, logging.lastResort, sys.modules["__main__"], os._exit) = cls.saved
+        posix._exit = os._exit
         root = logging.getLogger()
         root.handlers[:] = handlers
 
@@ -54,6 +57,22 @@ class RunnerTests(unittest.TestCase):
         self.assertEqual(self.host.events[-1][0], "final")
         self.host.events = self.host.events[:-1]
         return finals[0][1]
+
+    def test_os_exit_sends_pending_output_then_ends_with_its_status(self):
+        with self.assertRaises(fakehost.Exited):
+            sys.stdout.write("bye")
+            os._exit(3)
+        self.assertEqual(self.host.events, [("stdout", "bye"), ("exit", 3)])
+        self.assertIs(posix._exit, os._exit)
+
+    def test_os_exit_checks_its_argument_as_python_does(self):
+        with self.assertRaisesRegex(TypeError, "'str' object cannot be interpreted"):
+            os._exit("3")
+        with self.assertRaisesRegex(OverflowError, "too large to convert to C int"):
+            os._exit(2**31)
+        with self.assertRaises(fakehost.Exited):
+            os._exit(status=-(2**31))
+        self.assertEqual(self.host.events, [("exit", -(2**31))])
 
     def test_warm_up_needs_no_host_and_leaves_no_trace(self):
         # app.py runs it at build time, where the host's imports trap.

@@ -58,12 +58,13 @@ emit_output = _unbound          # (is_stderr: bool, str) -> None
 emit_log = _unbound             # (int, str, str) -> None
 hostcall = _unbound             # (str, bytes) -> hostcall-future
 http_fetch = _unbound           # (method, url, headers, body) -> http-future
+exit = _unbound                 # (int status) -> never returns: ends the sandbox
 
 
 def bind_wit():
     """Bind the real component imports. Called at build time from app.py."""
     global poll, clock_now, subscribe_duration, get_environment, get_arguments
-    global emit, emit_output, emit_log, hostcall, http_fetch
+    global emit, emit_output, emit_log, hostcall, http_fetch, exit
     global StreamNext_Chunk, StreamNext_End, StreamNext_Pending, StreamNext_Failed
 
     from wit_world.imports import poll as wit_poll
@@ -101,6 +102,7 @@ def bind_wit():
     emit_output = _emit_output
     emit_log = wit_host.emit_log
     http_fetch = _http_fetch
+    exit = wit_host.exit
 
 
 def drop(resource):

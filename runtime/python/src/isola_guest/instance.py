@@ -15,7 +15,7 @@ import importlib
 import os
 import sys
 
-from . import cbor, clocks, file_errors, hostapi, loop, output
+from . import cbor, clocks, file_errors, hostapi, loop, output, process_exit
 
 #: Whether this instance's per-instance set-up (``ensure_ready``) has run;
 #: read directly on the per-call path.
@@ -73,6 +73,7 @@ def prepare_snapshot():
     output.install()
     file_errors.install()
     clocks.install()
+    process_exit.install()
     sys.dont_write_bytecode = True  # mounted package dirs are usually read-only
     loop.install()
     os.chdir = _normalizing_chdir(os.chdir)
