@@ -44,6 +44,65 @@ async fn call_with_named_args() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn argument_order_and_names_are_checked_on_every_call_path() {
+    let mut sb = sandbox().await;
+    eval(
+        &mut sb,
+        "def pair(a, b=0, **more):\n    return [a, b, sorted(more)]\n",
+    )
+    .await;
+    // Complete values, positional first: the guest's call-cbor export.
+    let out = sb
+        .call(
+            "pair",
+            [
+                Arg::Positional(json("1")),
+                Arg::Named("b".into(), json("2")),
+                Arg::Named("z".into(), json("3")),
+            ],
+        )
+        .await
+        .unwrap();
+    assert_eq!(text(out.result.as_ref().unwrap()), "[1,2,[\"z\"]]");
+    let twice = sb
+        .call(
+            "pair",
+            [
+                Arg::Positional(json("1")),
+                Arg::Named("b".into(), json("2")),
+                Arg::Named("b".into(), json("3")),
+            ],
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(twice.kind(), ErrorKind::InvalidArgument, "{twice:?}");
+    assert!(
+        twice.to_string().contains("'b' given more than once"),
+        "{twice}"
+    );
+    // A positional argument after a named one goes through call-func,
+    // which refuses it as python's syntax does.
+    let late = sb
+        .call(
+            "pair",
+            [
+                Arg::Named("b".into(), json("2")),
+                Arg::Positional(json("1")),
+            ],
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(late.kind(), ErrorKind::InvalidArgument, "{late:?}");
+    assert!(
+        late.to_string().contains("follows keyword arguments"),
+        "{late}"
+    );
+    // The sandbox goes on after refused arguments.
+    let out = sb.call("pair", [Arg::Positional(json("5"))]).await.unwrap();
+    assert_eq!(text(out.result.as_ref().unwrap()), "[5,0,[]]");
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn definitions_persist_between_evals() {
     let mut sb = sandbox().await;
     eval(&mut sb, "x = 40").await;

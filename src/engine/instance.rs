@@ -430,12 +430,7 @@ impl Instance {
         let operation = match operation {
             Operation::EvalScript(code) => Lowered::EvalScript(code),
             Operation::EvalFile(path) => Lowered::EvalFile(path),
-            Operation::Call(name, args) => Lowered::Call(
-                name,
-                args.into_iter()
-                    .map(|(name, value)| self.lower_argument(name, value))
-                    .collect::<Result<Vec<_>, _>>()?,
-            ),
+            Operation::Call(name, args) => self.lower_call(name, args)?,
         };
         let deadline = timeout.map(|t| Instant::now() + t);
         self.store.data_mut().call = CallState {
@@ -460,6 +455,9 @@ impl Instance {
                     Lowered::EvalScript(code) => guest.call_eval_script(store, code).await,
                     Lowered::EvalFile(path) => guest.call_eval_file(store, path).await,
                     Lowered::Call(name, args) => guest.call_call_func(store, name, &args).await,
+                    Lowered::CallCbor(name, positional, named) => {
+                        guest.call_call_cbor(store, name, &positional, &named).await
+                    }
                 }
             };
             // Between fiber resumptions, deliver output and start host calls
@@ -561,6 +559,41 @@ impl Instance {
         }
     }
 
+    /// Lower a call's arguments: complete values with the positional ones
+    /// first go to the guest's `call-cbor` export, which lifts one byte
+    /// string per argument; anything else (a stream, a positional argument
+    /// after a named one, which the guest refuses) to `call-func`.
+    fn lower_call<'a>(
+        &mut self,
+        name: &'a str,
+        args: Vec<(Option<String>, ArgValue)>,
+    ) -> Result<Lowered<'a>, CallError> {
+        let plain = args
+            .iter()
+            .all(|(_, value)| matches!(value, ArgValue::Cbor(_)));
+        let ordered = args.is_sorted_by_key(|(name, _)| name.is_some());
+        if !(plain && ordered) {
+            return Ok(Lowered::Call(
+                name,
+                args.into_iter()
+                    .map(|(name, value)| self.lower_argument(name, value))
+                    .collect::<Result<Vec<_>, _>>()?,
+            ));
+        }
+        let mut positional = Vec::with_capacity(args.len());
+        let mut named = Vec::new();
+        for (arg_name, value) in args {
+            let ArgValue::Cbor(bytes) = value else {
+                unreachable!("checked above: every argument is a complete value")
+            };
+            match arg_name {
+                Some(arg_name) => named.push((arg_name, bytes)),
+                None => positional.push(bytes),
+            }
+        }
+        Ok(Lowered::CallCbor(name, positional, named))
+    }
+
     fn lower_argument(
         &mut self,
         name: Option<String>,
@@ -585,6 +618,8 @@ enum Lowered<'a> {
     EvalScript(&'a str),
     EvalFile(&'a str),
     Call(&'a str, Vec<Argument>),
+    /// Complete values only: positional, then named.
+    CallCbor(&'a str, Vec<Vec<u8>>, Vec<(String, Vec<u8>)>),
 }
 
 /// Box a stream of CBOR chunks for [`ArgValue::Stream`].

@@ -93,6 +93,9 @@ class Guest(exports.Guest):
     def call_func(self, name, args):
         return _guard(runner.call_func, name, args)
 
+    def call_cbor(self, name, positional, named):
+        return _guard(runner.call_cbor, name, positional, named)
+
 
 
 # Install the host-backed stdout/stderr, logging handler and event loop now:

@@ -240,6 +240,22 @@ class RunnerTests(unittest.TestCase):
         f = self.failure(runner.call_func, "ident", [Arg(b"\xff", raw=True)])
         self.assertEqual(f.code, "invalid-argument")
 
+    def test_call_cbor_matches_call_func(self):
+        # The host's export for calls whose arguments are all complete values.
+        self.script("def add(a, b=1, **more):\n    return [a + b, more]\n")
+        self.run_export(runner.call_cbor, "add", [cbor.dumps(2)], [("b", cbor.dumps(5)), ("c", cbor.dumps("x"))])
+        self.assertEqual(self.host.events, [("final", [7, {"c": "x"}])])
+        self.host.events = []
+        self.run_export(runner.call_cbor, "add", [cbor.dumps(2)], [])
+        self.assertEqual(self.host.events, [("final", [3, {}])])
+        f = self.failure(runner.call_cbor, "add", [cbor.dumps(1), b"\xff"], [])
+        self.assertEqual((f.code, f.message[:39]), ("invalid-argument", "positional argument 1 is not valid CBOR"))
+        f = self.failure(runner.call_cbor, "add", [], [("b", b"")])
+        self.assertEqual((f.code, f.message[:32]), ("invalid-argument", "argument 'b' is not valid CBOR: "))
+        f = self.failure(runner.call_cbor, "add", [], [("b", cbor.dumps(1)), ("b", cbor.dumps(2))])
+        self.assertEqual((f.code, f.message), ("invalid-argument", "keyword argument 'b' given more than once"))
+        self.assertEqual(self.failure(runner.call_cbor, "notfn", [], []).code, "invalid-argument")
+
     def test_unencodable_return(self):
         self.script("def bad():\n    return {1, 2}\n")
         f = self.failure(self.call, "bad")

@@ -293,6 +293,29 @@ def _decode_args(args):
     return positional, keywords
 
 
+def _decode_cbor_args(positional, named):
+    """The arguments of ``call-cbor``: complete CBOR values, positional
+    ones first (the host sends named ones after them)."""
+    try:
+        values = [cbor.loads(raw) for raw in positional]
+    except (ValueError, TypeError):
+        for i, raw in enumerate(positional):
+            try:
+                cbor.loads(raw)
+            except (ValueError, TypeError) as e:
+                raise Failure("invalid-argument", "", "positional argument %d is not valid CBOR: %s" % (i, e)) from None
+        raise
+    keywords = {}
+    for name, raw in named:
+        if name in keywords:
+            raise Failure("invalid-argument", "", "keyword argument %r given more than once" % name)
+        try:
+            keywords[name] = cbor.loads(raw)
+        except (ValueError, TypeError) as e:
+            raise Failure("invalid-argument", "", "argument %r is not valid CBOR: %s" % (name, e)) from None
+    return values, keywords
+
+
 def _drive_generator(gen):
     try:
         while True:
@@ -318,13 +341,13 @@ async def _drive_async_generator(agen):
 _PLAIN_RESULTS = frozenset((type(None), bool, int, float, str, bytes, list, tuple, dict))
 
 
-def _call(name, args):
+def _call(name, decode, *args):
     fn = namespace.get(name)
     if fn is None and name not in namespace:
         raise Failure("invalid-argument", "", "function %r is not defined in the sandbox (define it with eval-script first)" % name)
     if not callable(fn):
         raise Failure("invalid-argument", "", "%r is not callable (it is a %s)" % (name, type(fn).__name__))
-    positional, keywords = _decode_args(args)
+    positional, keywords = decode(*args)
     try:
         result = fn(*positional, **keywords)
         if type(result) in _PLAIN_RESULTS:
@@ -345,4 +368,8 @@ def _call(name, args):
 
 
 def call_func(name, args):
-    return _export(_call, name, args)
+    return _export(_call, name, _decode_args, args)
+
+
+def call_cbor(name, positional, named):
+    return _export(_call, name, _decode_cbor_args, positional, named)
