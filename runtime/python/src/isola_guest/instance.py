@@ -177,4 +177,6 @@ def warm_up():
         runner._script_result(scratch.pop(runner._RESULT_NAME, None))
         positional, keywords = runner._decode_args(args)
         result = scratch["f"](*positional, **keywords)
+        positional, keywords = runner._decode_cbor_args([cbor.dumps(1)], [("y", cbor.dumps([1.5, "x"]))])
+        result = scratch["f"](*positional, **keywords)
         cbor.loads(cbor.dumps({"result": result, "items": [result, "text", 2.5, None, b"b"]}))

@@ -6,6 +6,7 @@ error code; app.py turns that into the bindings' ``Err(Error(...))``.
 
 import ast
 import asyncio
+import functools
 import inspect
 import linecache
 import os
@@ -341,7 +342,7 @@ async def _drive_async_generator(agen):
 _PLAIN_RESULTS = frozenset((type(None), bool, int, float, str, bytes, list, tuple, dict))
 
 
-def _call(name, decode, *args):
+def _call(decode, name, *args):
     fn = namespace.get(name)
     if fn is None and name not in namespace:
         raise Failure("invalid-argument", "", "function %r is not defined in the sandbox (define it with eval-script first)" % name)
@@ -367,9 +368,8 @@ def _call(name, decode, *args):
     send(True, result)
 
 
-def call_func(name, args):
-    return _export(_call, name, _decode_args, args)
-
-
-def call_cbor(name, positional, named):
-    return _export(_call, name, _decode_cbor_args, positional, named)
+# The exports' entries; partials add no Python-level call of their own.
+#: ``call-func(name, args)``: arguments as WIT ``argument`` records.
+call_func = functools.partial(_export, _call, _decode_args)
+#: ``call-cbor(name, positional, named)``: complete CBOR values only.
+call_cbor = functools.partial(_export, _call, _decode_cbor_args)
