@@ -25,7 +25,7 @@ RUNTIME_SOURCES := $(shell find runtime/python/src runtime/native wit -type f -n
 SCI_WASM     := runtime/python/out/isola-python-sci.wasm
 SCI_SOURCES  := $(shell find runtime/sci -type f -not -path '*/__pycache__/*' 2>/dev/null)
 
-.PHONY: demo test setup native runtime runtime-sci lib c clean check-header lint bench memcheck test-asan fuzz fuzz-short test-pytest test-sci test-bindings release install test-install
+.PHONY: demo test http-clients setup native runtime runtime-sci lib c clean check-header lint bench memcheck test-asan fuzz fuzz-short test-pytest test-sci test-bindings release install test-install
 
 demo: c
 	./$(BUILD_DIR)/examples-c/hello
@@ -94,7 +94,7 @@ c: lib
 	cmake -S . -B $(BUILD_DIR) -G Ninja -DISOLA_LIB_DIR=$(LIB_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	cmake --build $(BUILD_DIR)
 
-test: c
+test: c http-clients
 	$(MAKE) --no-print-directory lint
 	cargo test
 	$(PYTHON) -m unittest discover -s runtime/python/tests -t runtime/python/tests
@@ -106,6 +106,11 @@ test: c
 	$(MAKE) --no-print-directory test-install
 	$(MAKE) --no-print-directory check-header
 	$(MAKE) --no-print-directory fuzz-short
+
+# requests, urllib3 and httpx (pinned pure-Python wheels, hash-checked by pip)
+# for tests/http_clients.rs, installed once into ~/.cache/isola-build.
+http-clients: $(VENV)/.installed
+	$(PYTHON) tests/http_clients/install.py
 
 # pytest, unmodified, runs the own test suites of pinned PyPI packages in a
 # sandbox and natively; the outcomes must match test by test (see the script).

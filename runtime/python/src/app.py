@@ -34,7 +34,7 @@ from isola_guest import pbkdf2, sysconfig_vars  # noqa: E402
 pbkdf2.install()  # hashlib.pbkdf2_hmac, which only OpenSSL provides
 sysconfig_vars.install()
 
-from isola_guest import lazy_stdlib, loop, runner, tzdata_bundle, urllib_patch  # noqa: E402
+from isola_guest import http_clients, lazy_stdlib, loop, runner, tzdata_bundle, urllib_patch  # noqa: E402
 from isola_guest.errors import Failure  # noqa: E402
 import sandbox  # noqa: E402,F401  (must exist in the snapshot for user imports)
 import sandbox.http  # noqa: E402,F401
@@ -44,6 +44,8 @@ tzdata_bundle.capture()
 tzdata_bundle.install()
 loop.get_loop()
 urllib_patch.install()
+# requests, urllib3 and httpx through the host, patched when first imported
+http_clients.install()
 lazy_stdlib.install()
 # After lazy_stdlib: its MissingFinder must be the last finder.
 stdlib_policy.install()

@@ -67,7 +67,7 @@ ABSENT = {
     # ``mmap`` is isola_guest.mmap_shim, maps emulated over reads and writes.
     "_ctypes": _NO_FFI,
     "ssl": "it needs OpenSSL, which the sandbox does not include; HTTPS goes "
-           "through the host (sandbox.http, urllib.request)",
+           "through the host (sandbox.http, urllib.request, requests, httpx)",
     "_ssl": "it needs OpenSSL, which the sandbox does not include",
     "_multiprocessing": _NO_PROCESSES,
     "_posixshmem": _NO_PROCESSES,
