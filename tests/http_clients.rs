@@ -312,3 +312,53 @@ print(sorted(m for m in ("httpcore", "ssl") if m in sys.modules))
         out.stderr
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ssl_contexts_are_accepted_and_tls_stays_with_the_host() {
+    let mut sb = sandbox_with(FakeWeb::default(), &options()).await;
+    let out = eval(
+        &mut sb,
+        r#"
+import socket, ssl, urllib.request, warnings
+import httpx, requests, urllib3
+warnings.simplefilter("always")
+ctx = ssl.create_default_context()
+print(ssl.HAS_SNI, "no OpenSSL" in ssl.OPENSSL_VERSION, ctx.verify_mode == ssl.CERT_REQUIRED, ctx.check_hostname)
+print(httpx.Client(verify=ctx).get("https://api.test/echo").status_code,
+      httpx.get("https://api.test/echo", verify=False).status_code)
+print(urllib.request.urlopen("https://api.test/echo", context=ssl._create_unverified_context()).status)
+print(urllib3.PoolManager(ssl_context=ctx).request("GET", "https://api.test/echo").status)
+with warnings.catch_warnings(record=True) as caught:
+    print(requests.get("https://api.test/echo").status_code, requests.get("https://api.test/echo", verify=False).status_code)
+print([w.category.__name__ for w in caught])
+try:
+    ctx.wrap_bio(ssl.MemoryBIO(), ssl.MemoryBIO(), server_hostname="api.test")
+except ssl.SSLError as e:
+    print("SSLError", "isola sandbox" in str(e), "no TLS" in str(e))
+try:
+    ctx.wrap_socket(socket.socket(), server_hostname="api.test")
+except PermissionError as e:
+    print("PermissionError", "isola sandbox" in str(e))
+try:
+    ssl.create_default_context(cafile="/no/such/ca.pem")
+except FileNotFoundError:
+    print("FileNotFoundError")
+"#,
+    )
+    .await;
+    assert_eq!(
+        out.stdout,
+        "True True True True\n\
+         200 200\n\
+         200\n\
+         200\n\
+         200 200\n\
+         ['InsecureRequestWarning']\n\
+         SSLError True True\n\
+         PermissionError True\n\
+         FileNotFoundError\n",
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains("NotOpenSSLWarning"), "{}", out.stderr);
+}

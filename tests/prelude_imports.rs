@@ -59,7 +59,6 @@ async fn common_stdlib_modules_import() {
 /// its ImportError must give. Everything else of `sys.stdlib_module_names`
 /// (Windows-only and GUI modules aside) must import.
 const ABSENT: &[(&str, &str)] = &[
-    ("ssl", "OpenSSL"),
     ("curses", "terminal"),
     ("readline", "terminal"),
     ("fcntl", "WASI"),
@@ -240,7 +239,8 @@ async fn the_build_time_heap_is_immortal_and_new_objects_are_not() {
 /// of the shared heap image. Not every new object: chunks the sandbox frees
 /// itself (a build-time dict that grows frees its old table) are reused.
 /// Without the held chunks about 15 % of these objects land above. New
-/// objects are still freed as usual.
+/// objects are still freed as usual. How much is held varies with what the
+/// build imports (0.99 to 1.07 MB in December 2026), hence the low bar.
 #[tokio::test(flavor = "multi_thread")]
 async fn new_objects_are_allocated_above_the_build_time_heap() {
     let mut sb = sandbox().await;
@@ -249,7 +249,7 @@ async fn new_objects_are_allocated_above_the_build_time_heap() {
         "import sys, json, weakref\n\
          from isola_guest import snapshot\n\
          chunks, held = snapshot.held_free_memory\n\
-         print(chunks > 1000, held > 1 << 20)\n\
+         print(chunks > 1000, held > 1 << 19)\n\
          build_time = [m for m in sys.modules.values()] + [json.dumps, json.JSONEncoder]\n\
          highest = max(id(o) for o in build_time)\n\
          class Mine:\n    pass\n\

@@ -29,9 +29,13 @@ termios_shim.install()
 BUILD_IMPORT_PROBLEMS = []
 stdlib_policy.preload(BUILD_IMPORT_PROBLEMS)
 
-from isola_guest import pbkdf2, sysconfig_vars  # noqa: E402
+from isola_guest import pbkdf2, ssl_shim, sysconfig_vars  # noqa: E402
 
 pbkdf2.install()  # hashlib.pbkdf2_hmac, which only OpenSSL provides
+# ``_ssl`` without OpenSSL, so ``import ssl`` works (TLS is the host's).
+# After the preload: the preloaded modules (http.client, urllib.request,
+# asyncio) keep their ssl-less paths, which go through the host.
+ssl_shim.install()
 sysconfig_vars.install()
 
 from isola_guest import http_clients, lazy_stdlib, loop, runner, tzdata_bundle, urllib_patch  # noqa: E402

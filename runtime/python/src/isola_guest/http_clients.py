@@ -19,12 +19,14 @@ import them pay nothing.
   ``AsyncHostTransport``, httpx transports over the host (httpcore, which
   needs sockets and ``ssl``, is never imported).
 
-There is no ``ssl`` module (no OpenSSL in the sandbox): neither patched
-client needs it, and code that probes for it (``import ssl``, urllib3's
-``HAS_SNI``) rightly finds no TLS inside the sandbox. Certificate options
-(requests' ``verify=``/``cert=``, httpx's ``verify=``) are accepted and have
-no effect: TLS is the host's. ``verify=False`` still gives urllib3's
-``InsecureRequestWarning`` as it would elsewhere.
+Neither patched client needs ``ssl``. It imports all the same (the
+standard module over ``isola_guest.ssl_shim``, a ``_ssl`` without
+OpenSSL), so programs can build contexts and pass them on
+(``verify=ssl.create_default_context()``); certificate options (requests'
+``verify=``/``cert=``, httpx's ``verify=``, urllib3's ``ssl_context=``) are
+accepted and have no effect: TLS is the host's. ``verify=False`` (a
+``CERT_NONE`` context) still gives urllib3's ``InsecureRequestWarning`` as it
+would elsewhere; urllib3's import-time ``NotOpenSSLWarning`` is silenced.
 
 Errors are the clients' own: the host refusing or failing a request is a
 connection error (``urllib3.exceptions.NewConnectionError``, so
@@ -517,27 +519,40 @@ def _patch_httpx_transports(mod):
 
 # ------------------------------------------------------------- import hook
 
-# module name -> function patching it right after its first import
+def _quiet_urllib3_openssl_check(module):
+    """urllib3 warns at import (``NotOpenSSLWarning``) when ``ssl`` is not
+    OpenSSL's; here no TLS is urllib3's (its connections are the host's),
+    so the warning would only be noise on every program's stderr."""
+    import warnings
+    warnings.filterwarnings("ignore", message="urllib3 v2 only supports OpenSSL")
+
+
+# module name -> (function run just before the module's code, function
+# patching the module right after it), on its first import
 PATCHES = {
-    "urllib3.connection": _patch_urllib3_connection,
-    "httpx._transports.default": _patch_httpx_transports,
+    "urllib3": (_quiet_urllib3_openssl_check, None),
+    "urllib3.connection": (None, _patch_urllib3_connection),
+    "httpx._transports.default": (None, _patch_httpx_transports),
 }
 
 
 class _PatchingLoader(importlib.abc.Loader):
-    """Runs the real loader, then the patch; everything else is the real
-    loader's (``get_source`` for tracebacks, resources)."""
+    """Runs the real loader between the two patches; everything else is the
+    real loader's (``get_source`` for tracebacks, resources)."""
 
-    def __init__(self, loader, patch):
+    def __init__(self, loader, patches):
         self._loader = loader
-        self._patch = patch
+        self._before, self._after = patches
 
     def create_module(self, spec):
         return self._loader.create_module(spec)
 
     def exec_module(self, module):
+        if self._before is not None:
+            self._before(module)
         self._loader.exec_module(module)
-        self._patch(module)
+        if self._after is not None:
+            self._after(module)
 
     def __getattr__(self, name):
         return getattr(self._loader, name)
@@ -550,13 +565,13 @@ class PatchFinder:
 
     @staticmethod
     def find_spec(fullname, path=None, target=None):
-        patch = PATCHES.get(fullname)
-        if patch is None:
+        patches = PATCHES.get(fullname)
+        if patches is None:
             return None
         spec = importlib.machinery.PathFinder.find_spec(fullname, path, target)
         if spec is None or spec.loader is None:
             return spec
-        spec.loader = _PatchingLoader(spec.loader, patch)
+        spec.loader = _PatchingLoader(spec.loader, patches)
         return spec
 
     @staticmethod

@@ -66,9 +66,8 @@ ABSENT = {
     # ``ctypes`` itself is isola_guest.ctypes_shim: C types and sizes, no calls;
     # ``mmap`` is isola_guest.mmap_shim, maps emulated over reads and writes.
     "_ctypes": _NO_FFI,
-    "ssl": "it needs OpenSSL, which the sandbox does not include; HTTPS goes "
-           "through the host (sandbox.http, urllib.request, requests, httpx)",
-    "_ssl": "it needs OpenSSL, which the sandbox does not include",
+    # ``ssl`` is the standard module over isola_guest.ssl_shim, a ``_ssl``
+    # without OpenSSL: contexts hold settings, TLS itself is the host's.
     "_multiprocessing": _NO_PROCESSES,
     "_posixshmem": _NO_PROCESSES,
     "_posixsubprocess": _NO_PROCESSES,
