@@ -50,6 +50,57 @@ async fn zoneinfo_knows_the_iana_time_zones() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn local_time_follows_tz_and_tzset_as_on_linux() {
+    // wasi-libc's local time is UTC and CPython has no time.tzset there;
+    // the guest's time functions follow TZ (IANA names from the bundled
+    // tzdata, POSIX rules), as glibc's do. Values are python's on Linux.
+    let mut sb = sandbox().await;
+    let out = eval(
+        &mut sb,
+        "import os, time\n\
+         print(time.tzname, time.timezone, time.localtime(0).tm_hour)\n\
+         os.environ['TZ'] = 'Europe/Berlin'; time.tzset()\n\
+         print(time.tzname, time.timezone, time.altzone, time.daylight)\n\
+         t = time.localtime(1690000000)\n\
+         print(t.tm_hour, t.tm_isdst, t.tm_zone, t.tm_gmtoff, time.strftime('%H:%M %Z %z %%Z', t))\n\
+         print(time.mktime((2023, 7, 22, 6, 26, 40, 0, 0, -1)), time.mktime((2020, 3, 29, 2, 30, 0, 0, 1, -1)))\n\
+         print(time.ctime(0), '|', time.asctime(time.localtime(0)))\n\
+         os.environ['TZ'] = 'EST5EDT,M3.2.0,M11.1.0'; time.tzset()\n\
+         print(time.tzname, time.timezone, time.strftime('%H %Z', time.localtime(1700000000)))\n\
+         os.environ['TZ'] = 'Australia/Sydney'; time.tzset()\n\
+         print(time.tzname, time.timezone, time.altzone)\n\
+         del os.environ['TZ']; time.tzset()\n\
+         print(time.tzname, time.timezone, time.daylight, time.localtime(0).tm_zone)\n",
+    )
+    .await;
+    assert_eq!(
+        out.stdout,
+        "('UTC', 'UTC') 0 0\n\
+         ('CET', 'CEST') -3600 -7200 1\n\
+         6 1 CEST 7200 06:26 CEST +0200 %Z\n\
+         1690000000.0 1585445400.0\n\
+         Thu Jan  1 01:00:00 1970 | Thu Jan  1 01:00:00 1970\n\
+         ('EST', 'EDT') 18000 17 EST\n\
+         ('AEST', 'AEDT') -36000 -39600\n\
+         ('UTC', 'UTC') 0 0 UTC\n"
+    );
+    // A sandbox started with TZ in its environment starts in that zone,
+    // as python does; logging's timestamps follow it.
+    let mut options = isola::SandboxOptions::default();
+    options.env("TZ", "America/New_York");
+    let mut sb = common::sandbox_with(isola::NoHost, &options).await;
+    let out = eval(
+        &mut sb,
+        "import time, logging\n\
+         print(time.tzname, time.localtime(1700000000).tm_hour)\n\
+         record = logging.makeLogRecord({'created': 1700000000.0})\n\
+         print(logging.Formatter().formatTime(record, '%H %Z'))\n",
+    )
+    .await;
+    assert_eq!(out.stdout, "('EST', 'EDT') 17\n17 EST\n");
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn logging_basic_config_sets_the_level_of_host_log_records() {
     let mut sb = sandbox().await;
     let events = eval_events(

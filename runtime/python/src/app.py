@@ -26,6 +26,11 @@ users.install()
 ctypes_shim.install()
 mmap_shim.install()
 termios_shim.install()
+from isola_guest import local_time  # noqa: E402
+
+# time.tzset, and local time following TZ (before the stdlib's modules take
+# time's functions)
+local_time.install()
 BUILD_IMPORT_PROBLEMS = []
 stdlib_policy.preload(BUILD_IMPORT_PROBLEMS)
 

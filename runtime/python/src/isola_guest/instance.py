@@ -15,7 +15,7 @@ import importlib
 import os
 import sys
 
-from . import cbor, clocks, file_errors, hostapi, loop, output, process_exit
+from . import cbor, clocks, file_errors, hostapi, local_time, loop, output, process_exit
 
 #: Whether this instance's per-instance set-up (``ensure_ready``) has run;
 #: read directly on the per-call path.
@@ -112,6 +112,7 @@ def ensure_ready():
     # host gave this sandbox (its argv option), else a stand-in.
     sys.argv = list(hostapi.get_arguments()) or list(DEFAULT_ARGV)
     clocks.restart()
+    local_time.start()  # only when the sandbox's environment sets TZ
     # numpy's legacy global generator (np.random.random and friends), in the
     # scientific runtime's snapshot, was seeded at build time: without this
     # every sandbox would draw the same numbers. 128 bits of OS entropy as

@@ -65,6 +65,12 @@ def capture():
             _files[(rel + "/" + name).lstrip("/")] = index
 
 
+def zone_bytes(key):
+    """The TZif file of the zone ``key`` ("Europe/Berlin"), or None."""
+    index = _files.get("zoneinfo/" + key)
+    return None if index is None else zlib.decompress(_blobs[index])
+
+
 class _Node(Traversable):
     """A file or directory of the captured package."""
 
