@@ -203,22 +203,38 @@ async fn no_timer_signals_so_timeout_code_takes_its_no_alarm_path() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn hashlib_pbkdf2_and_thread_time_exist_without_openssl_or_thread_clocks() {
-    // pbkdf2_hmac comes only from OpenSSL since Python 3.12; the guest
-    // provides it (RFC 6070 and RFC 7914 vectors). thread_time is the
-    // process clock: the sandbox has one thread.
+async fn hashlib_pbkdf2_scrypt_and_thread_time_exist_without_openssl_or_thread_clocks() {
+    // pbkdf2_hmac (since Python 3.12) and scrypt come only from OpenSSL; the
+    // guest provides both (RFC 6070 and RFC 7914 vectors, OpenSSL's
+    // parameter limits). thread_time is the process clock: the sandbox has
+    // one thread.
     let mut sb = sandbox().await;
     let out = eval(
         &mut sb,
         "import hashlib, time\n\
          print(hashlib.pbkdf2_hmac('sha1', b'password', b'salt', 2).hex())\n\
          print(hashlib.pbkdf2_hmac('sha256', b'passwd', bytearray(b'salt'), 1, 64).hex()[-16:])\n\
-         print(hasattr(hashlib, 'scrypt'), 0 <= time.thread_time() < 60, time.thread_time_ns() >= 0)\n",
+         print(hashlib.scrypt(b'', salt=b'', n=16, r=1, p=1).hex()[-16:], 'scrypt' in hashlib.__all__)\n\
+         print(hashlib.scrypt(b'password', salt=b'NaCl', n=1024, r=8, p=16).hex()[-16:])\n\
+         print(hashlib.scrypt(b'pleaseletmein', salt=b'SodiumChloride', n=16384, r=8, p=1).hex()[-16:])\n\
+         for kwargs in ({'n': 3, 'r': 1, 'p': 1}, {'n': 2**15, 'r': 8, 'p': 1}, {'n': 16, 'r': 1}):\n\
+         \x20   try:\n\
+         \x20       hashlib.scrypt(b'pw', salt=b's', **kwargs)\n\
+         \x20   except (TypeError, ValueError) as e:\n\
+         \x20       print(type(e).__name__, e)\n\
+         print(0 <= time.thread_time() < 60, time.thread_time_ns() >= 0)\n",
     )
     .await;
     assert_eq!(
         out.stdout,
-        "ea6c014dc72d6f8ccd1ed92ace1d41f0d8de8957\n09112041d3a19783\nFalse True True\n"
+        "ea6c014dc72d6f8ccd1ed92ace1d41f0d8de8957\n09112041d3a19783\n\
+         cf35e20c38d18906 True\n\
+         8360cbdfa2cc0640\n\
+         dfcf017b45575887\n\
+         ValueError n must be a power of 2.\n\
+         ValueError [digital envelope routines] memory limit exceeded\n\
+         TypeError p is required and must be an unsigned int\n\
+         True True\n"
     );
 }
 

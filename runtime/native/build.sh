@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Build the guest's native extension modules (_bz2, _lzma) as wasm32-wasi
-# shared libraries that componentize-py links into the runtime component.
+# Build the guest's native extension modules (_bz2, _lzma, _isola_snapshot,
+# _isola_scrypt) as wasm32-wasi shared libraries that componentize-py links
+# into the runtime component.
 #   runtime/native/build.sh [OUT_DIR]   (default: runtime/python/out/native)
 #
 # Inputs (inputs.lock): bzip2 and xz-utils sources, CPython 3.14 headers and
@@ -133,6 +134,8 @@ clang-19 "${modflags[@]}" -I"$work/xz/src/liblzma/api" -c "$here/modules/_lzmamo
 "${ldshared[@]}" -o "$work/site/_lzma.cpython-314-wasm32-wasi.so" "$work/_lzma.o" "$work/xz/src/liblzma/.libs/liblzma.a"
 clang-19 "${modflags[@]}" -c "$here/modules/_isola_snapshotmodule.c" -o "$work/_isola_snapshot.o"
 "${ldshared[@]}" -o "$work/site/_isola_snapshot.cpython-314-wasm32-wasi.so" "$work/_isola_snapshot.o"
+clang-19 "${modflags[@]}" -c "$here/modules/_isola_scryptmodule.c" -o "$work/_isola_scrypt.o"
+"${ldshared[@]}" -o "$work/site/_isola_scrypt.cpython-314-wasm32-wasi.so" "$work/_isola_scrypt.o"
 
 end=$(date +%s)
 {

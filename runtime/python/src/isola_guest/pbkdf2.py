@@ -6,7 +6,8 @@ werkzeug's ``pbkdf2:`` method, key derivation in pure-Python crypto
 packages) failed with ``AttributeError``. This is PBKDF2 (RFC 8018,
 section 5.2) over the runtime's own HMAC digests, with the signature and
 checks of the OpenSSL version. It is slower than OpenSSL (about 10 µs
-per SHA-256 iteration in the sandbox against 0.7 µs). ``hashlib.scrypt`` stays absent.
+per SHA-256 iteration in the sandbox against 0.7 µs). ``hashlib.scrypt``:
+``isola_guest.scrypt``.
 """
 
 import hashlib
