@@ -911,25 +911,67 @@ static char *put_py_path(char *out, const char *text) {
   return out + sizeof TAIL - 1;
 }
 
+/* The name python gives the script in tracebacks, malloc'd, or NULL: the
+ * path as given, joined to the current directory when relative (python
+ * does not normalise it), <string> for -c, <stdin> for a script read from
+ * standard input. NULL for -m (runpy runs the module's own file). */
+static char *script_traceback_name(const struct config *cfg) {
+  if (cfg->script_kind == SCRIPT_MODULE) {
+    return NULL;
+  }
+  if (cfg->script_kind == SCRIPT_CODE) {
+    return strdup("<string>");
+  }
+  if (strcmp(cfg->script, "-") == 0) {
+    return strdup("<stdin>");
+  }
+  if (cfg->script[0] == '/') {
+    return strdup(cfg->script);
+  }
+  char *cwd = getcwd(NULL, 0);
+  if (cwd == NULL) {
+    return strdup(cfg->script);
+  }
+  size_t len = strlen(cwd) + 1 + strlen(cfg->script) + 1;
+  char *name = malloc(len);
+  if (name != NULL) {
+    snprintf(name, len, "%s%s%s", cwd, strcmp(cwd, "/") == 0 ? "" : "/", cfg->script);
+  }
+  free(cwd);
+  return name;
+}
+
 /* Python source setting the script up as python would, malloc'd, or NULL
  * when there is nothing to set up (or no memory): the working directory is
  * `cwd` (the current directory's guest path, may be NULL), and the first
  * entry of sys.path is the directory of `script` (its guest path) or, for
- * -c and -m, the working directory. */
-static char *setup_source(const struct config *cfg, const char *cwd, const char *script) {
+ * -c and -m, the working directory. A script run from its source (not a
+ * mounted file) gets python's name for it in tracebacks (`name`, may be
+ * NULL). With --plain, logging writes to stderr as python's does
+ * (sandbox.log_to_stderr) instead of sending log events. */
+static char *setup_source(const struct config *cfg, const char *cwd, const char *script,
+                          const char *name) {
   static const char CHDIR[] = "__import__('os').chdir(";
   static const char SYS_PATH[] = "__import__('sys').path.insert(0, __import__('os').path.dirname(";
+  static const char NAME[] = "__import__('isola_guest.runner').runner.name_next_script(";
+  static const char PLAIN[] = "__import__('sandbox').log_to_stderr()\n";
   const char *first = script != NULL ? script : (cfg->script_kind != SCRIPT_FILE ? cwd : NULL);
-  if (cwd == NULL && first == NULL) {
+  if (script != NULL) {
+    name = NULL; /* eval_file names it by its guest path */
+  }
+  if (cwd == NULL && first == NULL && name == NULL && !cfg->plain) {
     return NULL;
   }
   size_t cwd_len = cwd != NULL ? strlen(cwd) : 0;
   size_t first_len = first != NULL ? strlen(first) + 2 : 0; /* + "/." for a directory */
-  char *out = malloc(sizeof CHDIR + sizeof SYS_PATH + 4 * (cwd_len + first_len) + 128);
+  size_t name_len = name != NULL ? strlen(name) : 0;
+  char *out = malloc(sizeof CHDIR + sizeof SYS_PATH + sizeof NAME + sizeof PLAIN +
+                     4 * (cwd_len + first_len + name_len) + 192);
   if (out == NULL) {
     return NULL;
   }
   char *w = out;
+  *w = '\0';
   if (cwd != NULL) {
     w += sprintf(w, "%s", CHDIR);
     w = put_py_path(w, cwd);
@@ -948,6 +990,14 @@ static char *setup_source(const struct config *cfg, const char *cwd, const char 
     w += sprintf(w, "))\n");
     free(path);
   }
+  if (name != NULL) {
+    w += sprintf(w, "%s", NAME);
+    w = put_py_path(w, name);
+    w += sprintf(w, ")\n");
+  }
+  if (cfg->plain) {
+    w += sprintf(w, "%s", PLAIN);
+  }
   return out;
 }
 
@@ -961,13 +1011,15 @@ static isola_error_t *run_script(isola_sandbox_t *sandbox, const struct config *
                                  const char *source, const isola_sink_t *sink) {
   char *guest = script_guest_path(cfg);
   char *cwd = cwd_guest_path(cfg);
-  char *setup = setup_source(cfg, cwd, guest);
+  char *name = script_traceback_name(cfg);
+  char *setup = setup_source(cfg, cwd, guest, name);
   isola_error_t *err = setup != NULL ? isola_sandbox_eval(sandbox, setup, sink) : NULL;
   if (err == NULL) {
     err = guest != NULL && setup != NULL ? isola_sandbox_eval_file(sandbox, guest, sink)
                                          : isola_sandbox_eval(sandbox, source, sink);
   }
   free(setup);
+  free(name);
   free(cwd);
   free(guest);
   return err;

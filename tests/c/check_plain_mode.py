@@ -6,8 +6,10 @@ Python version or the platform).
 usage: check_plain_mode.py ISOLA_RUN
 """
 
+import os
 import subprocess
 import sys
+import tempfile
 
 PROGRAMS = [
     # (code, arguments, stdin bytes or None for /dev/null)
@@ -32,6 +34,25 @@ PROGRAMS = [
     ("import sys; print(repr(sys.stdin.buffer.read()))", [], b"\x00\xff bytes\n"),
     ("print(input('name? '))", [], b"world\n"),
     ("print(input('name? '))", [], None),
+    # logging writes to stderr as python's does: the implicit basicConfig of
+    # logging.warning() and friends, the last-resort handler's bare message
+    # before it, basicConfig's own format and level.
+    ("import logging; logging.getLogger('a').warning('first'); logging.warning('x %d', 1);"
+     " logging.getLogger('a.b').error('y'); logging.info('hidden'); print('out')", [], None),
+    ("import logging; logging.basicConfig(level=logging.INFO, format='%(levelname)s|%(name)s|%(message)s');"
+     " logging.info('shown'); logging.getLogger('n').debug('hidden')", [], None),
+    ("import logging\ntry:\n    1 / 0\nexcept ZeroDivisionError:\n    logging.exception('failed')\n", [], None),
+    # A traceback names the script as python does (<string> for -c).
+    ("def f():\n    raise ValueError('boom')\nf()\n", [], None),
+    ("x = (\n", [], None),
+]
+
+# Scripts run from a file (python: its path, joined to the current
+# directory when relative) or from standard input (<stdin>): the whole
+# stderr must match, tracebacks included (but their source lines).
+FILE_PROGRAMS = [
+    "import sys\ndef f():\n    raise KeyError('k')\nprint('before')\nf()\n",
+    "x = (\n",
 ]
 
 
@@ -41,22 +62,46 @@ def run(argv, stdin):
     return proc.returncode, proc.stdout, proc.stderr
 
 
+def without_source_lines(result):
+    """Tracebacks without their source and caret lines: python shows them
+    for -c and <stdin> since 3.13 (the sandbox has 3.14), not before."""
+    status, out, err = result
+    if b'  File "' in err:
+        err = b"".join(line for line in err.splitlines(keepends=True) if not line.startswith(b"    "))
+    return status, out, err
+
+
+def compare(label, native, sandboxed):
+    native, sandboxed = without_source_lines(native), without_source_lines(sandboxed)
+    if native != sandboxed:
+        print("FAIL: %s\n  python:    %r\n  isola-run: %r" % (label, native, sandboxed))
+        return 1
+    return 0
+
+
 def main():
     isola_run = sys.argv[1]
     failures = 0
     for code, args, stdin in PROGRAMS:
         native = run([sys.executable, "-c", code, *args], stdin)
         sandboxed = run([isola_run, "--plain", "-c", code, *args], stdin)
-        # Tracebacks name other files; compare their last line only.
-        if native[2].startswith(b"Traceback"):
-            native = (native[0], native[1], native[2].splitlines()[-1])
-            sandboxed = (sandboxed[0], sandboxed[1], (sandboxed[2].splitlines() or [b""])[-1])
-        if native != sandboxed:
-            failures += 1
-            print("FAIL: %r %r\n  python:    %r\n  isola-run: %r" % (code, args, native, sandboxed))
+        failures += compare("%r %r" % (code, args), native, sandboxed)
+    with tempfile.TemporaryDirectory() as tmp:
+        for i, code in enumerate(FILE_PROGRAMS):
+            path = os.path.join(tmp, "prog%d.py" % i)
+            with open(path, "w") as f:
+                f.write(code)
+            for script in (path, os.path.relpath(path)):
+                native = run([sys.executable, script], None)
+                sandboxed = run([isola_run, "--plain", script], None)
+                failures += compare("%s: %r" % (script, code), native, sandboxed)
+            native = run([sys.executable, "-"], code.encode())
+            sandboxed = run([isola_run, "--plain", "-"], code.encode())
+            failures += compare("stdin: %r" % code, native, sandboxed)
     if failures:
         sys.exit(1)
-    print("ok: %d programs behave the same under isola-run --plain and python" % len(PROGRAMS))
+    print("ok: %d programs behave the same under isola-run --plain and python"
+          % (len(PROGRAMS) + 3 * len(FILE_PROGRAMS)))
 
 
 if __name__ == "__main__":

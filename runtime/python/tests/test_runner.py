@@ -175,6 +175,17 @@ class RunnerTests(unittest.TestCase):
         self.assertNotIn("isola_guest", f.message)
         self.assertTrue(f.message.rstrip().endswith("ValueError: bad"))
 
+    def test_a_script_can_be_named_as_python_names_it(self):
+        # isola-run names a script by its path (or <string>, <stdin>).
+        runner.name_next_script("/work/tool.py")
+        f = self.failure(self.script, "def f():\n    raise ValueError('bad')\nf()\n")
+        self.assertRegex(f.message, r'File "/work/tool.py", line 2, in f\n    raise ValueError\(\'bad\'\)\n')
+        # Only the next script: later ones are numbered again.
+        f = self.failure(self.script, "1 / 0\n")
+        self.assertRegex(f.message, r'File "<script-\d+>", line 1')
+        with self.assertRaises(TypeError):
+            runner.name_next_script(b"/x.py")
+
     def test_script_sources_are_kept_within_bounds(self):
         import linecache
         saved = runner._SOURCES_KEPT
@@ -284,6 +295,25 @@ class RunnerTests(unittest.TestCase):
     def test_logging_goes_to_host(self):
         self.script("import logging\nlogging.getLogger('a.b').warning('hi %s', 1)\nlogging.info('dropped')\n")
         self.assertEqual(self.host.events, [("log", 30, "a.b", "hi 1")])
+
+    def test_log_to_stderr_logs_as_python_does(self):
+        from isola_guest import output
+
+        root = logging.getLogger()
+        saved = (list(root.handlers), logging.lastResort, logging.basicConfig)
+        try:
+            self.script("import sandbox, logging\nsandbox.log_to_stderr()\n"
+                        "logging.getLogger('a').warning('first')\nlogging.warning('x %d', 1)\n"
+                        "logging.getLogger('a').error('y')\nlogging.info('dropped')\n")
+            self.assertEqual(self.host.events, [("stderr", "first\n"), ("stderr", "WARNING:root:x 1\n"),
+                                                ("stderr", "ERROR:a:y\n")])
+        finally:
+            for h in list(root.handlers):
+                root.removeHandler(h)
+            for h in saved[0]:
+                root.addHandler(h)
+            logging.lastResort, logging.basicConfig = saved[1], saved[2]
+        self.assertIn(output.log_handler, root.handlers)
 
     def test_explicit_emit_and_partial_line_flushed(self):
         self.script("import sandbox\ndef e():\n    print('no newline', end='')\n    sandbox.emit('x')\n    return 2\n")

@@ -183,7 +183,13 @@ def _host_basic_config(basic_config):
     return basicConfig
 
 
+#: logging's own "last resort" handler and basicConfig, for log_to_stderr.
+_std_last_resort = None
+_std_basic_config = None
+
+
 def install():
+    global _std_last_resort, _std_basic_config
     stdfds.install()
     sys.stdout = sys.__stdout__ = stdout
     sys.stderr = sys.__stderr__ = stderr
@@ -192,8 +198,23 @@ def install():
         root.removeHandler(h)
     root.addHandler(log_handler)
     # Without handlers the "last resort" handler would print to stderr.
+    _std_last_resort = logging.lastResort
     logging.lastResort = None
+    _std_basic_config = logging.basicConfig
     logging.basicConfig = _host_basic_config(logging.basicConfig)
+
+
+def log_to_stderr():
+    """Make ``logging`` what it is in a terminal program: no more log events;
+    records are written to stderr as python writes them (the implicit
+    ``basicConfig`` of ``logging.warning()``'s ``WARNING:root:...``, the
+    last-resort handler's bare message, ``basicConfig`` as documented)."""
+    root = logging.getLogger()
+    if log_handler in root.handlers:
+        root.removeHandler(log_handler)
+    if _std_basic_config is not None:
+        logging.lastResort = _std_last_resort
+        logging.basicConfig = _std_basic_config
 
 
 _WRITERS = (stdout, stderr)

@@ -218,12 +218,26 @@ _SOURCE_BYTES_KEPT = 8 << 20
 _sources = []  # names, oldest first
 _source_bytes = [0]
 _scripts_run = [0]
+_next_name = [None]
+
+
+def name_next_script(name):
+    """Name the next script (``eval-script``) ``name`` in tracebacks instead
+    of ``<script-N>``: isola-run names a script as python would (its path,
+    ``<string>`` for -c, ``<stdin>``)."""
+    if not isinstance(name, str):
+        raise TypeError("name must be str, not %s" % type(name).__name__)
+    _next_name[0] = name
 
 
 def _remember_source(source):
     """Put a script's source in linecache under a new name; returns the name."""
-    _scripts_run[0] += 1
-    name = "<script-%d>" % _scripts_run[0]
+    name = _next_name[0]
+    if name is not None:
+        _next_name[0] = None
+    else:
+        _scripts_run[0] += 1
+        name = "<script-%d>" % _scripts_run[0]
     lines = source.splitlines(keepends=True)
     if lines and not lines[-1].endswith("\n"):
         lines[-1] += "\n"

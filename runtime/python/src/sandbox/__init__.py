@@ -11,9 +11,10 @@ from isola_guest import hostapi as _hostapi
 from isola_guest.errors import DeadlockError, HostError, StreamError, OutputLimitError, ThreadEnded
 from isola_guest import loop as _loop
 from isola_guest.emitting import emit
+from isola_guest.output import log_to_stderr
 
-__all__ = ["hostcall", "hostcall_sync", "emit", "HostError", "StreamError", "OutputLimitError",
-           "DeadlockError", "ThreadEnded", "http"]
+__all__ = ["hostcall", "hostcall_sync", "emit", "log_to_stderr", "HostError", "StreamError",
+           "OutputLimitError", "DeadlockError", "ThreadEnded", "http"]
 
 
 def _answer(result, name):
