@@ -574,3 +574,44 @@ async fn stat_reports_permission_bits_so_archives_unpack_readable() {
     let attrs = u32::from_le_bytes(zip[central + 38..central + 42].try_into().unwrap());
     assert_eq!(attrs >> 16, 0o100644);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn statvfs_and_disk_usage_report_the_scratch_caps_and_mount_quotas() {
+    // WASI has no statvfs; the guest's os.statvfs and shutil.disk_usage ask
+    // the host, which knows the scratch caps and use and a mount's quota.
+    let quota_dir = tempfile::tempdir().unwrap();
+    let open_dir = tempfile::tempdir().unwrap();
+    let mut options = SandboxOptions::default();
+    options
+        .max_scratch_bytes(8 << 20)
+        .max_scratch_files(100)
+        .mount_with_quota(quota_dir.path(), "/q", 1 << 20)
+        .mount(open_dir.path(), "/host", MountMode::ReadWrite);
+    let mut sb = sandbox_with(NoHost, &options).await;
+    let out = eval(
+        &mut sb,
+        "import errno, os, shutil\n\
+         st = os.statvfs('/tmp')\n\
+         print(st.f_bsize, st.f_frsize, st.f_blocks * st.f_frsize, st.f_files, st.f_flag, st.f_namemax)\n\
+         before = shutil.disk_usage('/home/user')\n\
+         open('/tmp/f', 'wb').write(b'x' * 40960)\n\
+         after = shutil.disk_usage('.')\n\
+         print(before.total, before.free - after.free, after.used - before.used, os.statvfs('/').f_ffree < st.f_ffree)\n\
+         open('/q/g', 'wb').write(b'y' * 8192)\n\
+         print(shutil.disk_usage('/q'))\n\
+         for path in ('/host', '/nowhere'):\n\
+         \x20   try:\n\
+         \x20       os.statvfs(path)\n\
+         \x20   except OSError as e:\n\
+         \x20       print(type(e).__name__, errno.errorcode[e.errno])\n",
+    )
+    .await;
+    assert_eq!(
+        out.stdout,
+        "4096 4096 8388608 100 0 255\n\
+         8388608 40960 40960 True\n\
+         usage(total=1048576, used=8192, free=1040384)\n\
+         OSError ENOSYS\n\
+         FileNotFoundError ENOENT\n"
+    );
+}

@@ -102,6 +102,16 @@ impl host::Host for InstanceState {
         Ok(Ok(()))
     }
 
+    async fn stat_fs(&mut self, path: String) -> wasmtime::Result<Option<host::FsStats>> {
+        Ok(self.vfs.fs_usage(&path).map(|u| host::FsStats {
+            max_bytes: u.max_bytes,
+            used_bytes: u.used_bytes,
+            max_files: u.max_files,
+            used_files: u.used_files,
+            read_only: u.read_only,
+        }))
+    }
+
     async fn exit(&mut self, status: i32) -> wasmtime::Result<()> {
         Err(wasmtime::Error::new(GuestExit(status)))
     }

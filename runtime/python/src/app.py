@@ -34,10 +34,11 @@ local_time.install()
 BUILD_IMPORT_PROBLEMS = []
 stdlib_policy.preload(BUILD_IMPORT_PROBLEMS)
 
-from isola_guest import pbkdf2, scrypt, ssl_shim, sysconfig_vars  # noqa: E402
+from isola_guest import pbkdf2, scrypt, ssl_shim, statvfs, sysconfig_vars  # noqa: E402
 
 pbkdf2.install()  # hashlib.pbkdf2_hmac, which only OpenSSL provides
 scrypt.install()  # hashlib.scrypt, likewise
+statvfs.install()  # os.statvfs and shutil.disk_usage, which WASI lacks
 # ``_ssl`` without OpenSSL, so ``import ssl`` works (TLS is the host's).
 # After the preload: the preloaded modules (http.client, urllib.request,
 # asyncio) keep their ssl-less paths, which go through the host.

@@ -207,6 +207,12 @@ impl Mount {
         }
     }
 
+    /// The mount's quota and the bytes the guest added against it, or
+    /// `None` without a quota.
+    pub(crate) fn quota_use(&self) -> Option<(u64, u64)> {
+        self.quota.map(|q| (q, self.added.load(Ordering::Relaxed)))
+    }
+
     /// Account for `bytes` more data in the mount, or refuse past the quota.
     pub(crate) fn charge(&self, bytes: u64) -> Result<(), FsErr> {
         if bytes == 0 {

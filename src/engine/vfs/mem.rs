@@ -137,6 +137,11 @@ impl MemFs {
         self.files
     }
 
+    /// The caps it was made with.
+    pub(crate) fn caps(&self) -> ScratchCaps {
+        self.caps
+    }
+
     fn alloc(&mut self, kind: NodeKind, counted: bool) -> Ino {
         let ino = self.next_ino;
         self.next_ino += 1;

@@ -222,6 +222,21 @@ impl std::fmt::Debug for Vfs {
     }
 }
 
+/// Size and use of one of the sandbox's file systems ([`Vfs::fs_usage`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct FsUsage {
+    /// Bytes of file contents it may hold; 0: no cap.
+    pub(crate) max_bytes: u64,
+    /// Bytes of file contents it holds (a mount: that the guest added).
+    pub(crate) used_bytes: u64,
+    /// Files and directories it may hold; 0: no cap or not known.
+    pub(crate) max_files: u64,
+    /// Files and directories it holds (0 for a mount).
+    pub(crate) used_files: u64,
+    /// The guest may not write there.
+    pub(crate) read_only: bool,
+}
+
 /// Where a path leads.
 #[derive(Debug, Clone)]
 pub(crate) enum Target {
@@ -640,6 +655,38 @@ impl Vfs {
                 (name, kind)
             })
             .collect())
+    }
+
+    /// Size and use of the file system holding guest path `path`
+    /// (absolute): the scratch file system's caps and use, or a mount's
+    /// quota; `None` when it does not resolve or for a mount without a
+    /// quota (whose size is the host's, not shown to the guest).
+    pub(crate) fn fs_usage(&self, path: &str) -> Option<FsUsage> {
+        let rel = path.strip_prefix('/')?;
+        match self.resolve(&DirLoc::Mem(ROOT), rel, true).ok()? {
+            Target::Mem { .. } => {
+                let mem = self.mem.lock();
+                let caps = mem.caps();
+                Some(FsUsage {
+                    max_bytes: caps.max_bytes,
+                    used_bytes: mem.used_bytes(),
+                    max_files: caps.max_files,
+                    used_files: mem.used_files(),
+                    read_only: false,
+                })
+            }
+            Target::Host { mount, .. } => {
+                let mount = &self.mounts[mount];
+                let (quota, added) = mount.quota_use()?;
+                Some(FsUsage {
+                    max_bytes: quota,
+                    used_bytes: added.min(quota),
+                    max_files: 0,
+                    used_files: 0,
+                    read_only: !mount.writable,
+                })
+            }
+        }
     }
 
     /// Bytes and files the scratch file system holds now.

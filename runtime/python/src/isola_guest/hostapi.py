@@ -59,12 +59,13 @@ emit_log = _unbound             # (int, str, str) -> None
 hostcall = _unbound             # (str, bytes) -> hostcall-future
 http_fetch = _unbound           # (method, url, headers, body) -> http-future
 exit = _unbound                 # (int status) -> never returns: ends the sandbox
+stat_fs = _unbound              # (str absolute path) -> FsStats-like or None
 
 
 def bind_wit():
     """Bind the real component imports. Called at build time from app.py."""
     global poll, clock_now, subscribe_duration, get_environment, get_arguments
-    global emit, emit_output, emit_log, hostcall, http_fetch, exit
+    global emit, emit_output, emit_log, hostcall, http_fetch, exit, stat_fs
     global StreamNext_Chunk, StreamNext_End, StreamNext_Pending, StreamNext_Failed
 
     from wit_world.imports import poll as wit_poll
@@ -103,6 +104,7 @@ def bind_wit():
     emit_log = wit_host.emit_log
     http_fetch = _http_fetch
     exit = wit_host.exit
+    stat_fs = wit_host.stat_fs
 
 
 def drop(resource):
