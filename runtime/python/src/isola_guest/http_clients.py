@@ -41,7 +41,7 @@ import importlib.abc
 import importlib.machinery
 import sys
 
-from . import hostapi
+from . import finders, hostapi
 from . import loop as _loop
 
 # Headers the host's HTTP client owns; urllib_patch drops the same.
@@ -580,10 +580,4 @@ class PatchFinder:
 
 
 def install():
-    if PatchFinder in sys.meta_path:
-        return
-    try:
-        at = sys.meta_path.index(importlib.machinery.PathFinder)
-    except ValueError:
-        at = len(sys.meta_path)
-    sys.meta_path.insert(at, PatchFinder)
+    finders.insert_before_path_finder(PatchFinder)

@@ -16,6 +16,8 @@ import sys
 import zlib
 from importlib.resources.abc import Traversable, TraversableResources
 
+from . import finders
+
 PACKAGE = "tzdata"
 
 # relative path ("zoneinfo/Europe/Paris", "zones") -> index into _blobs
@@ -158,10 +160,5 @@ _loader = _Loader()
 def install():
     """Serve the captured package (build time, after ``capture``), ahead of
     the path finder: the build machine's copy is not there at run time."""
-    if not _files or TzdataFinder in sys.meta_path:
-        return
-    try:
-        at = sys.meta_path.index(importlib.machinery.PathFinder)
-    except ValueError:
-        at = len(sys.meta_path)
-    sys.meta_path.insert(at, TzdataFinder)
+    if _files:
+        finders.insert_before_path_finder(TzdataFinder)
