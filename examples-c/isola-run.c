@@ -945,28 +945,19 @@ static char *script_traceback_name(const struct config *cfg) {
  * when there is nothing to set up (or no memory): the working directory is
  * `cwd` (the current directory's guest path, may be NULL), and the first
  * entry of sys.path is the directory of `script` (its guest path) or, for
- * -c and -m, the working directory. A script run from its source (not a
- * mounted file) gets python's name for it in tracebacks (`name`, may be
- * NULL). With --plain, logging writes to stderr as python's does
+ * -c and -m, the working directory. With --plain, logging writes to stderr as python's does
  * (sandbox.log_to_stderr) instead of sending log events. */
-static char *setup_source(const struct config *cfg, const char *cwd, const char *script,
-                          const char *name) {
+static char *setup_source(const struct config *cfg, const char *cwd, const char *script) {
   static const char CHDIR[] = "__import__('os').chdir(";
   static const char SYS_PATH[] = "__import__('sys').path.insert(0, __import__('os').path.dirname(";
-  static const char NAME[] = "__import__('isola_guest.runner').runner.name_next_script(";
   static const char PLAIN[] = "__import__('sandbox').log_to_stderr()\n";
   const char *first = script != NULL ? script : (cfg->script_kind != SCRIPT_FILE ? cwd : NULL);
-  if (script != NULL) {
-    name = NULL; /* eval_file names it by its guest path */
-  }
-  if (cwd == NULL && first == NULL && name == NULL && !cfg->plain) {
+  if (cwd == NULL && first == NULL && !cfg->plain) {
     return NULL;
   }
   size_t cwd_len = cwd != NULL ? strlen(cwd) : 0;
   size_t first_len = first != NULL ? strlen(first) + 2 : 0; /* + "/." for a directory */
-  size_t name_len = name != NULL ? strlen(name) : 0;
-  char *out = malloc(sizeof CHDIR + sizeof SYS_PATH + sizeof NAME + sizeof PLAIN +
-                     4 * (cwd_len + first_len + name_len) + 192);
+  char *out = malloc(sizeof CHDIR + sizeof SYS_PATH + sizeof PLAIN + 4 * (cwd_len + first_len) + 192);
   if (out == NULL) {
     return NULL;
   }
@@ -990,11 +981,6 @@ static char *setup_source(const struct config *cfg, const char *cwd, const char 
     w += sprintf(w, "))\n");
     free(path);
   }
-  if (name != NULL) {
-    w += sprintf(w, "%s", NAME);
-    w = put_py_path(w, name);
-    w += sprintf(w, ")\n");
-  }
   if (cfg->plain) {
     w += sprintf(w, "%s", PLAIN);
   }
@@ -1006,17 +992,23 @@ static char *setup_source(const struct config *cfg, const char *cwd, const char 
  * holds runs from there: __file__ is its guest path and its directory is
  * first on sys.path, so it imports its sibling modules and finds data
  * beside it. Any other runs from the source read on the host; for -c and
- * -m the working directory is first on sys.path. */
+ * -m the working directory is first on sys.path; tracebacks name the
+ * script as python does (its path, <string> for -c, <stdin>). */
 static isola_error_t *run_script(isola_sandbox_t *sandbox, const struct config *cfg,
                                  const char *source, const isola_sink_t *sink) {
   char *guest = script_guest_path(cfg);
   char *cwd = cwd_guest_path(cfg);
   char *name = script_traceback_name(cfg);
-  char *setup = setup_source(cfg, cwd, guest, name);
+  char *setup = setup_source(cfg, cwd, guest);
   isola_error_t *err = setup != NULL ? isola_sandbox_eval(sandbox, setup, sink) : NULL;
   if (err == NULL) {
-    err = guest != NULL && setup != NULL ? isola_sandbox_eval_file(sandbox, guest, sink)
-                                         : isola_sandbox_eval(sandbox, source, sink);
+    if (guest != NULL && setup != NULL) {
+      err = isola_sandbox_eval_file(sandbox, guest, sink); /* named by its guest path */
+    } else if (name != NULL) {
+      err = isola_sandbox_eval_named(sandbox, source, name, sink);
+    } else {
+      err = isola_sandbox_eval(sandbox, source, sink);
+    }
   }
   free(setup);
   free(name);

@@ -1065,6 +1065,20 @@ isola_error_t *isola_sandbox_eval(const isola_sandbox_t *sandbox,
                                   const isola_sink_t *sink);
 
 /**
+ * Run Python source like `isola_sandbox_eval`, named `filename`
+ * (NUL-terminated UTF-8, e.g. the host path the source was read from) in
+ * tracebacks, `linecache` and `inspect`, as python's
+ * `compile(code, filename, "exec")` names it. Sources run by
+ * `isola_sandbox_eval` are named `<script-1>`, `<script-2>`, ...
+ * `__file__` is not set (the namespace outlives the script). NULL
+ * `filename` is `ISOLA_ERROR_INVALID_ARGUMENT`.
+ */
+isola_error_t *isola_sandbox_eval_named(const isola_sandbox_t *sandbox,
+                                        const char *code,
+                                        const char *filename,
+                                        const isola_sink_t *sink);
+
+/**
  * Run the Python file at `guest_path` (a path inside a mount) like
  * `isola_sandbox_eval`.
  */

@@ -217,6 +217,38 @@ async fn os_exit_ends_the_sandbox_with_its_status_and_no_clean_up() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_named_script_is_named_so_in_tracebacks_and_inspect() {
+    let mut sb = sandbox().await;
+    let sink = Arc::new(Recorder::default());
+    let err = sb
+        .eval_script_named(
+            "def parse(s):\n    return int(s)\nparse('x')\n",
+            "/srv/udf/parse.py",
+            sink.clone(),
+        )
+        .await
+        .unwrap_err();
+    let message = err.to_string();
+    assert!(
+        message.contains("File \"/srv/udf/parse.py\", line 2, in parse\n    return int(s)"),
+        "{message}"
+    );
+    // Unnamed scripts keep their numbers; `__file__` is not set by a name.
+    let out = eval(
+        &mut sb,
+        "import inspect\nprint(inspect.getsourcefile(parse), inspect.currentframe().f_code.co_filename, '__file__' in globals())",
+    )
+    .await;
+    assert_eq!(out.stdout, "/srv/udf/parse.py <script-1> False\n");
+    // The same name again replaces its source: the new lines are shown.
+    sb.eval_script_named("\ndef parse(s):\n    return 2\n", "/srv/udf/parse.py", sink)
+        .await
+        .unwrap();
+    let out = eval(&mut sb, "print(inspect.getsource(parse), end='')").await;
+    assert_eq!(out.stdout, "def parse(s):\n    return 2\n");
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn tracebacks_and_inspect_see_each_scripts_source() {
     let mut sb = sandbox().await;
     eval(&mut sb, "def first():\n    return 1 // 0\n").await;

@@ -24,6 +24,14 @@ async fn prelude_names_are_visible_in_every_sandbox() {
             .unwrap();
         let out = eval(&mut sb, "print(GREETING, helper(16))").await;
         assert_eq!(out.stdout, "hi 4.0\n");
+        // The prelude is `<prelude>` in tracebacks and inspect; the host's
+        // own scripts are numbered from 1 as in a sandbox without one.
+        let out = eval(
+            &mut sb,
+            "import inspect\nprint(inspect.getsourcefile(helper))\nprint(inspect.currentframe().f_code.co_filename)",
+        )
+        .await;
+        assert_eq!(out.stdout, "<prelude>\n<script-2>\n");
     }
 }
 
@@ -40,6 +48,10 @@ async fn failing_prelude_fails_sandbox_creation() {
         .await
         .unwrap_err();
     assert!(err.to_string().contains("bad prelude"), "{err}");
+    assert!(
+        err.to_string().contains("File \"<prelude>\", line 1"),
+        "{err}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

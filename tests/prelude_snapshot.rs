@@ -115,6 +115,14 @@ async fn prelude_runs_once_at_build_and_every_sandbox_sees_its_definitions() {
             .instantiate(NoHost, &SandboxOptions::default())
             .await
             .unwrap();
+        // Named as without a snapshot: `<prelude>`, then the host's scripts
+        // from `<script-1>`.
+        let out = eval(
+            &mut sb,
+            "import inspect\nprint(inspect.getsourcefile(mean_json), inspect.currentframe().f_code.co_filename)",
+        )
+        .await;
+        assert_eq!(out.stdout, "<prelude> <script-1>\n");
         let out = eval(&mut sb, "print(HELPER_X, mean_json([1, 2, 4]), TOKEN)").await;
         let (mean, token) = out.stdout.trim().rsplit_once(' ').unwrap();
         assert_eq!(mean, r#"1 {"mean": "2.333333333333333333333333333"}"#);
@@ -262,6 +270,10 @@ async fn a_failing_prelude_fails_the_template_build_with_its_error() {
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::GuestException, "{err}");
     assert!(err.to_string().contains("bad prelude"), "{err}");
+    assert!(
+        err.to_string().contains("File \"<prelude>\", line 2"),
+        "{err}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

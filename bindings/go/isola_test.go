@@ -233,6 +233,22 @@ func TestGuestException(t *testing.T) {
 	mustEval(t, sb, "x = 1")
 }
 
+func TestEvalNamedNamesTheSourceInTracebacks(t *testing.T) {
+	sb := newSandbox(t, nil)
+	err := sb.EvalNamed(context.Background(), "def f():\n    return 1 // 0\nf()\n", "/srv/job.py", nil)
+	var e *isola.Error
+	if !errors.As(err, &e) || !strings.Contains(e.Message, "File \"/srv/job.py\", line 2, in f") {
+		t.Fatalf("err %#v", err)
+	}
+	var c isola.Collector
+	if err := sb.EvalNamed(context.Background(), "print(__import__('inspect').currentframe().f_code.co_filename)", "cell.py", &c); err != nil {
+		t.Fatal(err)
+	}
+	if got := c.Stdout(); got != "cell.py\n" {
+		t.Fatalf("stdout %q", got)
+	}
+}
+
 func TestSystemExitCarriesTheExitStatus(t *testing.T) {
 	sb := newSandbox(t, nil)
 	mustEval(t, sb, "import sys\ndef leave(code):\n    sys.exit(code)\n")

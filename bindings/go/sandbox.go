@@ -220,6 +220,20 @@ func (s *Sandbox) EvalResult(ctx context.Context, code string) (json.RawMessage,
 	return c.Result(), nil
 }
 
+// EvalNamed runs Python source like Eval, named filename in tracebacks,
+// linecache and inspect (python's compile(code, filename, "exec")), for
+// example the host path it was read from. Eval's sources are named
+// <script-1>, <script-2>, ...; __file__ is not set.
+func (s *Sandbox) EvalNamed(ctx context.Context, code, filename string, sink Sink) error {
+	ccode := C.CString(code)
+	defer C.free(unsafe.Pointer(ccode))
+	cname := C.CString(filename)
+	defer C.free(unsafe.Pointer(cname))
+	return s.run(ctx, sink, func(p *C.isola_sandbox_t, cs *C.isola_sink_t) *C.isola_error_t {
+		return C.isola_sandbox_eval_named(p, ccode, cname, cs)
+	})
+}
+
 // EvalFile runs the Python file at guestPath (inside a mount) like Eval,
 // including its one OnResult.
 func (s *Sandbox) EvalFile(ctx context.Context, guestPath string, sink Sink) error {

@@ -202,8 +202,9 @@ pub(crate) enum ArgValue {
 
 /// What a call asks the guest to do.
 pub(crate) enum Operation<'a> {
-    /// Run Python source in the module namespace.
-    EvalScript(&'a str),
+    /// Run Python source in the module namespace; the optional filename
+    /// names it in tracebacks.
+    EvalScript(&'a str, Option<&'a str>),
     /// Run a Python file at a guest path.
     EvalFile(&'a str),
     /// Call a guest function with optionally named arguments.
@@ -428,7 +429,7 @@ impl Instance {
         timeout: Option<Duration>,
     ) -> Result<(), CallError> {
         let operation = match operation {
-            Operation::EvalScript(code) => Lowered::EvalScript(code),
+            Operation::EvalScript(code, filename) => Lowered::EvalScript(code, filename),
             Operation::EvalFile(path) => Lowered::EvalFile(path),
             Operation::Call(name, args) => self.lower_call(name, args)?,
         };
@@ -452,7 +453,9 @@ impl Instance {
         let outcome = {
             let call = async move {
                 match operation {
-                    Lowered::EvalScript(code) => guest.call_eval_script(store, code).await,
+                    Lowered::EvalScript(code, filename) => {
+                        guest.call_eval_script(store, code, filename).await
+                    }
                     Lowered::EvalFile(path) => guest.call_eval_file(store, path).await,
                     Lowered::Call(name, args) => guest.call_call_func(store, name, &args).await,
                     Lowered::CallCbor(name, positional, named) => {
@@ -615,7 +618,7 @@ impl Instance {
 
 /// A [`Operation`] with its arguments lowered into the store.
 enum Lowered<'a> {
-    EvalScript(&'a str),
+    EvalScript(&'a str, Option<&'a str>),
     EvalFile(&'a str),
     Call(&'a str, Vec<Argument>),
     /// Complete values only: positional, then named.

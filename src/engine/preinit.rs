@@ -90,6 +90,9 @@ pub(crate) fn load_cached_snapshot(
 
 /// What the guest runs before and after the prelude (isola_guest.preinit);
 /// expressions, so they define no names in the sandbox's namespace.
+/// The name a template's prelude runs under (tracebacks, `linecache`).
+pub(crate) const PRELUDE_FILENAME: &str = "<prelude>";
+
 const BEGIN: &str = "__import__('isola_guest.preinit', fromlist=['_']).begin_prelude()";
 const FINISH: &str = "__import__('isola_guest.preinit', fromlist=['_']).finish_prelude()";
 
@@ -121,8 +124,19 @@ pub(crate) async fn snapshot_prelude(
     let (bytes_before, files_before) = instance.vfs().scratch_usage();
     instance.vfs().record_mount_reads();
     for (step, code) in [("begin", BEGIN), ("prelude", prelude), ("finish", FINISH)] {
+        // Named as a sandbox without a snapshot names its prelude, so the
+        // host's scripts are `<script-1>`, ... either way.
+        let filename = if step == "prelude" {
+            PRELUDE_FILENAME
+        } else {
+            "<preinit>"
+        };
         match instance
-            .run(Operation::EvalScript(code), Arc::new(DiscardSink), timeout)
+            .run(
+                Operation::EvalScript(code, Some(filename)),
+                Arc::new(DiscardSink),
+                timeout,
+            )
             .await
         {
             Ok(()) => {}

@@ -204,6 +204,32 @@ pub extern "C" fn isola_sandbox_eval(
     })
 }
 
+/// Run Python source like `isola_sandbox_eval`, named `filename`
+/// (NUL-terminated UTF-8, e.g. the host path the source was read from) in
+/// tracebacks, `linecache` and `inspect`, as python's
+/// `compile(code, filename, "exec")` names it. Sources run by
+/// `isola_sandbox_eval` are named `<script-1>`, `<script-2>`, ...
+/// `__file__` is not set (the namespace outlives the script). NULL
+/// `filename` is `ISOLA_ERROR_INVALID_ARGUMENT`.
+#[unsafe(no_mangle)]
+pub extern "C" fn isola_sandbox_eval_named(
+    sandbox: *const isola_sandbox_t,
+    code: *const c_char,
+    filename: *const c_char,
+    sink: *const isola_sink_t,
+) -> *mut isola_error_t {
+    guard(|| {
+        handle(sandbox, "sandbox")?;
+        let code = c_str(code, "code")?;
+        let filename = c_str(filename, "filename")?;
+        let sink = sink_from(sink)?;
+        with_sandbox(sandbox, "isola_sandbox_eval_named", |sb| {
+            ensure_can_block("isola_sandbox_eval_named")?;
+            Ok(block_on(sb.eval_script_named(code, filename, sink))??)
+        })
+    })
+}
+
 /// Run the Python file at `guest_path` (a path inside a mount) like
 /// `isola_sandbox_eval`.
 #[unsafe(no_mangle)]

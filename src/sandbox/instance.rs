@@ -16,6 +16,7 @@ use crate::{
     engine::{
         instance::CallStats,
         instance::{ArgValue, Canceller, Instance, InstanceConfig, Operation, boxed_stream},
+        preinit::PRELUDE_FILENAME,
         state::{CancelOutcome, OutputLimits},
         vfs::{Vfs, VfsConfig},
     },
@@ -109,7 +110,11 @@ impl Sandbox {
         };
         if let Some(prelude) = &template.prelude {
             sandbox
-                .eval_script(prelude, Arc::new(crate::host::DiscardSink))
+                .eval_script_named(
+                    prelude,
+                    PRELUDE_FILENAME,
+                    Arc::new(crate::host::DiscardSink),
+                )
                 .await?;
         }
         Ok(sandbox)
@@ -174,7 +179,27 @@ impl Sandbox {
         code: impl AsRef<str>,
         sink: Arc<dyn OutputSink>,
     ) -> Result<()> {
-        self.run(Operation::EvalScript(code.as_ref()), sink).await
+        self.run(Operation::EvalScript(code.as_ref(), None), sink)
+            .await
+    }
+
+    /// Run Python source as [`Sandbox::eval_script`] does, named `filename`
+    /// in tracebacks, `linecache` and `inspect` (python's
+    /// `compile(code, filename, "exec")`), for example the path the source
+    /// was read from on the host. Unnamed sources are `<script-1>`,
+    /// `<script-2>`, ... `__file__` is not set: the namespace outlives the
+    /// script.
+    ///
+    /// # Errors
+    /// As [`Sandbox::eval_script`].
+    pub async fn eval_script_named(
+        &mut self,
+        code: impl AsRef<str>,
+        filename: &str,
+        sink: Arc<dyn OutputSink>,
+    ) -> Result<()> {
+        self.run(Operation::EvalScript(code.as_ref(), Some(filename)), sink)
+            .await
     }
 
     /// Run a Python file at a guest-visible path (inside a mount).

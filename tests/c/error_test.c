@@ -114,6 +114,7 @@ static void null_sandbox_is_rejected(void) {
   uint8_t cbor_args[] = {0x80};
   CHECK_ERROR(isola_sandbox_eval(NULL, "1", NULL), INVALID);
   CHECK_ERROR(isola_sandbox_eval_file(NULL, "/x.py", NULL), INVALID);
+  CHECK_ERROR(isola_sandbox_eval_named(NULL, "1", "x.py", NULL), INVALID);
   CHECK_ERROR(isola_sandbox_call_json(NULL, "f", "[]", NULL, NULL), INVALID);
   CHECK_ERROR(isola_sandbox_call_cbor(NULL, "f", cbor_args, sizeof cbor_args, NULL, 0, NULL),
               INVALID);
@@ -128,6 +129,8 @@ static void null_string_arguments_of_calls_are_rejected(void) {
   CHECK_OK(isola_sandbox_eval(sandbox, "def f(*a, **k):\n    return 1\n", NULL));
   CHECK_ERROR(isola_sandbox_eval(sandbox, NULL, NULL), INVALID);
   CHECK_ERROR(isola_sandbox_eval_file(sandbox, NULL, NULL), INVALID);
+  CHECK_ERROR(isola_sandbox_eval_named(sandbox, NULL, "x.py", NULL), INVALID);
+  CHECK_ERROR(isola_sandbox_eval_named(sandbox, "1", NULL, NULL), INVALID);
   CHECK_ERROR(isola_sandbox_call_json(sandbox, NULL, "[]", NULL, NULL), INVALID);
   CHECK_ERROR(isola_sandbox_call_cbor(sandbox, NULL, NULL, 0, NULL, 0, NULL), INVALID);
   /* A NULL buffer with a non-zero length. */

@@ -294,6 +294,25 @@ static void os_exit_ends_the_sandbox_with_its_status(void) {
   teardown();
 }
 
+static void eval_named_names_the_source_in_tracebacks(void) {
+  setup(NULL);
+  isola_error_t *err = EXPECT_ERROR(
+      isola_sandbox_eval_named(sandbox, "def f():\n    return 1 // 0\nf()\n", "/srv/job.py", NULL),
+      ISOLA_ERROR_GUEST_EXCEPTION);
+  CHECK_CONTAINS(isola_error_message(err), "File \"/srv/job.py\", line 2, in f\n    return 1 // 0");
+  isola_error_free(err);
+  /* A later unnamed script is numbered as before. */
+  err = EXPECT_ERROR(isola_sandbox_eval(sandbox, "1 / 0", NULL), ISOLA_ERROR_GUEST_EXCEPTION);
+  CHECK_CONTAINS(isola_error_message(err), "File \"<script-1>\", line 1");
+  isola_error_free(err);
+  /* A filename that is not UTF-8 is refused before anything runs. */
+  err = EXPECT_ERROR(isola_sandbox_eval_named(sandbox, "1", "bad\xff.py", NULL), INVALID);
+  CHECK_CONTAINS(isola_error_message(err), "UTF-8");
+  isola_error_free(err);
+  check_still_usable();
+  teardown();
+}
+
 static void syntax_error_is_guest_exception(void) {
   setup(NULL);
   isola_error_t *err = EXPECT_ERROR(isola_sandbox_eval(sandbox, "def broken(:\n", NULL),
@@ -410,6 +429,7 @@ static const struct test_case cases[] = {
     TEST_CASE(invalid_utf8_code_is_invalid_argument),
     TEST_CASE(unknown_function_is_invalid_argument),
     TEST_CASE(guest_exception_carries_type_and_traceback),
+    TEST_CASE(eval_named_names_the_source_in_tracebacks),
     TEST_CASE(syntax_error_is_guest_exception),
     TEST_CASE(custom_exception_type_is_reported),
     TEST_CASE(memory_usage_is_positive_and_grows),

@@ -1066,6 +1066,21 @@ class Sandbox {
     eval(code, sink);
     return sink.result;
   }
+  // Run Python source like eval, named `filename` in tracebacks,
+  // linecache and inspect (python's compile(code, filename, "exec")), e.g.
+  // the host path it was read from; eval's sources are <script-1>, ...
+  void eval_named(std::string_view code, std::string_view filename, Sink &sink) const {
+    const std::string text = detail::cstr(code);
+    const std::string name = detail::cstr(filename);
+    detail::SinkCall bridge(&sink);
+    const isola_sink_t table = bridge.table();
+    bridge.finish(isola_sandbox_eval_named(raw_, text.c_str(), name.c_str(), &table));
+  }
+  // Run named Python source, dropping its output.
+  void eval_named(std::string_view code, std::string_view filename) const {
+    detail::check(isola_sandbox_eval_named(raw_, detail::cstr(code).c_str(),
+                                           detail::cstr(filename).c_str(), nullptr));
+  }
   // Run the file at `guest_path` (inside a mount), like eval.
   void eval_file(std::string_view guest_path, Sink &sink) const {
     const std::string path = detail::cstr(guest_path);

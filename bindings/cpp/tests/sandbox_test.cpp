@@ -112,6 +112,17 @@ TEST_CASE("sys.exit carries the exit status python would give") {
   CHECK_FALSE(other.exit_status().has_value());
 }
 
+TEST_CASE("eval_named names the source in tracebacks") {
+  isola::Sandbox sb = tpl().sandbox();
+  const isola::Error e = test::expect_error(
+      [&] { sb.eval_named("def f():\n    return 1 // 0\nf()\n", "/srv/job.py"); });
+  CHECK(e.code() == isola::ErrorCode::GuestException);
+  CHECK(std::string(e.what()).find("File \"/srv/job.py\", line 2, in f") != std::string::npos);
+  isola::CollectSink sink;
+  sb.eval_named("print(__import__('inspect').currentframe().f_code.co_filename)", "cell.py", sink);
+  CHECK(sink.out == "cell.py\n");
+}
+
 TEST_CASE("a cbor sink receives cbor bytes") {
   isola::Sandbox sb = tpl().sandbox();
   sb.eval("def f():\n    return [1, 'a']\n");

@@ -665,6 +665,15 @@ pub const Sandbox = struct {
         return keep.take();
     }
 
+    /// Run Python source like `eval`, named `filename` in tracebacks,
+    /// `linecache` and `inspect` (python's `compile(code, filename,
+    /// "exec")`), e.g. the host path it was read from; `eval`'s sources are
+    /// `<script-1>`, `<script-2>`, ...
+    pub fn evalNamed(s: *Sandbox, code: [:0]const u8, filename: [:0]const u8, sink: ?*const Sink) Error!void {
+        const table = if (sink) |k| k.table() else null;
+        return s.finish(c.isola_sandbox_eval_named(s.raw, code.ptr, filename.ptr, if (table) |*t| t else null));
+    }
+
     /// Run the file at `guest_path` (inside a mount), like `eval`.
     pub fn evalFile(s: *Sandbox, guest_path: [:0]const u8, sink: ?*const Sink) Error!void {
         const table = if (sink) |k| k.table() else null;

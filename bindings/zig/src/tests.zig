@@ -150,6 +150,14 @@ test "a guest exception is error.GuestException with message and type" {
     try testing.expectError(error.InvalidArgument, sb.callJson("boom", "[oops", null, null));
 }
 
+test "evalNamed names the source in tracebacks" {
+    var sb = try isola.Sandbox.init(try tpl(), .{});
+    defer sb.deinit();
+    try testing.expectError(error.GuestException, sb.evalNamed("def f():\n    return 1 // 0\nf()\n", "/srv/job.py", null));
+    try testing.expect(std.mem.indexOf(u8, sb.last_error.message(), "File \"/srv/job.py\", line 2, in f") != null);
+    try sb.eval("x = 1", null);
+}
+
 test "a timeout stops a runaway call" {
     var sb = try isola.Sandbox.init(try tpl(), .{ .timeout_ms = 300 });
     defer sb.deinit();

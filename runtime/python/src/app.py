@@ -97,9 +97,9 @@ class Guest(exports.Guest):
     # Each returns the export's result as CBOR (None when it was emitted).
     # The try is written out in each (no wrapper): a Python-level call per
     # export is measurable on the warm call path.
-    def eval_script(self, code: str):
+    def eval_script(self, code: str, filename):
         try:
-            return runner.eval_script(code)
+            return runner.eval_script(code, filename)
         except BaseException as e:
             raise _export_error(e) from None
 

@@ -49,9 +49,9 @@ class RunnerTests(unittest.TestCase):
         if returned is not None:
             self.host.events.append(("final", cbor.loads(returned)))
 
-    def script(self, code):
+    def script(self, code, filename=None):
         """Evaluate; check the one final result and keep it out of the events."""
-        self.run_export(runner.eval_script, code)
+        self.run_export(runner.eval_script, code, filename)
         finals = [e for e in self.host.events if e[0] == "final"]
         self.assertEqual(len(finals), 1, self.host.events)
         self.assertEqual(self.host.events[-1][0], "final")
@@ -176,15 +176,22 @@ class RunnerTests(unittest.TestCase):
         self.assertTrue(f.message.rstrip().endswith("ValueError: bad"))
 
     def test_a_script_can_be_named_as_python_names_it(self):
-        # isola-run names a script by its path (or <string>, <stdin>).
-        runner.name_next_script("/work/tool.py")
-        f = self.failure(self.script, "def f():\n    raise ValueError('bad')\nf()\n")
+        # eval-script's filename: a host names a script by its path (isola-run
+        # also by <string> for -c, <stdin>), as compile(code, filename) does.
+        import inspect
+        import linecache
+        f = self.failure(self.script, "def f():\n    raise ValueError('bad')\nf()\n", "/work/tool.py")
         self.assertRegex(f.message, r'File "/work/tool.py", line 2, in f\n    raise ValueError\(\'bad\'\)\n')
-        # Only the next script: later ones are numbered again.
+        # Unnamed scripts are numbered.
         f = self.failure(self.script, "1 / 0\n")
         self.assertRegex(f.message, r'File "<script-\d+>", line 1')
-        with self.assertRaises(TypeError):
-            runner.name_next_script(b"/x.py")
+        # A name given again replaces its source (once in the bounded list).
+        self.script("def g():\n    return 1\n", "cell.py")
+        self.script("\n\ndef g():\n    return 2\n", "cell.py")
+        self.assertEqual(inspect.getsource(runner.namespace["g"]), "def g():\n    return 2\n")
+        self.assertEqual(list(runner._sources).count("cell.py"), 1)
+        self.assertEqual(linecache.getline("cell.py", 3), "def g():\n")
+        self.assertEqual(runner._source_bytes[0], sum(runner._sources.values()))
 
     def test_script_sources_are_kept_within_bounds(self):
         import linecache
@@ -193,11 +200,12 @@ class RunnerTests(unittest.TestCase):
         try:
             for i in range(3):
                 self.script("v%d = %d\n" % (i, i))
-            names = runner._sources[-2:]
-            self.assertEqual(len(runner._sources), 2)
+            names = list(runner._sources)
+            self.assertEqual(len(names), 2)
             self.assertEqual([linecache.getline(n, 1) for n in names], ["v1 = 1\n", "v2 = 2\n"])
             first = "<script-%d>" % (int(names[0][8:-1]) - 1)
             self.assertNotIn(first, linecache.cache)
+            self.assertEqual(runner._source_bytes[0], sum(runner._sources.values()))
         finally:
             runner._SOURCES_KEPT = saved
 

@@ -209,53 +209,51 @@ def _exec_guarded(source, filename):
 
 # Scripts' sources stay in linecache, as a notebook keeps its cells', so
 # tracebacks show the failing line and inspect.getsource finds what a script
-# defined. Each script gets its own name ("<script-1>", "<script-2>", ...):
-# a function keeps pointing at the script that defined it. The oldest
-# sources are dropped beyond these bounds (their tracebacks then lose the
-# source lines, nothing else).
+# defined. A script is named by the host (eval-script's filename: a path, as
+# python names a script it runs) or gets its own name ("<script-1>",
+# "<script-2>", ...): a function keeps pointing at the script that defined
+# it. A name given again replaces that name's source. The oldest sources are
+# dropped beyond these bounds (their tracebacks then lose the source lines,
+# nothing else).
 _SOURCES_KEPT = 256
 _SOURCE_BYTES_KEPT = 8 << 20
-_sources = []  # names, oldest first
+_sources = {}  # name -> source length, oldest first
 _source_bytes = [0]
 _scripts_run = [0]
-_next_name = [None]
 
 
-def name_next_script(name):
-    """Name the next script (``eval-script``) ``name`` in tracebacks instead
-    of ``<script-N>``: isola-run names a script as python would (its path,
-    ``<string>`` for -c, ``<stdin>``)."""
-    if not isinstance(name, str):
-        raise TypeError("name must be str, not %s" % type(name).__name__)
-    _next_name[0] = name
-
-
-def _remember_source(source):
-    """Put a script's source in linecache under a new name; returns the name."""
-    name = _next_name[0]
-    if name is not None:
-        _next_name[0] = None
-    else:
+def _remember_source(source, name=None):
+    """Put a script's source in linecache under ``name`` (a new
+    ``<script-N>`` when None); returns the name."""
+    if name is None:
         _scripts_run[0] += 1
         name = "<script-%d>" % _scripts_run[0]
+    _forget_source(name)
     lines = source.splitlines(keepends=True)
     if lines and not lines[-1].endswith("\n"):
         lines[-1] += "\n"
     # mtime None: linecache.checkcache leaves the entry alone.
     linecache.cache[name] = (len(source), None, lines, name)
-    _sources.append(name)
+    _sources[name] = len(source)
     _source_bytes[0] += len(source)
     while len(_sources) > 1 and (len(_sources) > _SOURCES_KEPT or _source_bytes[0] > _SOURCE_BYTES_KEPT):
-        _source_bytes[0] -= linecache.cache.pop(_sources.pop(0), (0,))[0]
+        _forget_source(next(iter(_sources)))
     return name
 
 
-def _eval_remembered(code):
-    _exec_guarded(code, _remember_source(code))
+def _forget_source(name):
+    size = _sources.pop(name, None)
+    if size is not None:
+        _source_bytes[0] -= size
+        linecache.cache.pop(name, None)
 
 
-def eval_script(code):
-    return _export(_eval_remembered, code)
+def _eval_remembered(code, filename):
+    _exec_guarded(code, _remember_source(code, filename))
+
+
+def eval_script(code, filename=None):
+    return _export(_eval_remembered, code, filename)
 
 
 def eval_file(path):
