@@ -342,10 +342,16 @@ impl Instance {
         // as a `SandboxPre` would make them; the component instance is kept
         // too (engine::preinit reads the instance's state through it).
         let instantiated = match runtime.pre.instantiate_async(&mut store).await {
-            Ok(instance) => runtime
-                .indices
-                .load(&mut store, &instance)
-                .map(|bindings| (instance, bindings)),
+            Ok(instance) => match runtime.indices.load(&mut store, &instance) {
+                Ok(bindings) => Ok((instance, bindings)),
+                // Export names were checked at load; their types only now.
+                Err(e) => {
+                    return Err(CreateError::Internal(format!(
+                        "the runtime component's exports do not match this library's \
+                         interface (a runtime built for another isola version?): {e:#}"
+                    )));
+                }
+            },
             Err(e) => Err(e),
         };
         let (component_instance, bindings) = match instantiated {
