@@ -577,27 +577,32 @@ impl Instance {
         name: &'a str,
         args: Vec<(Option<String>, ArgValue)>,
     ) -> Result<Lowered<'a>, CallError> {
-        let plain = args
-            .iter()
-            .all(|(_, value)| matches!(value, ArgValue::Cbor(_)));
+        // call-cbor takes complete values with the positional ones first;
+        // anything else (a stream, a positional after a named) goes
+        // through call-func, which checks and reports the order itself.
         let ordered = args.is_sorted_by_key(|(name, _)| name.is_some());
-        if !(plain && ordered) {
-            return Ok(Lowered::Call(
-                name,
-                args.into_iter()
-                    .map(|(name, value)| self.lower_argument(name, value))
-                    .collect::<Result<Vec<_>, _>>()?,
-            ));
-        }
         let mut positional = Vec::with_capacity(args.len());
         let mut named = Vec::new();
-        for (arg_name, value) in args {
-            let ArgValue::Cbor(bytes) = value else {
-                unreachable!("checked above: every argument is a complete value")
-            };
-            match arg_name {
-                Some(arg_name) => named.push((arg_name, bytes)),
-                None => positional.push(bytes),
+        let mut rest = args.into_iter();
+        while let Some((arg_name, value)) = rest.next() {
+            match (value, arg_name) {
+                (ArgValue::Cbor(bytes), None) if ordered => positional.push(bytes),
+                (ArgValue::Cbor(bytes), Some(arg_name)) if ordered => {
+                    named.push((arg_name, bytes));
+                }
+                (value, arg_name) => {
+                    let args = positional
+                        .into_iter()
+                        .map(|bytes| (None, ArgValue::Cbor(bytes)))
+                        .chain(named.into_iter().map(|(n, b)| (Some(n), ArgValue::Cbor(b))))
+                        .chain(std::iter::once((arg_name, value)))
+                        .chain(rest);
+                    return Ok(Lowered::Call(
+                        name,
+                        args.map(|(name, value)| self.lower_argument(name, value))
+                            .collect::<Result<Vec<_>, _>>()?,
+                    ));
+                }
             }
         }
         Ok(Lowered::CallCbor(name, positional, named))
