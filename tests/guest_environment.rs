@@ -171,10 +171,123 @@ async fn a_refused_process_is_also_a_program_not_found() {
         "import errno, subprocess\n\
          try:\n    subprocess.check_output(('paperconf', '-s'))\n\
          except (subprocess.CalledProcessError, FileNotFoundError) as e:\n\
-         \x20   print('fallback', isinstance(e, PermissionError), e.errno == errno.EPERM, 'isola sandbox' in str(e))\n",
+         \x20   print('fallback', isinstance(e, PermissionError), e.errno == errno.EPERM, 'isola sandbox' in str(e))\n\
+         import asyncio\n\
+         async def main():\n\
+         \x20   try:\n        await asyncio.create_subprocess_exec('git', '--version')\n\
+         \x20   except FileNotFoundError as e:\n        print('asyncio', type(e).__name__, 'isola sandbox' in str(e))\n\
+         asyncio.run(main())\n",
     )
     .await;
-    assert_eq!(out.stdout, "fallback True True True\n");
+    // asyncio's was NotImplementedError (the base event loop's).
+    assert_eq!(
+        out.stdout,
+        "fallback True True True\nasyncio ProcessNotAvailable True\n"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_signal_sent_to_itself_runs_its_handler_as_on_linux() {
+    // os.kill(os.getpid(), sig) was refused; on Linux it runs the handler
+    // (SIGINT: KeyboardInterrupt), as signal.raise_signal does here. One
+    // that would end the process is still refused (WASI's libc traps).
+    let mut sb = sandbox().await;
+    let out = eval(
+        &mut sb,
+        "import os, signal\n\
+         got = []\n\
+         signal.signal(signal.SIGUSR1, lambda signum, frame: got.append(signum))\n\
+         os.kill(os.getpid(), signal.SIGUSR1)\n\
+         os.kill(0, signal.SIGUSR1)\n\
+         try:\n    os.kill(os.getpid(), signal.SIGINT)\nexcept KeyboardInterrupt:\n    got.append('KeyboardInterrupt')\n\
+         try:\n    os.kill(os.getpid() + 1, signal.SIGUSR1)\nexcept PermissionError as e:\n    got.append('other refused')\n\
+         os.kill(os.getpid(), signal.SIGCHLD)\n\
+         for sig in (signal.SIGKILL, signal.SIGTERM):\n\
+         \x20   try:\n        os.kill(os.getpid(), sig)\n    except PermissionError as e:\n        got.append(sig.name)\n\
+         print(got)\n\
+         valid = signal.valid_signals()\n\
+         print(signal.SIGTERM in valid, 9 in valid, 14 in valid, all(1 <= n < signal.NSIG for n in valid))\n",
+    )
+    .await;
+    assert_eq!(
+        out.stdout,
+        "[10, 10, 'KeyboardInterrupt', 'other refused', 'SIGKILL', 'SIGTERM']\n\
+         True True False True\n"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn os_open_without_an_access_mode_opens_for_reading_as_on_linux() {
+    // Linux's O_RDONLY is 0: os.open(p, os.O_CREAT | os.O_EXCL) (a lock
+    // file) was EINVAL here, where O_RDONLY is a flag of its own.
+    let mut sb = sandbox().await;
+    let out = eval(
+        &mut sb,
+        "import os\n\
+         fd = os.open('lock', os.O_CREAT | os.O_EXCL)\n\
+         os.close(fd)\n\
+         try:\n    os.open('lock', os.O_CREAT | os.O_EXCL)\nexcept FileExistsError:\n    print('exists')\n\
+         with open('data', 'w') as f:\n    f.write('abc')\n\
+         fd = os.open('data', 0)\n\
+         print(os.read(fd, 10))\n\
+         try:\n    os.write(fd, b'x')\nexcept OSError as e:\n    print('read-only', type(e).__name__)\n\
+         os.close(fd)\n",
+    )
+    .await;
+    assert_eq!(out.stdout, "exists\nb'abc'\nread-only OSError\n");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn asyncio_runner_and_new_loops_after_the_default_executor() {
+    // Runner.close shuts the default executor down in a thread and waited
+    // out its 300 s timeout for it (the thread never ran while the loop
+    // waited); then to_thread refused ("Executor shutdown has been
+    // called") on the next "new" loop, which is the sandbox's one loop.
+    let mut sb = sandbox().await;
+    let out = eval(
+        &mut sb,
+        "import asyncio, time, threading\n\
+         start = time.monotonic()\n\
+         async def work():\n    return await asyncio.to_thread(pow, 2, 10)\n\
+         with asyncio.Runner() as runner:\n    print(runner.run(work()))\n\
+         print(asyncio.run(work()))\n\
+         loop = asyncio.new_event_loop()\n\
+         print(loop.run_until_complete(work()))\n\
+         loop.run_until_complete(loop.shutdown_default_executor())\n\
+         loop.close()\n\
+         async def handed_back():\n\
+         \x20   loop = asyncio.get_running_loop()\n\
+         \x20   fut = loop.create_future()\n\
+         \x20   threading.Thread(target=lambda: loop.call_soon_threadsafe(fut.set_result, 'from a thread')).start()\n\
+         \x20   async with asyncio.timeout(60):\n        return await fut\n\
+         print(asyncio.run(handed_back()))\n\
+         print(time.monotonic() - start < 5)\n",
+    )
+    .await;
+    assert_eq!(out.stdout, "1024\n1024\n1024\nfrom a thread\nTrue\n");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn stdout_answers_as_a_text_wrapper_and_reconfigures() {
+    // sys.stdout.reconfigure(encoding='utf-8') is a common first line of
+    // scripts; it and line_buffering were AttributeError.
+    let mut sb = sandbox().await;
+    let out = eval(
+        &mut sb,
+        "import sys\n\
+         sys.stdout.reconfigure(encoding='utf-8', line_buffering=True)\n\
+         print(sys.stdout.encoding, sys.stdout.errors, sys.stdout.line_buffering, sys.stdout.write_through, sys.stdout.mode)\n\
+         print(sys.stderr.errors)\n\
+         sys.stdout.reconfigure(encoding='ascii', errors='replace')\n\
+         print('caf\\u00e9')\n\
+         sys.stdout.reconfigure(encoding='utf-8', errors='strict')\n\
+         print('caf\\u00e9')\n",
+    )
+    .await;
+    assert_eq!(
+        out.stdout,
+        "utf-8 strict True False w\nbackslashreplace\ncaf?\ncaf\u{e9}\n"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -42,6 +42,17 @@ PROGRAMS = [
     ("import logging; logging.basicConfig(level=logging.INFO, format='%(levelname)s|%(name)s|%(message)s');"
      " logging.info('shown'); logging.getLogger('n').debug('hidden')", [], None),
     ("import logging\ntry:\n    1 / 0\nexcept ZeroDivisionError:\n    logging.exception('failed')\n", [], None),
+    # Programs that failed in the sandbox: asyncio.Runner's close (it shuts
+    # the default executor down in a thread) waited out 300 s; a lock file
+    # opened without an access mode was EINVAL; reconfigure was missing;
+    # a signal to itself was refused.
+    ("import asyncio\nasync def work():\n    return await asyncio.to_thread(pow, 2, 10)\n"
+     "with asyncio.Runner() as r:\n    print(r.run(work()))\nprint(asyncio.run(work()))\n", [], None),
+    ("import os, tempfile\np = os.path.join(tempfile.mkdtemp(), 'lock')\nos.close(os.open(p, os.O_CREAT | os.O_EXCL))\n"
+     "try:\n    os.open(p, os.O_CREAT | os.O_EXCL)\nexcept FileExistsError:\n    print('locked')\n", [], None),
+    ("import sys; sys.stdout.reconfigure(encoding='utf-8'); print(sys.stdout.encoding, '\u00e9')", [], None),
+    ("import os, signal; signal.signal(signal.SIGUSR1, lambda s, f: print('got', s)); os.kill(os.getpid(), signal.SIGUSR1)\n"
+     "try:\n    os.kill(os.getpid(), signal.SIGINT)\nexcept KeyboardInterrupt:\n    print('interrupted')\n", [], None),
     # A traceback names the script as python does (<string> for -c).
     ("def f():\n    raise ValueError('boom')\nf()\n", [], None),
     ("x = (\n", [], None),

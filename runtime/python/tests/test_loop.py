@@ -3,6 +3,7 @@ import unittest
 
 import fakehost
 from isola_guest import loop as guest_loop
+from isola_guest import threads
 
 
 class LoopTests(unittest.TestCase):
@@ -112,6 +113,34 @@ class LoopTests(unittest.TestCase):
             with self.assertRaises(RuntimeError):
                 asyncio.run(coro)
         asyncio.run(nested())
+
+    def test_a_blocked_loop_runs_started_threads_first(self):
+        # CPython's loop blocked in its selector lets other threads run; here
+        # the threads started and not yet run run before it blocks, so one
+        # that hands a result back (call_soon_threadsafe) ends the wait at
+        # once instead of after the timer (asyncio.Runner.close's executor
+        # shutdown waited out its 300 s this way).
+        def hand_back(fut, daemon):
+            threads.start_joinable_thread(
+                lambda: self.loop.call_soon_threadsafe(fut.set_result, daemon), daemon=daemon)
+
+        async def main(daemon, timer):
+            fut = self.loop.create_future()
+            hand_back(fut, daemon)
+            if timer is None:
+                return await fut
+            async with asyncio.timeout(timer):
+                return await fut
+        self.assertFalse(self.run_(main(False, 300)))
+        self.assertLess(self.host.now, 1_000_000_000)
+        # A daemon thread runs when nothing else could end the wait (as
+        # time.sleep, which runs none, ends by itself) ...
+        self.assertTrue(self.run_(main(True, None)))
+        # ... and not while a timer can.
+        with self.assertRaises(TimeoutError):
+            self.run_(main(True, 5))
+        self.assertEqual(len(threads.pending), 1)
+        threads.drop_pending()
 
     def test_block_on_pollable(self):
         p = fakehost.Pollable(self.host, 5_000_000)

@@ -101,6 +101,35 @@ class RunnerTests(unittest.TestCase):
         self.script("import sys\nsys.stdout.buffer.write(b'raw \\xff ok\\n')\nsys.stdout.buffer.flush()\n")
         self.assertEqual(self.host.events, [("stdout", "raw \\xff ok\n")])
 
+    def test_stdout_answers_as_a_text_wrapper_and_reconfigures(self):
+        from isola_guest.output import HostWriter
+        out = HostWriter(False)
+        self.assertEqual((out.encoding, out.errors, out.mode, out.line_buffering, out.write_through),
+                         ("utf-8", "strict", "w", True, False))
+        self.assertEqual(HostWriter(True).errors, "backslashreplace")
+        out.reconfigure(encoding="UTF8")  # a common first line of scripts
+        self.assertEqual(out.encoding, "utf-8")
+        out.write("é\n")
+        out.reconfigure(encoding="ascii", errors="replace", newline="\r\n", line_buffering=False)
+        self.assertEqual((out.encoding, out.errors, out.line_buffering), ("ascii", "replace", False))
+        out.write("é!\n")
+        out.reconfigure(encoding="latin-1", errors="strict", newline=None)
+        with self.assertRaises(UnicodeEncodeError):
+            out.write("✓")
+        out.write("é\n")  # not UTF-8: escaped, as bytes written to buffer are
+        out.reconfigure(encoding="utf-8-sig")
+        out.write("a\n")
+        out.write("b\n")
+        with self.assertRaises(LookupError):
+            out.reconfigure(encoding="no-such-codec")
+        with self.assertRaises(ValueError):
+            out.reconfigure(newline="x")
+        with self.assertRaises(TypeError):
+            out.reconfigure(errors=1)
+        self.assertEqual(self.host.events, [
+            ("stdout", "é\n"), ("stdout", "?!\r\n"), ("stdout", "\\xe9\n"),
+            ("stdout", "\ufeffa\n"), ("stdout", "b\n")])
+
     def test_script_result_is_its_last_expression(self):
         self.assertIsNone(self.script("x = 20"))
         self.assertEqual(self.script("y = x + 1\ny * 2"), 42)

@@ -20,6 +20,9 @@ Writes to regular files are whole, as on Linux (``finish_write``): the
 sandbox's file streams take at most 1 MiB per ``write``, so ``os.write``
 and :class:`FileIO` write the rest of a larger buffer themselves.
 
+``os.open`` without an access mode opens for reading, as on Linux, whose
+``O_RDONLY`` is 0 (WASI's is a flag of its own; none given is ``EINVAL``).
+
 Likewise for opening: WASI has no ``EMFILE``, so a sandbox at its limit of
 open host files sees ``ENOMEM`` from the host; ``open`` and ``os.open``
 report it as ``EMFILE`` ("Too many open files"), which is what it is and
@@ -40,6 +43,8 @@ _EXACT_CODES = frozenset((errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS,
 _c_open = io.open
 _c_fileio = io.FileIO
 _c_os_open = os.open
+#: WASI's access modes (read, write, exec, search): one must be given.
+_ACCESS_MODES = os.O_ACCMODE
 
 
 def exact_write_error(fd, data, error):
@@ -145,6 +150,11 @@ def _too_many_open(error):
 
 
 def os_open(path, flags, mode=0o777, *, dir_fd=None):
+    if not flags & _ACCESS_MODES:
+        # Linux's O_RDONLY is 0, so ``os.open(p, os.O_CREAT | os.O_EXCL)``
+        # (a lock file) or ``os.open(p, 0)`` opens for reading there; WASI's
+        # O_RDONLY is a bit of its own, and flags without one are EINVAL.
+        flags |= os.O_RDONLY
     try:
         return _c_os_open(path, flags, mode, dir_fd=dir_fd)
     except OSError as error:

@@ -15,7 +15,7 @@ import asyncio
 import asyncio.base_events
 import asyncio.events
 
-from . import hostapi
+from . import hostapi, threads
 from .errors import DeadlockError
 
 
@@ -34,6 +34,18 @@ class _PollSelector:
 
     def select(self, timeout):
         waiters = [(p, f) for p, f in self._loop._waiters if not f.done()]
+        if threads.pending and (timeout is None or timeout > 0):
+            # Blocked here, CPython's loop would let other threads run: the
+            # threads started and not yet run run now, until one gives the
+            # loop work (call_soon_threadsafe: a default executor's shutdown
+            # thread, a worker handing back a result) or a host event is in.
+            # Daemon threads only when nothing else could end the wait, as
+            # time.sleep runs them not either (see threads).
+            def ready():
+                return bool(self._loop._ready) or any(p.ready() for p, _ in waiters)
+
+            if threads.run_started(ready, timeout, daemons=timeout is None and not waiters):
+                return []  # the loop looks again: ready work, timers, host events
         if timeout is not None and timeout <= 0:
             # Ready work exists: only pick up host events that are already there.
             for pollable, fut in waiters:
@@ -85,13 +97,28 @@ class PollLoop(asyncio.base_events.BaseEventLoop):
 
     def close(self):
         # The loop lives as long as the sandbox; user code calling close()
-        # (e.g. inside a copied asyncio.run recipe) must not break later calls.
-        pass
+        # (asyncio.Runner, a copied asyncio.run recipe) must not break later
+        # calls. The "next" loop (new_event_loop gives this one again) starts
+        # with a default executor of its own, as a new loop would: after
+        # shutdown_default_executor (Runner.close) run_in_executor and
+        # to_thread would otherwise refuse to run.
+        executor, self._default_executor = self._default_executor, None
+        self._executor_shutdown_called = False
+        if executor is not None:
+            executor.shutdown(wait=False)
 
     def __del__(self):
         # close() is a no-op by design, so the base class's "unclosed event
         # loop" ResourceWarning would always fire; there is nothing to leak.
         pass
+
+    async def _make_subprocess_transport(self, protocol, args, shell, stdin, stdout, stderr,
+                                         bufsize, extra=None, **kwargs):
+        # asyncio.create_subprocess_exec/_shell: refused as subprocess.Popen
+        # is (the base class raises NotImplementedError, which no program
+        # that falls back when a tool is missing expects).
+        from .unsupported import _no_processes
+        raise _no_processes("asyncio subprocess %r" % (args,))
 
     # host waits -----------------------------------------------------------
     async def wait_pollable(self, pollable):

@@ -1,5 +1,6 @@
 """sys.stdout / sys.stderr and logging, routed to the host."""
 
+import codecs
 import io
 import logging
 import sys
@@ -54,7 +55,16 @@ class _BinaryView(io.RawIOBase):
 
 
 class HostWriter(io.TextIOBase):
-    """A line-buffered text stream whose lines go to ``emit-output``."""
+    """A line-buffered text stream whose lines go to ``emit-output``.
+
+    It answers what programs ask of ``sys.stdout`` as a ``TextIOWrapper``
+    (``line_buffering``, ``write_through``, ``mode``, ``reconfigure``):
+    ``sys.stdout.reconfigure(encoding="utf-8")`` is a common first line of
+    scripts. Text is always sent as UTF-8 text; after ``reconfigure`` to
+    another encoding, text is encoded with it (its errors raise, or are
+    replaced, as in CPython) and what is not UTF-8 arrives escaped, as bytes
+    written to ``buffer`` do. ``newline`` translates ``\n`` as CPython's does.
+    """
 
     def __init__(self, is_stderr):
         super().__init__()
@@ -62,6 +72,15 @@ class HostWriter(io.TextIOBase):
         self._buf = []
         self._size = 0
         self._binary = _BinaryView(self)
+        self._encoding = "utf-8"
+        # CPython: stderr always backslashreplace; stdout strict under UTF-8.
+        self._errors = "backslashreplace" if is_stderr else "strict"
+        self._newline = None
+        self._line_buffering = True
+        self._write_through = False
+        #: None, or what ``write`` does to text first (reconfigured).
+        self._translate = None
+        self._encoder = None
 
     @property
     def buffer(self):
@@ -73,11 +92,67 @@ class HostWriter(io.TextIOBase):
 
     @property
     def encoding(self):
-        return "utf-8"
+        return self._encoding
 
     @property
     def errors(self):
-        return "strict"
+        return self._errors
+
+    @property
+    def mode(self):
+        return "w"
+
+    @property
+    def line_buffering(self):
+        return self._line_buffering
+
+    @property
+    def write_through(self):
+        return self._write_through
+
+    def reconfigure(self, *, encoding=None, errors=None, newline=Ellipsis,
+                    line_buffering=None, write_through=None):
+        """``TextIOWrapper.reconfigure``, with its argument checks."""
+        if encoding is not None:
+            if not isinstance(encoding, str):
+                raise TypeError("reconfigure() argument 'encoding' must be str or None, not %s"
+                                % type(encoding).__name__)
+            encoding = codecs.lookup(encoding).name
+        if errors is not None and not isinstance(errors, str):
+            raise TypeError("reconfigure() argument 'errors' must be str or None, not %s"
+                            % type(errors).__name__)
+        if newline is not Ellipsis and newline not in (None, "", "\n", "\r", "\r\n"):
+            if not isinstance(newline, str):
+                raise TypeError("reconfigure() argument 'newline' must be str or None, not %s"
+                                % type(newline).__name__)
+            raise ValueError("illegal newline value: %r" % (newline,))
+        self.flush()
+        if encoding is not None:
+            self._encoding = encoding
+            self._errors = errors if errors is not None else "strict"
+        elif errors is not None:
+            self._errors = errors
+        if newline is not Ellipsis:
+            self._newline = newline
+        if line_buffering is not None:
+            self._line_buffering = bool(line_buffering)
+        if write_through is not None:
+            self._write_through = bool(write_through)
+        self._translate = None
+        if self._encoding != "utf-8" or self._errors not in ("strict", "backslashreplace", "surrogateescape"):
+            self._encoder = codecs.getincrementalencoder(self._encoding)(self._errors)
+            self._translate = self._encode
+        if self._newline not in (None, "", "\n"):
+            if self._translate is None:
+                self._encoder = codecs.getincrementalencoder("utf-8")("backslashreplace")
+            self._translate = self._encode_and_translate
+
+    def _encode(self, s):
+        # Raises as CPython's encoder would; what is not UTF-8 arrives escaped.
+        return self._encoder.encode(s).decode("utf-8", "backslashreplace")
+
+    def _encode_and_translate(self, s):
+        return self._encode(s.replace("\n", self._newline))
 
     def writable(self):
         return True
@@ -95,6 +170,13 @@ class HostWriter(io.TextIOBase):
             raise TypeError("write() argument must be str, not %s" % type(s).__name__)
         if not s:
             return 0
+        if self._translate is not None:
+            n = len(s)
+            self._buf.append(self._translate(s))
+            self._size += n
+            if "\n" in s or self._size >= _FLUSH_AT:
+                self.flush()
+            return n
         self._buf.append(s)
         self._size += len(s)
         if "\n" in s or self._size >= _FLUSH_AT:

@@ -137,6 +137,40 @@ def _wait(lock, timeout, daemons=True):
     return lock is not None and lock.acquire(False)
 
 
+class _Until:
+    """Stands in for a lock in ``_waits`` for a wait that is no lock's: it
+    counts as "released" (the wait beneath can go on) once ``ready()``."""
+
+    __slots__ = ("ready",)
+
+    def __init__(self, ready):
+        self.ready = ready
+
+    def locked(self):
+        return not self.ready()
+
+
+def run_started(ready, timeout, daemons):
+    """A wait that is no lock's (the event loop's, about to block in its
+    selector) lets the threads started and not yet run run first, as a lock's
+    wait does: in start order (daemon threads only if ``daemons``), until
+    ``ready()`` (a thread gave the loop work: ``call_soon_threadsafe``).
+    ``timeout`` (seconds, None: none) is when the wait ends anyway; a daemon
+    thread's timed waits and sleeps end it once ``ready()`` or past it, as
+    beneath a lock's wait. Returns whether any ran."""
+    deadline = None if timeout is None else _monotonic() + timeout
+    ran = False
+    until = _Until(ready)
+    while not ready() and (task := _next_task(daemons)) is not None:
+        _waits.append((until, deadline))
+        try:
+            _run(task)
+        finally:
+            _waits.pop()
+        ran = True
+    return ran
+
+
 #: A lock never released: what ``sleep`` waits on.
 _NEVER = _c_allocate_lock()
 _NEVER.acquire()

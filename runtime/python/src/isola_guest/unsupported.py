@@ -74,12 +74,30 @@ def _refuse_processes(name):
 
 
 def _kill(pid, sig, /):
-    """Signal 0 to the sandbox's own process checks that it exists (it does);
-    every other signal is refused: there are no other processes, and WASI
-    has no signals."""
-    if sig == 0 and pid in (0, _getpid()):
+    """A signal to the sandbox's own process (``pid`` its own or 0, its
+    group) that it handles is raised in it, as ``signal.raise_signal`` does:
+    its Python handler runs (``SIGINT``: ``KeyboardInterrupt``), an ignored
+    one does nothing. Signal 0 checks that the process exists (it does).
+    Refused: one that would end the process (``SIGKILL``, a default
+    ``SIGTERM``: in WASI the C library would trap), and every other process:
+    there is none."""
+    if pid in (0, _getpid()) and sig != 0:
+        import signal
+        try:
+            handler = signal.getsignal(sig)
+        except ValueError:
+            raise OSError(errno.EINVAL, "Invalid argument") from None
+        if callable(handler) or handler == signal.SIG_IGN or (
+                handler == signal.SIG_DFL and sig in _IGNORED_BY_DEFAULT):
+            signal.raise_signal(sig)
+            return None
+    elif sig == 0 and pid in (0, _getpid()):
         return None
     raise PermissionError(errno.EPERM, "isola sandbox: cannot send signals (os.kill(%r, %r))" % (pid, sig))
+
+
+#: Signals whose default action is to do nothing (Linux: signal(7)).
+_IGNORED_BY_DEFAULT = frozenset((17, 18, 23, 28))  # SIGCHLD SIGCONT SIGURG SIGWINCH
 
 
 def _killpg(pgid, sig, /):
