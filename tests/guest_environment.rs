@@ -187,6 +187,37 @@ async fn a_refused_process_is_also_a_program_not_found() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn multiprocessing_queues_locks_values_and_managers_are_in_process() {
+    // Pool runs its tasks in this process; the Queue, Lock, Value and
+    // Manager given to them failed to import (_multiprocessing).
+    let mut sb = sandbox().await;
+    let out = eval(
+        &mut sb,
+        "import multiprocessing as mp\n\
+         def work(args):\n\
+         \x20   d, q, lock, counter, i = args\n\
+         \x20   with lock:\n        counter.value += i\n\
+         \x20   d[i] = i * i\n\
+         \x20   q.put(i)\n\
+         \x20   return i\n\
+         with mp.Manager() as m:\n\
+         \x20   d, q, lock, counter = m.dict(), mp.Queue(), mp.Lock(), mp.Value('i', 0)\n\
+         \x20   with mp.Pool(4) as p:\n        print(p.map(work, [(d, q, lock, counter, i) for i in range(4)]))\n\
+         \x20   print(sorted(d.items()), counter.value, [q.get() for _ in range(4)], q.empty())\n\
+         a = mp.Array('d', 3)\n\
+         a[0] = 1.5\n\
+         print(list(a), mp.get_context('spawn').JoinableQueue().empty(), mp.Value('d').value)\n\
+         try:\n    mp.Process(target=print).start()\nexcept PermissionError as e:\n    print(type(e).__name__)\n",
+    )
+    .await;
+    assert_eq!(
+        out.stdout,
+        "[0, 1, 2, 3]\n[(0, 0), (1, 1), (2, 4), (3, 9)] 6 [0, 1, 2, 3] True\n\
+         [1.5, 0.0, 0.0] True 0.0\nProcessNotAvailable\n"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_signal_sent_to_itself_runs_its_handler_as_on_linux() {
     // os.kill(os.getpid(), sig) was refused; on Linux it runs the handler
     // (SIGINT: KeyboardInterrupt), as signal.raise_signal does here. One

@@ -55,8 +55,9 @@ PRELOAD = [
 ]
 
 _NO_FFI = "it loads native libraries through a C FFI, which the sandbox does not offer"
-_NO_PROCESSES = ("the sandbox cannot start processes (its process, queue and lock "
-                 "types need them); run the work in this sandbox or in another one")
+_NO_PROCESSES = ("the sandbox cannot start processes (what shares semaphores and memory "
+                 "between them needs them; multiprocessing.Queue, Lock, Value and Manager "
+                 "are in-process here); run the work in this sandbox or in another one")
 _NO_TERMINAL = "the sandbox has no terminal"
 _NO_OS = "WebAssembly (WASI) has no such operating-system service"
 

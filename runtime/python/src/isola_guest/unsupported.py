@@ -398,6 +398,190 @@ def _adapt_mp_pool(mod):
     mod.Pool.__del__ = lambda self: None
 
 
+def _adapt_mp_context(mod):
+    """The queue, lock and shared-value types of ``multiprocessing`` (and of
+    its contexts: ``multiprocessing.Queue()``, ``get_context().Lock()``,
+    ``Manager()``) are the threading ones, as ``multiprocessing.dummy``'s
+    are: their C part (``_multiprocessing``, semaphores between processes)
+    does not exist, and no other process does either. With ``Pool`` running
+    its tasks in this process, a queue, lock, ``Value`` or manager ``dict``
+    given to the tasks is shared with them as between processes; nothing is
+    pickled. ``Process.start`` stays refused."""
+    import array
+    import queue
+    import threading
+
+    class Queue(queue.Queue):
+        """``multiprocessing.Queue`` (with ``task_done``/``join``: also ``JoinableQueue``)."""
+
+        def __init__(self, maxsize=0, *, ctx=None):
+            super().__init__(maxsize if maxsize > 0 else 0)
+
+        def close(self):
+            pass
+
+        def join_thread(self):
+            pass
+
+        def cancel_join_thread(self):
+            pass
+
+    class SimpleQueue(Queue):
+        def __init__(self, *, ctx=None):
+            super().__init__()
+
+    class Value:
+        """``multiprocessing.Value``: ``value``, ``get_lock()``, ``get_obj()``."""
+
+        def __init__(self, typecode_or_type, *args, lock=True, ctx=None):
+            self._typecode = typecode_or_type
+            if args:
+                self.value = args[0]
+            elif isinstance(typecode_or_type, str) and typecode_or_type in "fd":
+                self.value = 0.0
+            elif typecode_or_type == "c":
+                self.value = b"\x00"
+            else:
+                self.value = 0
+            self._lock = lock if lock not in (True, False, None) else threading.RLock()
+
+        def get_lock(self):
+            return self._lock
+
+        def get_obj(self):
+            return self
+
+        def acquire(self, *args):
+            return self._lock.acquire(*args)
+
+        def release(self):
+            return self._lock.release()
+
+        def __enter__(self):
+            return self._lock.__enter__()
+
+        def __exit__(self, *exc):
+            return self._lock.__exit__(*exc)
+
+        def __repr__(self):
+            return "<Synchronized wrapper for %r>" % (self.value,)
+
+    class Array(array.array):
+        """``multiprocessing.Array`` over ``array.array``, with ``get_lock()``."""
+
+        def __new__(cls, typecode_or_type, size_or_initializer, *, lock=True, ctx=None):
+            if isinstance(size_or_initializer, int):
+                size_or_initializer = [0] * size_or_initializer
+            self = super().__new__(cls, typecode_or_type, size_or_initializer)
+            self._lock = lock if lock not in (True, False, None) else threading.RLock()
+            return self
+
+        def get_lock(self):
+            return self._lock
+
+        def get_obj(self):
+            return self
+
+        def acquire(self, *args):
+            return self._lock.acquire(*args)
+
+        def release(self):
+            return self._lock.release()
+
+        def __enter__(self):
+            return self._lock.__enter__()
+
+        def __exit__(self, *exc):
+            return self._lock.__exit__(*exc)
+
+    class Namespace:
+        def __init__(self, **kwds):
+            self.__dict__.update(kwds)
+
+        def __repr__(self):
+            items = ("%s=%r" % item for item in sorted(self.__dict__.items()))
+            return "Namespace(%s)" % ", ".join(items)
+
+    def _lock_of(make):
+        def lock(self, *args, **kwargs):
+            kwargs.pop("ctx", None)
+            return make(*args, **kwargs)
+        return lock
+
+    class SyncManager:
+        """``multiprocessing.Manager()``: its shared objects are plain ones."""
+
+        def __init__(self, *args, **kwargs):
+            pass
+
+        def start(self, *args, **kwargs):
+            pass
+
+        def shutdown(self):
+            pass
+
+        def join(self, timeout=None):
+            pass
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            pass
+
+        def dict(self, *args, **kwargs):
+            return dict(*args, **kwargs)
+
+        def list(self, *args):
+            return list(*args)
+
+        def Namespace(self, **kwds):
+            return Namespace(**kwds)
+
+        def Queue(self, maxsize=0):
+            return Queue(maxsize)
+
+        JoinableQueue = Queue
+
+        def Value(self, typecode, value, lock=True):
+            return Value(typecode, value, lock=lock)
+
+        def Array(self, typecode, sequence, lock=True):
+            return Array(typecode, sequence, lock=lock)
+
+        def Pool(self, *args, **kwargs):
+            return mod._default_context.Pool(*args, **kwargs)
+
+        Lock = _lock_of(threading.Lock)
+        RLock = _lock_of(threading.RLock)
+        Event = _lock_of(threading.Event)
+        Condition = _lock_of(threading.Condition)
+        Semaphore = _lock_of(threading.Semaphore)
+        BoundedSemaphore = _lock_of(threading.BoundedSemaphore)
+        Barrier = _lock_of(threading.Barrier)
+
+    base = mod.BaseContext
+    base.Manager = lambda self: SyncManager()
+    base.Queue = lambda self, maxsize=0: Queue(maxsize)
+    base.JoinableQueue = lambda self, maxsize=0: Queue(maxsize)
+    base.SimpleQueue = lambda self: SimpleQueue()
+    base.Value = lambda self, typecode_or_type, *args, lock=True: Value(typecode_or_type, *args, lock=lock)
+    base.RawValue = lambda self, typecode_or_type, *args: Value(typecode_or_type, *args)
+    base.Array = lambda self, typecode_or_type, size_or_initializer, *, lock=True: Array(
+        typecode_or_type, size_or_initializer, lock=lock)
+    base.RawArray = lambda self, typecode_or_type, size_or_initializer: Array(
+        typecode_or_type, size_or_initializer)
+    names = ("Lock", "RLock", "Condition", "Semaphore", "BoundedSemaphore", "Event", "Barrier")
+    for name in names:
+        setattr(base, name, _lock_of(getattr(threading, name)))
+    # multiprocessing binds its default context's methods when imported.
+    package = sys.modules.get("multiprocessing")
+    if package is not None and getattr(package, "context", None) is mod:
+        for name in names + ("Manager", "Queue", "JoinableQueue", "SimpleQueue", "Value",
+                             "RawValue", "Array", "RawArray"):
+            setattr(package, name, getattr(mod._default_context, name))
+
+
 # module name -> function adapting it, once, right after it is imported
 _ADAPTERS = {
     "os": _adapt_os,
@@ -406,6 +590,7 @@ _ADAPTERS = {
     "concurrent.futures.thread": _adapt_futures_thread,
     "concurrent.futures.process": _adapt_futures_process,
     "multiprocessing.process": _adapt_mp_process,
+    "multiprocessing.context": _adapt_mp_context,
     "multiprocessing.pool": _adapt_mp_pool,
 }
 _adapted = set()
