@@ -4,25 +4,32 @@ from . import cbor, hostapi, output
 from .errors import limit, err_text
 
 
-#: The running export's result, encoded, once ``send(True, ...)`` gave it:
-#: the export returns it to the host (``runner._export``), which checks and
-#: delivers it as it would an emitted result, in order after the output
-#: sent before it. That saves a host call per export.
-result = None
+class _Result:
+    __slots__ = ("value",)
+
+
+#: ``result.value`` is the running export's result, encoded, once
+#: ``send(True, ...)`` gave it: the export returns it to the host
+#: (``runner._export``), which checks and delivers it as it would an emitted
+#: result, in order after the output sent before it. That saves a host call
+#: per export. A slot, not a module global: the export resets it on every
+#: call, and storing a slot is a specialised instruction where storing a
+#: module attribute is a generic set-attribute call.
+result = _Result()
+result.value = None
 
 
 def send(is_final, value):
     """Send ``value`` as a streamed item or, with ``is_final``, as the
     call's result (what the runner sends when the user's code returns)."""
-    global result
     data = cbor.dumps(value)  # TypeError names the unencodable type
     # Flush text first so the host sees prints and values in program order.
     if output.stdout._buf or output.stderr._buf:
         output.flush_all()
     if limit.message is not None:
         limit.hit(limit.message)
-    if is_final and result is None:
-        result = data
+    if is_final and result.value is None:
+        result.value = data
         return
     try:
         hostapi.emit(is_final, data)

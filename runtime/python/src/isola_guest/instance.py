@@ -127,18 +127,31 @@ def ensure_ready():
     ready = True
 
 
+#: ``asyncio.events``, where the current event loop policy is kept.
+_events = asyncio.events
+
+
 def begin_call():
-    """Undo process-wide changes a previous call may have left behind."""
+    """Undo process-wide changes a previous call may have left behind.
+
+    This runs on every export call, so it reads before it writes: storing
+    an attribute of a module (``sys.stdout = ...``) is a generic set-attribute
+    call in CPython, about 1,400 guest instructions, and ``getattr`` with a
+    default is a builtin call; a plain attribute chain is specialised."""
     # Output always goes to the host at the start of a call, even if an earlier
     # call replaced sys.stdout and never restored it.
-    sys.stdout = output.stdout
-    sys.stderr = output.stderr
+    if sys.stdout is not output.stdout:
+        sys.stdout = output.stdout
+    if sys.stderr is not output.stderr:
+        sys.stderr = output.stderr
     # asyncio.Runner clears the current loop when it closes; put ours back.
     # Most calls leave it alone, and asyncio.set_event_loop is four
     # Python-level calls, so look first (any policy but the default one's
     # thread-local slot takes the general path).
-    policy = asyncio.events._event_loop_policy
-    current = getattr(getattr(policy, "_local", None), "_loop", None)
+    try:
+        current = _events._event_loop_policy._local._loop
+    except AttributeError:
+        current = None
     if current is None or current is not loop._main_loop:
         asyncio.set_event_loop(loop.get_loop())
 

@@ -116,7 +116,7 @@ def _export(body, *args):
             raise Failure("internal", type(e).__name__, "sandbox initialisation failed:\n" + format_exception(e)) from None
     instance.begin_call()
     limit.message = None  # limit.reset(), inlined
-    emitting.result = None
+    _result.value = None
     failure = None
     try:
         body(*args)
@@ -135,10 +135,11 @@ def _export(body, *args):
         raise Failure("output-limit", "", limit.message)
     if failure is not None:
         raise failure
-    return emitting.result
+    return _result.value
 
 
 _pending_threads = threads.pending
+_result = emitting.result
 
 
 def _finish_threads():
@@ -354,26 +355,64 @@ async def _drive_async_generator(agen):
 _PLAIN_RESULTS = frozenset((type(None), bool, int, float, str, bytes, list, tuple, dict))
 
 
-def _call(decode, name, *args):
-    fn = namespace.get(name)
+def _refuse_function(name, fn):
     if fn is None and name not in namespace:
         raise Failure("invalid-argument", "", "function %r is not defined in the sandbox (define it with eval-script first)" % name)
-    if not callable(fn):
-        raise Failure("invalid-argument", "", "%r is not callable (it is a %s)" % (name, type(fn).__name__))
+    raise Failure("invalid-argument", "", "%r is not callable (it is a %s)" % (name, type(fn).__name__))
+
+
+def _settle(result):
+    """The value a call returns for ``result`` when it is not of a plain
+    type: a generator's items are sent as they come and its return value
+    is the result; an async generator's items likewise (result None); an
+    awaitable is awaited."""
+    if inspect.isgenerator(result):
+        return _drive_generator(result)
+    if inspect.isasyncgen(result):
+        run_until_complete(get_loop(), _drive_async_generator(result))
+        return None
+    if inspect.isawaitable(result):
+        return run_until_complete(get_loop(), result)
+    return result
+
+
+def _call(decode, name, *args):
+    fn = namespace.get(name)
+    if (fn is None and name not in namespace) or not callable(fn):
+        _refuse_function(name, fn)
     positional, keywords = decode(*args)
     try:
         result = fn(*positional, **keywords)
-        if type(result) in _PLAIN_RESULTS:
-            pass  # the common case: skip the generator and awaitable checks
-        elif inspect.isgenerator(result):
-            result = _drive_generator(result)
-        elif inspect.isasyncgen(result):
-            run_until_complete(get_loop(), _drive_async_generator(result))
-            result = None
-        elif inspect.isawaitable(result):
-            result = run_until_complete(get_loop(), result)
+        if type(result) not in _PLAIN_RESULTS:  # the common case skips the checks
+            result = _settle(result)
     except SystemExit as e:
         # As for a script: sys.exit() / sys.exit(0) ends the call successfully.
+        if not _exits_successfully(e):
+            raise
+        result = None
+    send(True, result)
+
+
+def _call_cbor(name, positional, named):
+    """``_call`` for ``call-cbor``, the warm call's path: the same checks,
+    order and messages, with the arguments decoded inline (no decoder
+    frame, no keyword dict when there are no named arguments)."""
+    fn = namespace.get(name)
+    if (fn is None and name not in namespace) or not callable(fn):
+        _refuse_function(name, fn)
+    keywords = None
+    if named:
+        values, keywords = _decode_cbor_args(positional, named)
+    else:
+        try:
+            values = [cbor.loads(raw) for raw in positional]
+        except (ValueError, TypeError):
+            values, keywords = _decode_cbor_args(positional, named)  # raises the message naming the argument
+    try:
+        result = fn(*values, **keywords) if keywords else fn(*values)
+        if type(result) not in _PLAIN_RESULTS:
+            result = _settle(result)
+    except SystemExit as e:
         if not _exits_successfully(e):
             raise
         result = None
@@ -384,4 +423,4 @@ def _call(decode, name, *args):
 #: ``call-func(name, args)``: arguments as WIT ``argument`` records.
 call_func = functools.partial(_export, _call, _decode_args)
 #: ``call-cbor(name, positional, named)``: complete CBOR values only.
-call_cbor = functools.partial(_export, _call, _decode_cbor_args)
+call_cbor = functools.partial(_export, _call_cbor)
