@@ -522,14 +522,23 @@ async fn stdlib_modules_loaded_at_build_keep_their_source() {
          sys.modules['xml.etree.ElementTree'] = saved\n\
          print(fresh is not saved, fresh.fromstring('<a>t</a>').text, importlib.reload(json) is json)\n\
          print(inspect.getsource(json.dumps).splitlines()[0])\n\
-         try:\n    json.loads('{bad')\nexcept ValueError:\n    print('return _default_decoder.decode(s)' in traceback.format_exc())\n",
+         try:\n    json.loads('{bad')\nexcept ValueError:\n    print('return _default_decoder.decode(s)' in traceback.format_exc())\n\
+         import getpass, io, linecache, warnings\n\
+         with warnings.catch_warnings(record=True) as caught:\n\
+         \x20   warnings.simplefilter('always')\n\
+         \x20   try:\n        getpass.getpass(stream=io.StringIO())\n    except EOFError:\n        pass\n\
+         w = caught[0]\n\
+         print(w.filename == getpass.__file__, 'fallback_getpass(' in warnings.formatwarning(w.message, w.category, w.filename, w.lineno))\n\
+         print(linecache.getline(json.__file__, json.dumps.__code__.co_firstlineno)[:9])\n",
     )
     .await;
+    // A warning raised in the standard library showed no source line:
+    // linecache found its source only through a frame's module.
     assert_eq!(
         out.stdout,
         "True True\nTrue t True\n\
          def dumps(obj, *, skipkeys=False, ensure_ascii=True, check_circular=True,\n\
-         True\n"
+         True\nTrue True\ndef dumps\n"
     );
 }
 

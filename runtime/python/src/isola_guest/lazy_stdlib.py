@@ -148,6 +148,37 @@ class LazyStdlibFinder:
         pass
 
 
+def _lines_by_filename(updatecache):
+    """``linecache.updatecache`` that also finds these sources by file name.
+
+    Tracebacks hand linecache a frame's module (its loader has the source);
+    ``warnings`` and ``linecache.getline(filename, n)`` give only the name,
+    of a file that is not there at run time, so a warning raised in the
+    standard library (``getpass``'s ``GetPassWarning``) showed no source
+    line, as a file python cannot read would."""
+    by_filename = {entry[1]: name for name, entry in _sources.items()}
+
+    def wrapper(filename, module_globals=None):
+        lines = updatecache(filename, module_globals)
+        name = by_filename.get(filename) if not lines else None
+        if name is None:
+            return lines
+        import linecache
+        source = _loader.get_source(name)
+        lines = source.splitlines(keepends=True) or ["\n"]
+        if not lines[-1].endswith("\n"):
+            lines[-1] += "\n"
+        # No modification time: checkcache() keeps it (as for loader sources).
+        linecache.cache[filename] = (len(source), None, lines, filename)
+        return lines
+
+    wrapper.__name__, wrapper.__doc__, wrapper.__wrapped__ = "updatecache", updatecache.__doc__, updatecache
+    return wrapper
+
+
 def install():
     if ENABLED and _sources and LazyStdlibFinder not in sys.meta_path:
         sys.meta_path.append(LazyStdlibFinder)
+        import linecache
+        if not hasattr(linecache.updatecache, "__wrapped__"):
+            linecache.updatecache = _lines_by_filename(linecache.updatecache)
