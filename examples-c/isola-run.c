@@ -35,6 +35,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -176,6 +177,10 @@ struct run_state {
   /* Set by the first error or exit: nothing more runs but the script's
    * atexit handlers. */
   bool ended;
+  /* The script or call ended by an uncaught KeyboardInterrupt: as python
+   * does, isola-run ends by SIGINT (status 130 in a shell, -2 for a parent
+   * in Python) after the atexit handlers. */
+  bool interrupted;
 };
 
 /* Bytes written as they are, flushed so that stdout and stderr keep the
@@ -818,6 +823,7 @@ static int run_failed(struct run_state *state, isola_error_t *err) {
     }
   } else {
     print_error(state, err);
+    state->interrupted = strcmp(isola_error_guest_type(err), "KeyboardInterrupt") == 0;
   }
   isola_error_free(err);
   return status;
@@ -1067,7 +1073,7 @@ int main(int argc, char **argv) {
   isola_sandbox_options_t *sandbox_opts = NULL;
   isola_sandbox_t *sandbox = NULL;
   isola_args_t *call_args = NULL;
-  struct run_state state = {OUTPUT_JSON, false, false};
+  struct run_state state = {OUTPUT_JSON, false, false, false};
   isola_sink_t sink = {.struct_size = sizeof(isola_sink_t)};
   sink.user_data = &state;
   sink.format = ISOLA_FORMAT_JSON;
@@ -1132,5 +1138,12 @@ done:
   isola_template_options_free(tpl_opts);
   free(script);
   config_free(&cfg);
+  if (state.interrupted) {
+    fflush(stdout);
+    fflush(stderr);
+    signal(SIGINT, SIG_DFL);
+    raise(SIGINT);
+    return 128 + SIGINT;
+  }
   return status;
 }

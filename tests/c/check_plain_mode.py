@@ -53,6 +53,8 @@ PROGRAMS = [
     ("import sys; sys.stdout.reconfigure(encoding='utf-8'); print(sys.stdout.encoding, '\u00e9')", [], None),
     ("import os, signal; signal.signal(signal.SIGUSR1, lambda s, f: print('got', s)); os.kill(os.getpid(), signal.SIGUSR1)\n"
      "try:\n    os.kill(os.getpid(), signal.SIGINT)\nexcept KeyboardInterrupt:\n    print('interrupted')\n", [], None),
+    # An uncaught KeyboardInterrupt ends python by SIGINT (-2), after atexit.
+    ("import atexit; atexit.register(print, 'at exit'); print('partial'); raise KeyboardInterrupt", [], None),
     # A traceback names the script as python does (<string> for -c).
     ("def f():\n    raise ValueError('boom')\nf()\n", [], None),
     ("x = (\n", [], None),
