@@ -206,14 +206,17 @@ async fn multiprocessing_queues_locks_values_and_managers_are_in_process() {
          \x20   print(sorted(d.items()), counter.value, [q.get() for _ in range(4)], q.empty())\n\
          a = mp.Array('d', 3)\n\
          a[0] = 1.5\n\
-         print(list(a), mp.get_context('spawn').JoinableQueue().empty(), mp.Value('d').value)\n\
+         with a.get_lock():\n    a[1] = 2.0\n\
+         v = mp.Value('d')\n\
+         with v:\n    v.get_obj().value += 0.5\n\
+         print(list(a), mp.get_context('spawn').JoinableQueue().empty(), v.value, a.get_obj() is a)\n\
          try:\n    mp.Process(target=print).start()\nexcept PermissionError as e:\n    print(type(e).__name__)\n",
     )
     .await;
     assert_eq!(
         out.stdout,
         "[0, 1, 2, 3]\n[(0, 0), (1, 1), (2, 4), (3, 9)] 6 [0, 1, 2, 3] True\n\
-         [1.5, 0.0, 0.0] True 0.0\nProcessNotAvailable\n"
+         [1.5, 2.0, 0.0] True 0.5 True\nProcessNotAvailable\n"
     );
 }
 

@@ -430,7 +430,29 @@ def _adapt_mp_context(mod):
         def __init__(self, *, ctx=None):
             super().__init__()
 
-    class Value:
+    class Synchronized:
+        """The lock of a shared ``Value`` or ``Array``: ``get_lock()``,
+        ``acquire``/``release``, ``with``; ``get_obj()`` is the object itself."""
+
+        def get_lock(self):
+            return self._lock
+
+        def get_obj(self):
+            return self
+
+        def acquire(self, *args):
+            return self._lock.acquire(*args)
+
+        def release(self):
+            return self._lock.release()
+
+        def __enter__(self):
+            return self._lock.__enter__()
+
+        def __exit__(self, *exc):
+            return self._lock.__exit__(*exc)
+
+    class Value(Synchronized):
         """``multiprocessing.Value``: ``value``, ``get_lock()``, ``get_obj()``."""
 
         def __init__(self, typecode_or_type, *args, lock=True, ctx=None):
@@ -445,28 +467,10 @@ def _adapt_mp_context(mod):
                 self.value = 0
             self._lock = lock if lock not in (True, False, None) else threading.RLock()
 
-        def get_lock(self):
-            return self._lock
-
-        def get_obj(self):
-            return self
-
-        def acquire(self, *args):
-            return self._lock.acquire(*args)
-
-        def release(self):
-            return self._lock.release()
-
-        def __enter__(self):
-            return self._lock.__enter__()
-
-        def __exit__(self, *exc):
-            return self._lock.__exit__(*exc)
-
         def __repr__(self):
             return "<Synchronized wrapper for %r>" % (self.value,)
 
-    class Array(array.array):
+    class Array(Synchronized, array.array):
         """``multiprocessing.Array`` over ``array.array``, with ``get_lock()``."""
 
         def __new__(cls, typecode_or_type, size_or_initializer, *, lock=True, ctx=None):
@@ -475,24 +479,6 @@ def _adapt_mp_context(mod):
             self = super().__new__(cls, typecode_or_type, size_or_initializer)
             self._lock = lock if lock not in (True, False, None) else threading.RLock()
             return self
-
-        def get_lock(self):
-            return self._lock
-
-        def get_obj(self):
-            return self
-
-        def acquire(self, *args):
-            return self._lock.acquire(*args)
-
-        def release(self):
-            return self._lock.release()
-
-        def __enter__(self):
-            return self._lock.__enter__()
-
-        def __exit__(self, *exc):
-            return self._lock.__exit__(*exc)
 
     class Namespace:
         def __init__(self, **kwds):
