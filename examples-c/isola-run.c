@@ -993,6 +993,23 @@ static char *setup_source(const struct config *cfg, const char *cwd, const char 
   return out;
 }
 
+/* The function running a -m module, and the script defining it (%s: the
+ * module's name). A module that cannot be found ends the run as python's
+ * does (status 1, "<program>: No module named X"), named isola-run: runpy
+ * would name sys.executable, which is empty in the sandbox. The function
+ * is built from C callables only (partial, any, map), so tracebacks start
+ * at runpy's frame as python's do, and its result is a bool, not the
+ * module's globals (which have no CBOR form). */
+#define MODULE_RUNNER "_isola_run_module_as_main"
+static const char MODULE_RUNNER_IMPORT[] =
+    "import runpy as _isola_runpy\n"
+    "try:\n"
+    "    _isola_runpy._get_module_details('%s', _isola_runpy._Error)\n"
+    "except _isola_runpy._Error as e:\n"
+    "    raise SystemExit('isola-run: %%s' %% e) from None\n"
+    MODULE_RUNNER " = __import__('functools').partial(\n"
+    "    any, map(_isola_runpy._run_module_as_main, ['%s']))\n";
+
 /* Run the script as python would: in the current directory's guest path
  * when a --mount holds it (else in /home/user). A script that a --mount
  * holds runs from there: __file__ is its guest path and its directory is
@@ -1007,7 +1024,15 @@ static isola_error_t *run_script(isola_sandbox_t *sandbox, const struct config *
   char *name = script_traceback_name(cfg);
   char *setup = setup_source(cfg, cwd, guest);
   isola_error_t *err = setup != NULL ? isola_sandbox_eval(sandbox, setup, sink) : NULL;
-  if (err == NULL) {
+  if (err == NULL && cfg->script_kind == SCRIPT_MODULE) {
+    /* As python -m: runpy's _run_module_as_main runs the module in
+     * __main__, and a call (not a script) leaves no frame of isola-run's
+     * own above runpy's in tracebacks. */
+    err = isola_sandbox_eval(sandbox, source, sink);
+    if (err == NULL) {
+      err = isola_sandbox_call_json(sandbox, MODULE_RUNNER, NULL, NULL, sink);
+    }
+  } else if (err == NULL) {
     if (guest != NULL && setup != NULL) {
       err = isola_sandbox_eval_file(sandbox, guest, sink); /* named by its guest path */
     } else if (name != NULL) {
@@ -1040,27 +1065,26 @@ static int run_exit_handlers(isola_sandbox_t *sandbox, const isola_sink_t *sink,
   return run_failed(state, err);
 }
 
-/* The Python source to run: the file's, the -c code, or a runpy call
- * running the -m module as __main__ (as python -m does). */
+/* What to run: the file's source, the -c code, or for -m the script
+ * defining MODULE_RUNNER (run_script calls it). */
 static int load_script(const struct config *cfg, char **out) {
   if (cfg->script_kind == SCRIPT_FILE) {
     return read_whole_file(cfg->script, "script", false, out, NULL);
   }
-  static const char RUN_MODULE[] =
-      "import runpy as _isola_runpy\n"
-      "_isola_runpy.run_module('%s', run_name='__main__', alter_sys=True)\n";
-  size_t len = cfg->script_kind == SCRIPT_CODE ? strlen(cfg->script)
-                                               : sizeof RUN_MODULE + strlen(cfg->script);
-  *out = malloc(len + 1);
+  size_t name_len = strlen(cfg->script);
+  size_t len = cfg->script_kind == SCRIPT_CODE ? name_len + 1
+                                               : sizeof MODULE_RUNNER_IMPORT + 2 * name_len;
+  *out = malloc(len);
   if (*out == NULL) {
     fputs("isola-run: out of memory\n", stderr);
     return EXIT_RUN_FAILED;
   }
   if (cfg->script_kind == SCRIPT_CODE) {
-    memcpy(*out, cfg->script, len + 1);
+    memcpy(*out, cfg->script, len);
   } else {
-    /* is_module_name admitted only identifier characters and dots. */
-    snprintf(*out, len + 1, RUN_MODULE, cfg->script);
+    /* is_module_name admitted only identifier characters and dots: the
+     * name needs no escaping in a Python string literal. */
+    snprintf(*out, len, MODULE_RUNNER_IMPORT, cfg->script, cfg->script);
   }
   return 0;
 }

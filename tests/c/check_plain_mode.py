@@ -68,9 +68,16 @@ FILE_PROGRAMS = [
     "x = (\n",
 ]
 
+# Modules run with -m from the working directory (a --mount of the same
+# path in the sandbox): tracebacks start at runpy's frame as python's do.
+MODULE_PROGRAMS = [
+    "import sys\ndef f():\n    raise ValueError('in a module')\nprint(__name__, sys.argv[1:])\nf()\n",
+    "import sys\nprint(__name__, sys.argv[0].endswith('.py'), sys.argv[1:])\nsys.exit(3)\n",
+]
 
-def run(argv, stdin):
-    proc = subprocess.run(argv, input=stdin if stdin is not None else b"",
+
+def run(argv, stdin, cwd=None):
+    proc = subprocess.run(argv, input=stdin if stdin is not None else b"", cwd=cwd,
                           capture_output=True, check=False, timeout=120)
     return proc.returncode, proc.stdout, proc.stderr
 
@@ -111,10 +118,25 @@ def main():
             native = run([sys.executable, "-"], code.encode())
             sandboxed = run([isola_run, "--plain", "-"], code.encode())
             failures += compare("stdin: %r" % code, native, sandboxed)
+        for i, code in enumerate(MODULE_PROGRAMS):
+            with open(os.path.join(tmp, "mod%d.py" % i), "w") as f:
+                f.write(code)
+            native = run([sys.executable, "-m", "mod%d" % i, "a"], None, cwd=tmp)
+            sandboxed = run([isola_run, "--plain", "--mount", "%s:%s" % (tmp, tmp), "-m", "mod%d" % i, "a"],
+                            None, cwd=tmp)
+            failures += compare("-m mod%d: %r" % (i, code), native, sandboxed)
+        # A module that is not there: python names its executable, isola-run itself.
+        native = run([sys.executable, "-m", "no_such_module_x"], None, cwd=tmp)
+        sandboxed = run([isola_run, "--plain", "--mount", "%s:%s" % (tmp, tmp), "-m", "no_such_module_x"],
+                        None, cwd=tmp)
+        expected = (native[0], native[1], b"isola-run: No module named no_such_module_x\n")
+        if not native[2].endswith(b": No module named no_such_module_x\n"):
+            expected = native
+        failures += compare("-m no_such_module_x", expected, sandboxed)
     if failures:
         sys.exit(1)
     print("ok: %d programs behave the same under isola-run --plain and python"
-          % (len(PROGRAMS) + 3 * len(FILE_PROGRAMS)))
+          % (len(PROGRAMS) + 3 * len(FILE_PROGRAMS) + len(MODULE_PROGRAMS) + 1))
 
 
 if __name__ == "__main__":
