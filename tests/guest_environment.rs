@@ -546,6 +546,46 @@ async fn stdlib_modules_loaded_at_build_keep_their_source() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn stdlib_packages_list_and_read_their_modules_as_on_disk() {
+    // The standard library's directories are gone at run time; packages
+    // still have their __path__, and pkgutil and importlib.resources see
+    // their modules and read their files as python does (they saw nothing).
+    let mut sb = sandbox().await;
+    let out = eval(
+        &mut sb,
+        "import email, importlib.resources, importlib.util, os, pkgutil, xml, xml.dom\n\
+         import xmlrpc  # not preloaded: served from its captured source\n\
+         print(xml.dom.__path__ == [xml.__path__[0] + '/dom'], xmlrpc.__path__ == [os.path.dirname(xmlrpc.__file__)])\n\
+         print([m.name for m in pkgutil.iter_modules(xmlrpc.__path__)])\n\
+         print(sorted(m.name for m in pkgutil.iter_modules(xml.__path__)))\n\
+         print(sorted(m.name for m in pkgutil.iter_modules(xml.dom.__path__, 'xml.dom.'))[:3])\n\
+         print(sorted(m.name for m in pkgutil.walk_packages(xml.__path__, 'xml.') if m.ispkg))\n\
+         print({m.name for m in pkgutil.iter_modules()} >= {'json', 'email', 'csv'})\n\
+         files = importlib.resources.files('email')\n\
+         print(files.joinpath('mime').is_dir(), files.joinpath('charset.py').is_file(), 'utils.py' in [p.name for p in files.iterdir()])\n\
+         print(files.joinpath('mime', 'text.py').read_text().count('class MIMEText'))\n\
+         print(importlib.resources.files('json.decoder').joinpath('tool.py').is_file())\n\
+         print(pkgutil.get_data('json', 'tool.py').startswith(importlib.util.find_spec('json.tool').loader.get_source('json.tool').encode()[:20]))\n\
+         print(importlib.util.find_spec('email.mime.text').origin == email.__path__[0] + '/mime/text.py')\n",
+    )
+    .await;
+    assert_eq!(
+        out.stdout,
+        "True True\n\
+         ['client', 'server']\n\
+         ['dom', 'etree', 'parsers', 'sax']\n\
+         ['xml.dom.NodeFilter', 'xml.dom.domreg', 'xml.dom.expatbuilder']\n\
+         ['xml.dom', 'xml.etree', 'xml.parsers', 'xml.sax']\n\
+         True\n\
+         True True True\n\
+         1\n\
+         True\n\
+         True\n\
+         True\n"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn scripts_run_in_main_and_there_is_no_terminal() {
     let mut sb = sandbox().await;
     eval(

@@ -7,6 +7,13 @@ module is compiled on first import. Switched by ``ENABLED``.
 The sources of the modules preloaded at build time are kept too, and those
 modules get this loader: there is no standard library on disk at run time,
 and programs read them (tracebacks, ``inspect``) or load them again.
+
+The directories those sources came from (the build's ``/python`` and its
+packages) answer as they would on disk to what lists or reads them through
+the import system: packages have their ``__path__``, a path hook gives those
+directories (and ``/python`` on ``sys.path``) a finder that lists their
+modules (``pkgutil.iter_modules``, ``walk_packages``), and the loader reads
+them as files (``importlib.resources.files``, ``pkgutil.get_data``).
 """
 
 import os
@@ -15,8 +22,9 @@ import zlib
 import importlib.abc
 import importlib.machinery
 import importlib.util
+from importlib.resources.abc import Traversable
 
-from . import stdlib_policy, unsupported
+from . import resource_files, stdlib_policy, unsupported
 
 ENABLED = True
 
@@ -28,6 +36,11 @@ _SKIP_TOP = {"test", "idlelib", "tkinter", "turtle", "turtledemo", "site-package
 
 # name -> (is_package, filename, compressed source)
 _sources = {}
+# The standard library's directory at build time ("/python"), and the
+# directories below it that hold captured sources: path -> {child name:
+# module name for a file, None for a directory}.
+_root = None
+_dirs = {}
 stats = {"modules": 0, "raw_bytes": 0, "compressed_bytes": 0}
 
 
@@ -42,9 +55,11 @@ def _stdlib_root():
 
 def capture():
     """Read the stdlib sources not already imported. Runs at build time."""
+    global _root
     root = _stdlib_root() if ENABLED else None
     if root is None:
         return
+    _root = root
     for dirpath, dirnames, filenames in os.walk(root):
         rel = os.path.relpath(dirpath, root)
         parts = [] if rel == "." else rel.split(os.sep)
@@ -78,11 +93,21 @@ def capture():
                 continue
             packed = zlib.compress(raw, 9)
             _sources[name] = (is_pkg, path, packed)
+            _add_file(path, name)
             if loaded is not None:
                 _adopt(loaded)
             stats["modules"] += 1
             stats["raw_bytes"] += len(raw)
             stats["compressed_bytes"] += len(packed)
+
+
+def _add_file(path, name):
+    """Record ``path`` (of module ``name``) and its directories in ``_dirs``."""
+    parent, child = os.path.split(path)
+    _dirs.setdefault(parent, {})[child] = name
+    while parent != _root and parent.startswith(_root + os.sep):
+        parent, child = os.path.split(parent)
+        _dirs.setdefault(parent, {})[child] = None
 
 
 def _from_source(module, path):
@@ -124,8 +149,118 @@ class _Loader(importlib.abc.InspectLoader):
         exec(self.get_code(module.__spec__.name), module.__dict__)
         unsupported.adapt(module)
 
+    def get_filename(self, fullname):
+        return _sources[fullname][1]
+
+    def get_data(self, path):
+        """A captured file's bytes (``pkgutil.get_data``), else the file's."""
+        name = _dirs.get(os.path.dirname(path), {}).get(os.path.basename(path))
+        if name is None:
+            with open(path, "rb") as f:
+                return f.read()
+        return zlib.decompress(_sources[name][2])
+
+    def get_resource_reader(self, fullname):
+        entry = _sources.get(fullname)
+        if entry is None:
+            return None
+        return resource_files.Reader(_Node(os.path.dirname(entry[1])))
+
 
 _loader = _Loader()
+
+
+class _Node(Traversable):
+    """A captured file or directory of the standard library."""
+
+    def __init__(self, path):
+        self._path = path
+
+    def __repr__(self):
+        return "<stdlib resource %r>" % self._path
+
+    def __str__(self):
+        return self._path
+
+    @property
+    def name(self):
+        return os.path.basename(self._path)
+
+    def is_dir(self):
+        return self._path in _dirs
+
+    def is_file(self):
+        return self._module() is not None
+
+    def _module(self):
+        return _dirs.get(os.path.dirname(self._path), {}).get(os.path.basename(self._path))
+
+    def iterdir(self):
+        if not self.is_dir():
+            raise NotADirectoryError(20, "Not a directory", self._path)
+        return iter([_Node(os.path.join(self._path, child)) for child in _dirs[self._path]])
+
+    def joinpath(self, *descendants):
+        parts = [p for d in descendants for p in str(d).split("/") if p]
+        return _Node(os.path.normpath(os.path.join(self._path, *parts)))
+
+    __truediv__ = joinpath
+
+    def open(self, mode="r", *args, **kwargs):
+        if self.is_dir():
+            raise IsADirectoryError(21, "Is a directory", self._path)
+        name = self._module()
+        if name is None:
+            raise FileNotFoundError(2, "No such file or directory", self._path)
+        return resource_files.open_data(zlib.decompress(_sources[name][2]), mode, *args, **kwargs)
+
+
+class _DirectoryFinder:
+    """The path entry finder of a captured directory (``/python``,
+    ``/python/email``): finds its modules and lists them for ``pkgutil``,
+    as the file finder of the directory on disk would."""
+
+    def __init__(self, path):
+        self.path = path
+
+    def __repr__(self):
+        return "StdlibDirectoryFinder(%r)" % self.path
+
+    def find_spec(self, fullname, target=None):
+        child = fullname.rpartition(".")[2]
+        # A package before a module of the same name, as on disk.
+        name = _package_in(self.path, child) or _dirs[self.path].get(child + ".py")
+        if name is None or name != fullname:
+            return None
+        return LazyStdlibFinder.find_spec(fullname)
+
+    def iter_modules(self, prefix=""):
+        found = set()
+        for child in sorted(_dirs[self.path]):
+            if child.endswith(".py") and child != "__init__.py":
+                stem = child[:-3]
+                ispkg = False
+            elif _package_in(self.path, child):
+                stem, ispkg = child, True
+            else:
+                continue
+            if stem.isidentifier() and stem not in found:
+                found.add(stem)
+                yield prefix + stem, ispkg
+
+    def invalidate_caches(self):
+        pass
+
+
+def _package_in(directory, child):
+    """The module name of package ``child`` in ``directory``, if captured."""
+    return _dirs.get(os.path.join(directory, child), {}).get("__init__.py")
+
+
+def _path_hook(path):
+    if not isinstance(path, str) or path not in _dirs:
+        raise ImportError("not a directory of the captured standard library", path=path)
+    return _DirectoryFinder(path)
 
 
 class LazyStdlibFinder:
@@ -140,7 +275,7 @@ class LazyStdlibFinder:
         spec = importlib.util.spec_from_loader(fullname, _loader, origin=filename, is_package=is_pkg)
         spec.has_location = True
         if is_pkg:
-            spec.submodule_search_locations = []
+            spec.submodule_search_locations = [os.path.dirname(filename)]
         return spec
 
     @staticmethod
@@ -179,6 +314,11 @@ def _lines_by_filename(updatecache):
 def install():
     if ENABLED and _sources and LazyStdlibFinder not in sys.meta_path:
         sys.meta_path.append(LazyStdlibFinder)
+        sys.path_hooks.insert(0, _path_hook)
+        # The file finders of these directories, cached at build time, see
+        # nothing once the directories are gone.
+        for path in _dirs:
+            sys.path_importer_cache.pop(path, None)
         import linecache
         if not hasattr(linecache.updatecache, "__wrapped__"):
             linecache.updatecache = _lines_by_filename(linecache.updatecache)

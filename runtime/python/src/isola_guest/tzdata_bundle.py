@@ -9,14 +9,13 @@ built and kept zlib-compressed (identical files once) in the heap snapshot.
 
 import importlib.abc
 import importlib.machinery
-import io
 import os
 import re
 import sys
 import zlib
-from importlib.resources.abc import Traversable, TraversableResources
+from importlib.resources.abc import Traversable
 
-from . import finders
+from . import finders, resource_files
 
 PACKAGE = "tzdata"
 
@@ -106,18 +105,7 @@ class _Node(Traversable):
             raise IsADirectoryError(self._rel)
         if not self.is_file():
             raise FileNotFoundError(self._rel)
-        data = io.BytesIO(zlib.decompress(_blobs[_files[self._rel]]))
-        if "b" in mode:
-            return data
-        return io.TextIOWrapper(data, *args, **kwargs)
-
-
-class _Reader(TraversableResources):
-    def __init__(self, rel):
-        self._rel = rel
-
-    def files(self):
-        return _Node(self._rel)
+        return resource_files.open_data(zlib.decompress(_blobs[_files[self._rel]]), mode, *args, **kwargs)
 
 
 class _Loader(importlib.abc.Loader):
@@ -132,7 +120,7 @@ class _Loader(importlib.abc.Loader):
                 module.__version__ = _package_version
 
     def get_resource_reader(self, fullname):
-        return _Reader(fullname.replace(".", "/")[len(PACKAGE) + 1:])
+        return resource_files.Reader(_Node(fullname.replace(".", "/")[len(PACKAGE) + 1:]))
 
 
 class TzdataFinder:
