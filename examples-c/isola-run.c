@@ -1048,13 +1048,42 @@ static isola_error_t *run_script(isola_sandbox_t *sandbox, const struct config *
   return err;
 }
 
-/* Run the atexit handlers the script registered, as python does when a
- * program ends (after a failure or sys.exit too). A sandbox that cannot run
- * code any more (timeout, trap) fails this at once; that second error is
- * not printed. Returns the exit status. */
+/* What python does when a program ends, after a failure or sys.exit too:
+ * the atexit handlers, then the interpreter's shutdown. Of the shutdown,
+ * what a program can see: the objects __main__ holds are released in the
+ * order their names were bound, as python releases them, while the
+ * script's modules, classes and functions stay bound for their __del__
+ * methods (python runs those finalizers with the globals intact); an
+ * unclosed file is flushed and closed, cycles are collected, then the
+ * remaining names go. Any file object still open is then flushed, so no
+ * data written to a --mount is lost with the sandbox. Runs in its own
+ * namespace. */
+static const char EXIT_HANDLERS[] =
+    "__import__('atexit')._run_exitfuncs()\n"
+    "exec('''\n"
+    "import gc, io, sys\n"
+    "main = getattr(sys.modules.get('__main__'), '__dict__', None)\n"
+    "kinds = (type(sys), type, type(len), type(lambda: 0))\n"
+    "for last in (False, True):\n"
+    "    for k in [] if main is None else list(main):\n"
+    "        if k != '__builtins__' and (last or not isinstance(main[k], kinds)):\n"
+    "            main[k] = None\n"
+    "    gc.collect()\n"
+    "main = k = None\n"
+    "for f in gc.get_objects():\n"
+    "    if isinstance(f, (io.BufferedWriter, io.BufferedRandom, io.BufferedRWPair, io.TextIOWrapper)):\n"
+    "        try:\n"
+    "            f.closed or f.flush()\n"
+    "        except Exception:\n"
+    "            pass\n"
+    "''', {})\n";
+
+/* Run the atexit handlers and the shutdown above. A sandbox that cannot
+ * run code any more (timeout, trap) fails this at once; that second error
+ * is not printed. Returns the exit status. */
 static int run_exit_handlers(isola_sandbox_t *sandbox, const isola_sink_t *sink,
                              struct run_state *state, int status) {
-  isola_error_t *err = isola_sandbox_eval(sandbox, "__import__('atexit')._run_exitfuncs()", sink);
+  isola_error_t *err = isola_sandbox_eval(sandbox, EXIT_HANDLERS, sink);
   if (err == NULL) {
     return status;
   }

@@ -58,6 +58,15 @@ PROGRAMS = [
     # A traceback names the script as python does (<string> for -c).
     ("def f():\n    raise ValueError('boom')\nf()\n", [], None),
     ("x = (\n", [], None),
+    # At exit, after the atexit handlers, the script's objects are
+    # finalised in the order their names were bound (a cycle's by the
+    # collector), after a failure or sys.exit too.
+    ("import atexit, sys\nclass A:\n    def __init__(self, n):\n        self.n = n\n        self.me = self if n == 'cycle' else None\n"
+     "    def __del__(self):\n        print('del', self.n, file=sys.stderr if self.n == 'err' else sys.stdout)\n"
+     "z = A('z')\n_u = A('_u')\na = A('a')\ne = A('err')\n"
+     "atexit.register(print, 'atexit')\nprint('end')\nsys.exit(int(sys.argv[1]))\n", ["3"], None),
+    ("class A:\n    def __del__(self):\n        print('del after the traceback')\na = A()\n1 / 0\n", [], None),
+    ("class A:\n    def __init__(self):\n        self.me = self\n    def __del__(self):\n        print('cycle collected')\nA()\nprint('end')\n", [], None),
 ]
 
 # Scripts run from a file (python: its path, joined to the current
@@ -125,6 +134,21 @@ def main():
             sandboxed = run([isola_run, "--plain", "--mount", "%s:%s" % (tmp, tmp), "-m", "mod%d" % i, "a"],
                             None, cwd=tmp)
             failures += compare("-m mod%d: %r" % (i, code), native, sandboxed)
+        # A file left open: python flushes and closes it at exit, so its
+        # data reaches the mount.
+        code = "f = open('unclosed.txt', 'w')\nf.write('data ' * 3)\nb = open('unclosed.bin', 'wb', buffering=1 << 16)\nb.write(b'x' * 100)\n"
+        results = []
+        for argv in ([sys.executable, "-c", code], [isola_run, "--plain", "--mount", "%s:%s:rw" % (tmp, tmp), "-c", code]):
+            for name in ("unclosed.txt", "unclosed.bin"):
+                if os.path.exists(os.path.join(tmp, name)):
+                    os.remove(os.path.join(tmp, name))
+            status, out, err = run(argv, None, cwd=tmp)
+            files = []
+            for name in ("unclosed.txt", "unclosed.bin"):
+                with open(os.path.join(tmp, name), "rb") as f:
+                    files.append(f.read())
+            results.append((status, out + b"".join(files), err))
+        failures += compare("a file left open: %r" % code, results[0], results[1])
         # A module that is not there: python names its executable, isola-run itself.
         native = run([sys.executable, "-m", "no_such_module_x"], None, cwd=tmp)
         sandboxed = run([isola_run, "--plain", "--mount", "%s:%s" % (tmp, tmp), "-m", "no_such_module_x"],
@@ -136,7 +160,7 @@ def main():
     if failures:
         sys.exit(1)
     print("ok: %d programs behave the same under isola-run --plain and python"
-          % (len(PROGRAMS) + 3 * len(FILE_PROGRAMS) + len(MODULE_PROGRAMS) + 1))
+          % (len(PROGRAMS) + 3 * len(FILE_PROGRAMS) + len(MODULE_PROGRAMS) + 2))
 
 
 if __name__ == "__main__":
