@@ -4,7 +4,7 @@ mod common;
 
 use std::sync::Arc;
 
-use common::{Event, Recorder, eval_events, sandbox};
+use common::{Event, Recorder, eval, eval_events, sandbox};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn stdout_stderr_and_logging_are_separate_events_in_order() {
@@ -201,4 +201,30 @@ async fn standard_descriptors_can_be_saved_redirected_and_restored() {
             Event::Stdout("restored\n".into()),
         ]
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn files_opened_on_a_standard_descriptor_follow_its_redirection() {
+    // click's CliRunner(capture="fd"): a writer opened on descriptor 1 or 2
+    // before the redirection (a logging handler's stream) writes where
+    // os.dup2 sent the descriptor, as in python; it wrote to stdout.
+    let mut sb = sandbox().await;
+    let out = eval(
+        &mut sb,
+        "import os, tempfile\n\
+         stale = open(1, 'w', closefd=False)\n\
+         raw = open(2, 'wb', buffering=0, closefd=False)\n\
+         f = tempfile.TemporaryFile()\n\
+         saved_out, saved_err = os.dup(1), os.dup(2)\n\
+         os.dup2(f.fileno(), 1)\n\
+         os.dup2(f.fileno(), 2)\n\
+         stale.write('stale\\n'); stale.flush()\n\
+         print(raw.write(b'raw\\n'))\n\
+         os.dup2(saved_out, 1); os.dup2(saved_err, 2)\n\
+         stale.write('back\\n'); stale.flush()\n\
+         f.seek(0)\n\
+         print(f.read())\n",
+    )
+    .await;
+    assert_eq!(out.stdout, "back\nb'stale\\nraw\\n4\\n'\n");
 }

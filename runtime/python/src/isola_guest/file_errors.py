@@ -41,6 +41,8 @@ _EXACT_CODES = frozenset((errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS,
                           errno.EACCES, errno.EPERM))
 
 _c_open = io.open
+#: Descriptors ``stdfds.dup2`` can redirect.
+_REDIRECTABLE = (0, 1, 2)
 _c_fileio = io.FileIO
 _c_os_open = os.open
 #: WASI's access modes (read, write, exec, search): one must be given.
@@ -106,9 +108,16 @@ def finish_write(fd, data, written, write_some):
 
 class FileIO(_c_fileio):
     """``io.FileIO`` whose writes to regular files are whole, as on Linux,
-    and whose failed writes report their exact error code."""
+    and whose failed writes report their exact error code; one on a
+    standard descriptor (``open(1, "w", closefd=False)``) writes where
+    ``os.dup2`` redirected it, as ``os.write`` does (``stdfds``)."""
 
     def write(self, b, /):
+        if not self.closed and self.fileno() in _REDIRECTABLE and self.writable():
+            from . import stdfds  # it imports this module
+
+            if stdfds.redirected(self.fileno()) is not None:
+                return os.write(self.fileno(), b)
         try:
             written = super().write(b)
         except OSError as error:
