@@ -114,3 +114,72 @@ async fn old_entries_are_pruned_when_a_new_one_is_written() {
     assert!(left.contains(&"stale9.cwasm".to_string()), "{left:?}");
     assert!(!left.contains(&"stale0.cwasm".to_string()), "{left:?}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn entries_in_use_survive_pruning_however_old() {
+    let dir = tempfile::tempdir().unwrap();
+    let old = std::time::SystemTime::now() - std::time::Duration::from_secs(86_400);
+    for i in 0..10 {
+        let path = dir.path().join(format!("stale{i}.cwasm"));
+        let file = std::fs::File::create(&path).unwrap();
+        file.set_modified(old + std::time::Duration::from_secs(i))
+            .unwrap();
+        // The oldest entry's stamp says it was loaded an hour ago: it is
+        // in use, unlike the nine written after it and never loaded since.
+        let used = if i == 0 {
+            std::time::SystemTime::now() - std::time::Duration::from_secs(3_600)
+        } else {
+            old + std::time::Duration::from_secs(i)
+        };
+        let stamp = std::fs::File::create(path.with_extension("stamp")).unwrap();
+        stamp.set_modified(used).unwrap();
+    }
+    SandboxTemplate::builder()
+        .cache(Some(dir.path().to_path_buf()))
+        .build_embedded()
+        .await
+        .unwrap();
+    let left: Vec<String> = cwasm_files(dir.path())
+        .iter()
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(left.len(), 8, "{left:?}");
+    assert!(left.contains(&"stale0.cwasm".to_string()), "{left:?}");
+    assert!(!left.contains(&"stale1.cwasm".to_string()), "{left:?}");
+    assert!(!left.contains(&"stale2.cwasm".to_string()), "{left:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn loading_an_entry_marks_it_used() {
+    let dir = tempfile::tempdir().unwrap();
+    let build = || {
+        SandboxTemplate::builder()
+            .cache(Some(dir.path().to_path_buf()))
+            .build_embedded()
+    };
+    drop(build().await.unwrap());
+    // A stamp written within 2 s of its entry is rewritten by the next
+    // load (see the racy stamps in src/engine/cache.rs); after that, loads
+    // trust it and write nothing but the time of use.
+    std::thread::sleep(std::time::Duration::from_millis(2_100));
+    drop(build().await.unwrap());
+    let entry = cwasm_files(dir.path()).remove(0);
+    let stamp = entry.with_extension("stamp");
+    let long_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(86_400);
+    std::fs::File::open(&stamp)
+        .unwrap()
+        .set_modified(long_ago)
+        .unwrap();
+    let entry_written = std::fs::metadata(&entry).unwrap().modified().unwrap();
+    drop(build().await.unwrap());
+    let used = std::fs::metadata(&stamp).unwrap().modified().unwrap();
+    assert!(
+        used > long_ago + std::time::Duration::from_secs(3_600),
+        "{used:?}"
+    );
+    // The entry itself is untouched: it was loaded, not written again.
+    assert_eq!(
+        std::fs::metadata(&entry).unwrap().modified().unwrap(),
+        entry_written
+    );
+}

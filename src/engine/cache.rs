@@ -184,13 +184,17 @@ pub(crate) fn load_or_compile(
     Ok(component)
 }
 
-/// Entries kept per cache directory; older ones (other runtimes, other
-/// library versions) are removed when a new entry is written.
+/// Entries kept per cache directory; those idle longest (other runtimes,
+/// other library versions, templates no longer built) are removed when a
+/// new entry is written.
 const MAX_ENTRIES: usize = 8;
 
-/// Remove all but the newest [`MAX_ENTRIES`] entries, stamps whose entry is
-/// gone, and temp files left by writers that died. Best effort: concurrent
-/// pruning by another process only makes removals fail.
+/// Remove all but the [`MAX_ENTRIES`] entries most recently written or
+/// loaded (an entry every process loads is never the one removed, however
+/// old, so a host with many prelude templates does not make its runtime
+/// compile again), stamps whose entry is gone, and temp files left by
+/// writers that died. Best effort: concurrent pruning by another process
+/// only makes removals fail.
 fn prune(dir: &Path, keep: &Path) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
@@ -210,7 +214,7 @@ fn prune(dir: &Path, keep: &Path) {
         if name.ends_with(".tmp") && name.starts_with('.') && modified < hour_ago {
             let _ = std::fs::remove_file(&path);
         } else if name.ends_with(".cwasm") && path != keep {
-            artifacts.push((modified, path));
+            artifacts.push((last_used(&path, modified), path));
         } else if name.ends_with(".stamp") {
             stamps.push(path);
         } else if path.extension().is_some_and(|e| e == SOURCE_STAMP_EXT) {
@@ -366,7 +370,10 @@ fn write_stamp(dir: &Path, path: &Path, stamp: &Stamp) -> std::io::Result<()> {
 /// The entry at `path`, mapped into memory, if its stamp vouches for it (or
 /// a full check of its digest does).
 fn load(engine: &Engine, path: &Path) -> Option<Component> {
-    let stamp = Stamp::decode(&std::fs::read(stamp_path(path)).ok()?)?;
+    let mut stamp_file = std::fs::File::open(stamp_path(path)).ok()?;
+    let mut stamp_bytes = Vec::new();
+    stamp_file.read_to_end(&mut stamp_bytes).ok()?;
+    let stamp = Stamp::decode(&stamp_bytes)?;
     let mut file = std::fs::File::open(path).ok()?;
     let identity = FileIdentity::of(&file.metadata().ok()?);
     if identity != stamp.identity || stamp.racy() {
@@ -400,7 +407,25 @@ fn load(engine: &Engine, path: &Path) -> Option<Component> {
     // file in place while a process maps it is outside this contract, as
     // for wasmtime's own cache). wasmtime additionally checks the header and
     // engine settings.
-    unsafe { Component::deserialize_file(engine, mapped) }.ok()
+    let component = unsafe { Component::deserialize_file(engine, mapped) }.ok()?;
+    mark_used(&stamp_file);
+    Some(component)
+}
+
+/// Record that an entry was just used: its stamp's modification time (not
+/// the entry's, which is part of the identity the stamp vouches for, and
+/// not the stamp's contents) is when the entry was last loaded, so
+/// [`prune`] keeps the entries in use and removes those idle longest.
+/// Best effort: a read-only cache directory only loses the ordering.
+fn mark_used(stamp: &std::fs::File) {
+    let _ = stamp.set_modified(std::time::SystemTime::now());
+}
+
+/// When an entry was last written or loaded (see [`mark_used`]).
+fn last_used(entry: &Path, written: std::time::SystemTime) -> std::time::SystemTime {
+    std::fs::metadata(stamp_path(entry))
+        .and_then(|m| m.modified())
+        .map_or(written, |used| used.max(written))
 }
 
 /// `/proc/self/fd/N` for an open file, where that names the same file.
