@@ -228,6 +228,43 @@ async fn numpy_errors_are_python_exceptions() {
     );
 }
 
+/// What numpy raises itself through its floating-point status (WebAssembly
+/// has no hardware flags; runtime/sci/patches/numpy-wasm32-fpstatus.patch):
+/// singular matrices, integer division by zero, `np.errstate`.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs the scientific runtime: make test-sci"]
+async fn numpy_reports_what_it_detects_itself() {
+    let out = lines(
+        "import numpy as np, warnings\n\
+         for f, args in ((np.linalg.inv, (np.zeros((2, 2)),)), (np.linalg.solve, (np.ones((2, 2)), np.ones(2)))):\n\
+         \x20   try:\n        print(f(*args))\n\
+         \x20   except np.linalg.LinAlgError as e:\n        print('LinAlgError', e)\n\
+         print(np.allclose(np.linalg.inv(np.eye(2) * 2), np.eye(2) / 2))\n\
+         with warnings.catch_warnings(record=True) as caught:\n\
+         \x20   warnings.simplefilter('always')\n\
+         \x20   print((np.array([1, 2]) // 0).tolist(), (np.array([5]) % 0).tolist())\n\
+         \x20   print([str(w.message) for w in caught])\n\
+         \x20   np.array([1.5]) + 1\n\
+         \x20   print(len(caught))\n\
+         with np.errstate(divide='raise'):\n\
+         \x20   try:\n        np.array([1]) // 0\n\
+         \x20   except FloatingPointError as e:\n        print('FloatingPointError', e)\n",
+    )
+    .await;
+    assert_eq!(
+        out,
+        [
+            "LinAlgError Singular matrix",
+            "LinAlgError Singular matrix",
+            "True",
+            "[0, 0] [0]",
+            "['divide by zero encountered in floor_divide', 'divide by zero encountered in remainder']",
+            "2",
+            "FloatingPointError divide by zero encountered in floor_divide",
+        ]
+    );
+}
+
 #[tokio::test(flavor = "multi_thread")]
 #[ignore = "needs the scientific runtime: make test-sci"]
 async fn sqlite3_in_the_scratch_file_system_and_in_memory() {

@@ -43,8 +43,8 @@ import run as harness  # noqa: E402  (the pure-Python suites' harness: cache, pi
 # Per package: the test files, the site directory (under runtime/python/out)
 # holding its build tree, and the share of the native passes that must also
 # pass in the sandbox. Known reasons for the rest are printed with the list
-# of differences: no floating-point exception flags in WebAssembly (errstate,
-# warnings on overflow/invalid, LinAlgError for singular matrices), a 32-bit
+# of differences: no floating-point exception flags in WebAssembly (errstate
+# and warnings for what only hardware arithmetic detects), a 32-bit
 # C long and intp, software long double, no threads or subprocesses.
 PACKAGES = {
     "numpy": {
