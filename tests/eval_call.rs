@@ -336,3 +336,51 @@ async fn sandboxes_are_isolated() {
     };
     assert!(events.contains(&Event::Stdout("1\n".into())), "{events:?}");
 }
+
+/// Sandboxes created and freed one after another reuse one warm pool slot.
+/// From the second on, the first eval maps the pages the template's first
+/// sandbox wrote, and a freed sandbox's pages of that set after its 31st
+/// run are returned to the kernel before wasmtime resets the slot
+/// (engine::prefault): whatever one sandbox wrote, the next starts from
+/// the runtime's image.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_reused_slot_starts_from_the_image() {
+    // A template of its own, so its first sandbox is the one that learns.
+    let template = isola::SandboxTemplate::builder()
+        .cache(Some(common::cache_dir()))
+        .build_embedded()
+        .await
+        .expect("building the template");
+    let modules = "(sys, json, os, re, collections, random, functools, builtins)";
+    for round in 0..12 {
+        let mut sb = template
+            .instantiate(isola::NoHost, &isola::SandboxOptions::default())
+            .await
+            .expect("instantiating");
+        eval(
+            &mut sb,
+            &format!(
+                "import sys, json, os, re, collections, random, functools, builtins\n\
+                 def seen():\n    \
+                     return [m.__name__ for m in {modules} if hasattr(m, 'isola_mark')]\n"
+            ),
+        )
+        .await;
+        let out = sb.call("seen", []).await.unwrap();
+        assert_eq!(text(out.result.as_ref().unwrap()), "[]", "round {round}");
+        eval(
+            &mut sb,
+            &format!(
+                "for m in {modules}:\n    m.isola_mark = {round}\n\
+                 kept = [bytearray(b'x' * 4096) for _ in range(64)]\n"
+            ),
+        )
+        .await;
+        let out = sb.call("seen", []).await.unwrap();
+        assert_eq!(
+            text(out.result.as_ref().unwrap()),
+            r#"["sys","json","os","re","collections","random","functools","builtins"]"#,
+            "round {round}"
+        );
+    }
+}

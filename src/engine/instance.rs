@@ -5,7 +5,10 @@
 
 use std::{
     path::Path,
-    sync::Arc,
+    sync::{
+        Arc,
+        atomic::{AtomicUsize, Ordering},
+    },
     time::{Duration, Instant},
 };
 
@@ -56,6 +59,9 @@ pub(crate) struct Runtime {
     pre: InstancePre<InstanceState>,
     /// Where the bindings' exports are, looked up once.
     indices: SandboxIndices,
+    /// Pages of linear memory the template's sandboxes write in their
+    /// first eval and call, learned from its first sandbox.
+    write_set: Arc<super::prefault::WriteSet>,
 }
 
 impl Runtime {
@@ -104,6 +110,7 @@ impl Runtime {
             engine,
             pre,
             indices,
+            write_set: Arc::default(),
         })
     }
 }
@@ -247,6 +254,13 @@ pub(crate) struct Instance {
     poisoned: bool,
     /// Figures of the last call.
     last_stats: CallStats,
+    /// The pages a first eval of the template writes (engine::prefault).
+    write_set: Arc<super::prefault::WriteSet>,
+    /// Address of the instance's linear memory, known from its first eval
+    /// on (0 before).
+    memory_base: AtomicUsize,
+    /// Evals and calls run so far.
+    calls: u32,
 }
 
 /// Figures of one call, measured by the host.
@@ -287,6 +301,16 @@ impl Drop for Instance {
     /// Cancel requests made after this report [`CancelOutcome::Gone`].
     fn drop(&mut self) {
         self.cancel.retire();
+        // SAFETY: the base is this instance's memory (the learned ranges
+        // were populated in it by its first eval), and the store that owns
+        // it is dropped right after this: nothing reads it before wasmtime
+        // resets the slot.
+        unsafe {
+            self.write_set.trim(
+                self.memory_base.load(Ordering::Relaxed),
+                self.store.data().limiter.current(),
+            );
+        }
     }
 }
 
@@ -375,6 +399,9 @@ impl Instance {
             cancel,
             poisoned: false,
             last_stats: CallStats::default(),
+            write_set: Arc::clone(&runtime.write_set),
+            memory_base: AtomicUsize::new(0),
+            calls: 0,
             _slot: slot,
         })
     }
@@ -456,12 +483,42 @@ impl Instance {
         let relay = Arc::clone(&self.store.data().relay);
         let guest = self.bindings.isola_sandbox_guest();
         let store = &mut self.store;
+        // The first eval learns where the memory is and populates the
+        // template's write set in it (engine::prefault).
+        let first = (self.memory_base.load(Ordering::Relaxed) == 0)
+            .then_some((&*self.write_set, &self.memory_base));
         let outcome = {
             let call = async move {
                 match operation {
-                    Lowered::EvalScript(code, filename) => {
-                        guest.call_eval_script(store, code, filename).await
-                    }
+                    Lowered::EvalScript(code, filename) => match first {
+                        Some((write_set, base)) => {
+                            let func = *guest.func_eval_script().func();
+                            match func.typed::<(
+                                super::prefault::FirstEvalCode<'_>,
+                                Option<&str>,
+                            ), (Result<Option<Vec<u8>>, WitError>,)>(&*store)
+                            {
+                                Ok(typed) => typed
+                                    .call_async(
+                                        &mut *store,
+                                        (
+                                            super::prefault::FirstEvalCode {
+                                                code,
+                                                write_set,
+                                                base,
+                                            },
+                                            filename,
+                                        ),
+                                    )
+                                    .await
+                                    .map(|(r,)| r),
+                                // Not expected: the types are those of the
+                                // bindings. Run the eval the ordinary way.
+                                Err(_) => guest.call_eval_script(store, code, filename).await,
+                            }
+                        }
+                        None => guest.call_eval_script(store, code, filename).await,
+                    },
                     Lowered::EvalFile(path) => guest.call_eval_file(store, path).await,
                     Lowered::Call(name, args) => guest.call_call_func(store, name, &args).await,
                     Lowered::CallCbor(name, positional, named) => {
@@ -529,6 +586,14 @@ impl Instance {
         };
         self.last_stats = stats;
         self.cancel.end_call();
+        // Learn the pages a first eval and call write from the first
+        // sandbox of the template that ran both.
+        self.calls += 1;
+        if self.calls == 2 && !self.write_set.is_learned() {
+            let base = self.memory_base.load(Ordering::Relaxed);
+            self.write_set
+                .learn(base, self.store.data().limiter.current());
+        }
         let violation = call.violation.or_else(|| {
             matches!(outcome, Some(Ok(Ok(_))) if !call.result_emitted && !result_returned)
                 .then(|| "the guest ended the call without sending its result".to_string())

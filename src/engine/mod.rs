@@ -8,6 +8,7 @@ pub(crate) mod epoch;
 pub(crate) mod host_impl;
 pub(crate) mod instance;
 pub(crate) mod limits;
+pub(crate) mod prefault;
 pub(crate) mod preinit;
 pub(crate) mod prelude_inputs;
 pub(crate) mod relay;
