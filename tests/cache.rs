@@ -89,50 +89,24 @@ async fn a_file_that_is_not_a_runtime_is_refused() {
     assert_eq!(err.kind(), isola::ErrorKind::InvalidArgument, "{err}");
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn old_entries_are_pruned_when_a_new_one_is_written() {
+/// Fill a cache directory with ten stale entries written a day ago, one
+/// second apart (`stale0` oldest), each with a stamp whose modification
+/// time (the entry's last use) `last_use(i, written)` gives; then write a
+/// new entry and return the names of the entries left.
+async fn prune_stale_entries(
+    last_use: impl Fn(u64, std::time::SystemTime) -> Option<std::time::SystemTime>,
+) -> Vec<String> {
     let dir = tempfile::tempdir().unwrap();
     let old = std::time::SystemTime::now() - std::time::Duration::from_secs(86_400);
     for i in 0..10 {
         let path = dir.path().join(format!("stale{i}.cwasm"));
+        let written = old + std::time::Duration::from_secs(i);
         let file = std::fs::File::create(&path).unwrap();
-        file.set_modified(old + std::time::Duration::from_secs(i))
-            .unwrap();
-    }
-    SandboxTemplate::builder()
-        .cache(Some(dir.path().to_path_buf()))
-        .build_embedded()
-        .await
-        .unwrap();
-    let mut left: Vec<String> = cwasm_files(dir.path())
-        .iter()
-        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
-        .collect();
-    left.sort();
-    assert_eq!(left.len(), 8, "{left:?}");
-    // The newest stale entries survive, the oldest go.
-    assert!(left.contains(&"stale9.cwasm".to_string()), "{left:?}");
-    assert!(!left.contains(&"stale0.cwasm".to_string()), "{left:?}");
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn entries_in_use_survive_pruning_however_old() {
-    let dir = tempfile::tempdir().unwrap();
-    let old = std::time::SystemTime::now() - std::time::Duration::from_secs(86_400);
-    for i in 0..10 {
-        let path = dir.path().join(format!("stale{i}.cwasm"));
-        let file = std::fs::File::create(&path).unwrap();
-        file.set_modified(old + std::time::Duration::from_secs(i))
-            .unwrap();
-        // The oldest entry's stamp says it was loaded an hour ago: it is
-        // in use, unlike the nine written after it and never loaded since.
-        let used = if i == 0 {
-            std::time::SystemTime::now() - std::time::Duration::from_secs(3_600)
-        } else {
-            old + std::time::Duration::from_secs(i)
-        };
-        let stamp = std::fs::File::create(path.with_extension("stamp")).unwrap();
-        stamp.set_modified(used).unwrap();
+        file.set_modified(written).unwrap();
+        if let Some(used) = last_use(i, written) {
+            let stamp = std::fs::File::create(path.with_extension("stamp")).unwrap();
+            stamp.set_modified(used).unwrap();
+        }
     }
     SandboxTemplate::builder()
         .cache(Some(dir.path().to_path_buf()))
@@ -144,6 +118,29 @@ async fn entries_in_use_survive_pruning_however_old() {
         .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
         .collect();
     assert_eq!(left.len(), 8, "{left:?}");
+    left
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn old_entries_are_pruned_when_a_new_one_is_written() {
+    let left = prune_stale_entries(|_, _| None).await;
+    // The newest stale entries survive, the oldest go.
+    assert!(left.contains(&"stale9.cwasm".to_string()), "{left:?}");
+    assert!(!left.contains(&"stale0.cwasm".to_string()), "{left:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn entries_in_use_survive_pruning_however_old() {
+    // The oldest entry's stamp says it was loaded an hour ago: it is in
+    // use, unlike the nine written after it and never loaded since.
+    let left = prune_stale_entries(|i, written| {
+        Some(if i == 0 {
+            std::time::SystemTime::now() - std::time::Duration::from_secs(3_600)
+        } else {
+            written
+        })
+    })
+    .await;
     assert!(left.contains(&"stale0.cwasm".to_string()), "{left:?}");
     assert!(!left.contains(&"stale1.cwasm".to_string()), "{left:?}");
     assert!(!left.contains(&"stale2.cwasm".to_string()), "{left:?}");
