@@ -566,7 +566,9 @@ async fn stdlib_packages_list_and_read_their_modules_as_on_disk() {
          print(files.joinpath('mime', 'text.py').read_text().count('class MIMEText'))\n\
          print(importlib.resources.files('json.decoder').joinpath('tool.py').is_file())\n\
          print(pkgutil.get_data('json', 'tool.py').startswith(importlib.util.find_spec('json.tool').loader.get_source('json.tool').encode()[:20]))\n\
-         print(importlib.util.find_spec('email.mime.text').origin == email.__path__[0] + '/mime/text.py')\n",
+         print(importlib.util.find_spec('email.mime.text').origin == email.__path__[0] + '/mime/text.py')\n\
+         source = importlib.util.find_spec('json.tool').loader.get_source('json.tool')\n\
+         print(importlib.resources.read_text('json', 'tool.py') == source, importlib.resources.read_text('tzdata', 'zones')[:1].isalpha())\n",
     )
     .await;
     assert_eq!(
@@ -581,7 +583,8 @@ async fn stdlib_packages_list_and_read_their_modules_as_on_disk() {
          1\n\
          True\n\
          True\n\
-         True\n"
+         True\n\
+         True True\n"
     );
 }
 

@@ -22,7 +22,6 @@ import zlib
 import importlib.abc
 import importlib.machinery
 import importlib.util
-from importlib.resources.abc import Traversable
 
 from . import resource_files, stdlib_policy, unsupported
 
@@ -170,7 +169,7 @@ class _Loader(importlib.abc.InspectLoader):
 _loader = _Loader()
 
 
-class _Node(Traversable):
+class _Node(resource_files.Node):
     """A captured file or directory of the standard library."""
 
     def __init__(self, path):

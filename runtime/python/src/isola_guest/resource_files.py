@@ -3,7 +3,17 @@ standard library's sources in ``lazy_stdlib``, the zone files in
 ``tzdata_bundle``): files kept in the heap image, not on disk."""
 
 import io
-from importlib.resources.abc import TraversableResources
+from importlib.resources.abc import Traversable, TraversableResources
+
+
+class Node(Traversable):
+    """A captured file or directory: subclasses say what it holds."""
+
+    def read_text(self, encoding=None, errors=None):
+        # Traversable's own takes no ``errors``, which the functional API
+        # (``importlib.resources.read_text(pkg, name)``) passes.
+        with self.open(encoding=encoding, errors=errors) as f:
+            return f.read()
 
 
 class Reader(TraversableResources):

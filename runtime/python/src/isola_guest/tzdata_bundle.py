@@ -13,7 +13,6 @@ import os
 import re
 import sys
 import zlib
-from importlib.resources.abc import Traversable
 
 from . import finders, resource_files
 
@@ -72,7 +71,7 @@ def zone_bytes(key):
     return None if index is None else zlib.decompress(_blobs[index])
 
 
-class _Node(Traversable):
+class _Node(resource_files.Node):
     """A file or directory of the captured package."""
 
     def __init__(self, rel):
