@@ -15,7 +15,7 @@ use std::{
 use futures::{StreamExt, stream::BoxStream};
 use wasmtime::{
     Engine, Store, UpdateDeadline,
-    component::{Component, HasSelf, InstancePre, Linker, ResourceTable},
+    component::{Component, HasSelf, InstancePre, Linker, ResourceTable, TypedFunc},
 };
 use wasmtime_wasi::WasiCtxBuilder;
 
@@ -40,6 +40,9 @@ use super::{
     vfs::{Vfs, VfsBuildError, VfsConfig},
 };
 use crate::host::{Host, OutputSink};
+
+/// What the guest's `eval-script` returns.
+type EvalScriptResult = (Result<Option<Vec<u8>>, WitError>,);
 
 /// Why a runtime could not be loaded.
 #[derive(Debug)]
@@ -492,30 +495,37 @@ impl Instance {
                 match operation {
                     Lowered::EvalScript(code, filename) => match first {
                         Some((write_set, base)) => {
-                            let func = *guest.func_eval_script().func();
-                            match func.typed::<(
-                                super::prefault::FirstEvalCode<'_>,
-                                Option<&str>,
-                            ), (Result<Option<Vec<u8>>, WitError>,)>(&*store)
-                            {
-                                Ok(typed) => typed
-                                    .call_async(
-                                        &mut *store,
-                                        (
-                                            super::prefault::FirstEvalCode {
-                                                code,
-                                                write_set,
-                                                base,
-                                            },
-                                            filename,
-                                        ),
-                                    )
-                                    .await
-                                    .map(|(r,)| r),
-                                // Not expected: the types are those of the
-                                // bindings. Run the eval the ordinary way.
-                                Err(_) => guest.call_eval_script(store, code, filename).await,
-                            }
+                            // The bindings' own function, type-checked when
+                            // the template was linked (this binding fails to
+                            // compile if its types ever differ from below).
+                            let checked: TypedFunc<(&str, Option<&str>), EvalScriptResult> =
+                                guest.func_eval_script();
+                            let func = *checked.func();
+                            // SAFETY: `func` was type-checked as taking
+                            // `(&str, Option<&str>)` and returning this
+                            // result (`checked`);
+                            // `FirstEvalCode` has `str`'s type information and
+                            // lowering (engine::prefault).
+                            let typed = unsafe {
+                                TypedFunc::<
+                                    (super::prefault::FirstEvalCode<'_>, Option<&str>),
+                                    EvalScriptResult,
+                                >::new_unchecked(func)
+                            };
+                            typed
+                                .call_async(
+                                    &mut *store,
+                                    (
+                                        super::prefault::FirstEvalCode {
+                                            code,
+                                            write_set,
+                                            base,
+                                        },
+                                        filename,
+                                    ),
+                                )
+                                .await
+                                .map(|(r,)| r)
                         }
                         None => guest.call_eval_script(store, code, filename).await,
                     },

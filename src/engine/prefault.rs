@@ -49,6 +49,12 @@ const PAGE: usize = 4096;
 /// later sandbox would pay for its pages in memory.
 const MAX_LEARNED_PAGES: usize = 256;
 
+/// Sandboxes whose write set is scanned before a template stops trying to
+/// learn one: a template whose sandboxes all write more than
+/// [`MAX_LEARNED_PAGES`] (a large prelude's first call, say) would otherwise
+/// pay a scan of its whole memory in every sandbox.
+const MAX_LEARN_ATTEMPTS: usize = 4;
+
 /// Runs of dirty pages wasmtime 48 copies back when it resets a freed slot
 /// (`MAX_REGIONS` of its `reset_with_pagemap`); memory after the last of
 /// them is decommitted.
@@ -68,6 +74,8 @@ static POPULATE_UNSUPPORTED: AtomicBool = AtomicBool::new(false);
 #[derive(Default)]
 pub(crate) struct WriteSet {
     ranges: OnceLock<Box<[(usize, usize)]>>,
+    /// Scans started so far, successful or not.
+    attempts: AtomicUsize,
 }
 
 impl WriteSet {
@@ -77,8 +85,13 @@ impl WriteSet {
 
     /// Learn the set from the `len` bytes of memory at `base` of an
     /// instance that ran its first eval and call.
+    /// Gives up for good after [`MAX_LEARN_ATTEMPTS`] scans that learned
+    /// nothing.
     pub(crate) fn learn(&self, base: usize, len: usize) {
         if self.is_learned() || base == 0 {
+            return;
+        }
+        if self.attempts.fetch_add(1, Ordering::Relaxed) >= MAX_LEARN_ATTEMPTS {
             return;
         }
         let Some(runs) = scan_dirty(base, len, 1024) else {
@@ -438,5 +451,31 @@ mod tests {
         // SAFETY: as above.
         unsafe { small.trim(two.0 as usize, two.1) };
         assert_eq!(two.dirty_pages().unwrap(), [0, 8]);
+    }
+
+    #[test]
+    fn a_template_stops_scanning_after_sandboxes_that_wrote_too_much() {
+        let mut big = Mapping::new(MAX_LEARNED_PAGES + 8);
+        for p in 0..MAX_LEARNED_PAGES + 1 {
+            big.slice()[p * PAGE] = 1;
+        }
+        if big.dirty_pages().is_none() {
+            return; // no PAGEMAP_SCAN: nothing to test
+        }
+        let set = WriteSet::default();
+        for _ in 0..MAX_LEARN_ATTEMPTS {
+            set.learn(big.0 as usize, big.1);
+            assert!(!set.is_learned());
+        }
+        // A sandbox that wrote little after that is not scanned either.
+        let mut small = Mapping::new(16);
+        small.slice()[0] = 1;
+        set.learn(small.0 as usize, small.1);
+        assert!(!set.is_learned());
+        // Before the attempts run out, it is learned.
+        let fresh = WriteSet::default();
+        fresh.learn(big.0 as usize, big.1);
+        fresh.learn(small.0 as usize, small.1);
+        assert!(fresh.is_learned());
     }
 }
