@@ -188,6 +188,27 @@ async fn deep_recursion_is_contained() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn runaway_recursion_under_a_raised_limit_raises_recursion_error() {
+    // `sys.setrecursionlimit(10**6)` is a common idiom. Freeing the
+    // traceback of an exception that unwound through more than about
+    // 220,000 frames recursed past the native stack and trapped, ending the
+    // sandbox; the guest caps the limit below that depth.
+    let mut sb = sandbox().await;
+    let out = eval(
+        &mut sb,
+        "import sys\n\
+         sys.setrecursionlimit(10**6)\n\
+         def runaway(n):\n    return runaway(n + 1)\n\
+         try:\n    runaway(0)\nexcept RecursionError as e:\n    print(type(e).__name__)\n\
+         def depth(n):\n    return 0 if n == 0 else 1 + depth(n - 1)\n\
+         print(depth(100_000), sys.getrecursionlimit() >= 100_000)\n",
+    )
+    .await;
+    assert_eq!(out.stdout, "RecursionError\n100000 True\n");
+    assert_eq!(eval(&mut sb, "print(sum(range(4)))").await.stdout, "6\n");
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn recursion_through_c_code_raises_recursion_error() {
     // Recursion that goes through C functions (map, __getattr__, repr,
     // pickle, lru_cache) uses the native stack; it must end in Python's

@@ -61,8 +61,10 @@ const TABLE_KEEP_RESIDENT_BYTES: usize = 1 << 20;
 /// MiB; 48 MiB leaves a margin of 1.6 (with 8 MiB all of these trapped).
 /// Deallocating a structure nested deeper than about 100,000 levels still
 /// traps: CPython's trashcan watches the linear-memory stack, which
-/// deallocation barely uses. The stack is reserved per pool slot (address
-/// space, `MAP_NORESERVE`); what a sandbox used beyond
+/// deallocation barely uses (the guest caps `sys.setrecursionlimit` at
+/// 150,000 so that a traceback of the deepest recursion still frees). The
+/// stack is reserved per pool slot (address space, `MAP_NORESERVE`); what a
+/// sandbox used beyond
 /// [`STACK_KEEP_RESIDENT_BYTES`] is returned when it is freed.
 const MAX_WASM_STACK: usize = 48 << 20;
 

@@ -26,6 +26,9 @@ users.install()
 ctypes_shim.install()
 mmap_shim.install()
 termios_shim.install()
+from isola_guest import recursion_limit  # noqa: E402
+
+recursion_limit.install()  # a limit whose RecursionError can be freed
 from isola_guest import local_time  # noqa: E402
 
 # time.tzset, and local time following TZ (before the stdlib's modules take
