@@ -615,3 +615,34 @@ async fn statvfs_and_disk_usage_report_the_scratch_caps_and_mount_quotas() {
          FileNotFoundError ENOENT\n"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn directories_in_a_mount_take_new_times_so_copytree_works() {
+    // os.utime of a directory in a mount failed with EIO (the host opened
+    // it O_PATH, on which futimens is EBADF), so shutil.copytree, which
+    // copies each directory's times, failed on a read-write mount.
+    let (dir, mut sb) = sandbox_with_out_mount().await;
+    let out = eval(
+        &mut sb,
+        "import os, shutil\n\
+         os.makedirs('/out/src/sub')\nopen('/out/src/sub/f.txt', 'w').write('x')\n\
+         os.utime('/out/src/sub', ns=(10**18, 10**18))\n\
+         fd = os.open('/out/src', os.O_RDONLY)\nos.utime(fd, (2e9, 2e9))\nos.close(fd)\n\
+         print(os.stat('/out/src/sub').st_mtime_ns, os.stat('/out/src').st_mtime)\n\
+         shutil.copytree('/out/src', '/out/copy')\n\
+         print(os.stat('/out/copy/sub').st_mtime_ns, open('/out/copy/sub/f.txt').read())\n",
+    )
+    .await;
+    assert_eq!(
+        out.stdout,
+        "1000000000000000000 2000000000.0\n1000000000000000000 x\n"
+    );
+    let modified = std::fs::metadata(dir.path().join("copy/sub"))
+        .unwrap()
+        .modified()
+        .unwrap();
+    assert_eq!(
+        modified,
+        std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000_000)
+    );
+}

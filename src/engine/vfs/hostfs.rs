@@ -400,12 +400,12 @@ impl Mount {
         modified: Option<std::time::SystemTime>,
     ) -> Result<(), FsErr> {
         self.check_writable()?;
-        let meta = self.dir.metadata(rel)?;
-        let file = if meta.is_dir() {
-            self.dir.open_dir(rel)?.into_std_file()
-        } else {
-            self.dir.open(rel)?.into_std()
-        };
+        // Opened for reading, a directory too: `open_dir` gives an
+        // `O_PATH` descriptor, on which Linux's futimens fails (EBADF).
+        let file = self
+            .dir
+            .open_with(rel, OpenOptions::new().read(true))?
+            .into_std();
         set_file_times(&file, accessed, modified)
     }
 }
