@@ -101,6 +101,26 @@ async fn local_time_follows_tz_and_tzset_as_on_linux() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn local_time_follows_tz_while_datetime_names_the_pure_python_module() {
+    // CPython's test_datetime puts _pydatetime in sys.modules['datetime'],
+    // None in sys.modules['_datetime'], and then calls time.tzset
+    // (support.run_with_tz); the guest's zones are C _zoneinfo's, which only
+    // the C datetime accepts (TypeError before, then ModuleNotFoundError).
+    let mut sb = sandbox().await;
+    let out = eval(
+        &mut sb,
+        "import os, sys, time, _pydatetime\n\
+         sys.modules['datetime'] = _pydatetime\n\
+         sys.modules['_datetime'] = sys.modules['_zoneinfo'] = None\n\
+         os.environ['TZ'] = 'Europe/Berlin'; time.tzset()\n\
+         print(time.localtime(0).tm_hour, time.strftime('%H %Z', time.localtime(1690000000)))\n\
+         print(_pydatetime.datetime.fromtimestamp(0))\n",
+    )
+    .await;
+    assert_eq!(out.stdout, "1 06 CEST\n1970-01-01 01:00:00\n");
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn logging_basic_config_sets_the_level_of_host_log_records() {
     let mut sb = sandbox().await;
     let events = eval_events(

@@ -26,6 +26,15 @@ import os
 import struct
 import time
 
+# The C datetime and zoneinfo (both in the runtime's heap image), bound
+# now: whatever ``datetime`` and ``zoneinfo`` name when ``tzset`` runs, and
+# even when ``_datetime`` is blocked (CPython's tests put the pure-Python
+# datetime in ``sys.modules`` and ``None`` for ``_datetime``, then call
+# ``time.tzset``; freezegun replaces ``datetime.datetime``). C ``_zoneinfo``
+# zones are C ``tzinfo`` only, which the pure-Python datetime refuses.
+from _datetime import datetime as _c_datetime
+from _zoneinfo import ZoneInfo as _ZoneInfo
+
 _c_localtime = time.localtime
 _c_gmtime = time.gmtime
 _c_mktime = time.mktime
@@ -61,10 +70,8 @@ class _Zoneinfo:
     DST flag and abbreviation at an instant."""
 
     def __init__(self, zone):
-        import datetime
-
         self._zone = zone
-        self._fromtimestamp = datetime.datetime.fromtimestamp
+        self._fromtimestamp = _c_datetime.fromtimestamp
 
     def info(self, t):
         t = min(max(t, _MIN_TS), _MAX_TS)
@@ -113,7 +120,6 @@ def _leading_name(spec):
 
 def _load(spec):
     """The zone ``TZ=spec`` means, or None for UTC."""
-    import zoneinfo
 
     if not spec:
         return None
@@ -121,7 +127,7 @@ def _load(spec):
     data = _zone_file(name)
     if data is not None:
         try:
-            zone = zoneinfo.ZoneInfo.from_file(io.BytesIO(data), key=name)
+            zone = _ZoneInfo.from_file(io.BytesIO(data), key=name)
         except (ValueError, OSError):
             pass
         else:
@@ -131,7 +137,7 @@ def _load(spec):
         # zone (America/New_York), as glibc does.
         for rule in (spec, spec + ",M3.2.0,M11.1.0"):
             try:
-                zone = zoneinfo.ZoneInfo.from_file(io.BytesIO(_tzif_from_rule(rule)), key=spec)
+                zone = _ZoneInfo.from_file(io.BytesIO(_tzif_from_rule(rule)), key=spec)
             except (ValueError, OSError):
                 continue
             return _Zoneinfo(zone)
