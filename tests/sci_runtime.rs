@@ -265,6 +265,76 @@ async fn numpy_reports_what_it_detects_itself() {
     );
 }
 
+/// numpy hands files to C stdio by dup()ing their descriptor, which WASI
+/// lacks (runtime/sci/patches/numpy-wasi-file-dup.patch): `np.save` and
+/// `tofile` raised `OSError: [Errno 58] Not supported`. Positions in a file
+/// shared with Python writes and reads stay where numpy leaves them.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs the scientific runtime: make test-sci"]
+async fn numpy_saves_and_loads_files() {
+    let out = lines(
+        "import os, numpy as np\n\
+         a = np.arange(12.).reshape(3, 4)\n\
+         np.save('/tmp/a.npy', a); print(np.load('/tmp/a.npy').tolist()[2])\n\
+         np.savez_compressed('/tmp/z.npz', a=a, b=np.arange(3)); z = np.load('/tmp/z.npz'); print(sorted(z.files), z['b'].tolist()); z.close()\n\
+         a.tofile('/tmp/a.bin'); print(np.fromfile('/tmp/a.bin').reshape(3, 4)[1].tolist(), os.path.getsize('/tmp/a.bin'))\n\
+         with open('/tmp/two.bin', 'wb') as f:\n\
+         \x20   f.write(b'head')\n\
+         \x20   np.arange(3, dtype='<i2').tofile(f)\n\
+         \x20   f.write(b'tail')\n\
+         with open('/tmp/two.bin', 'rb') as f:\n\
+         \x20   print(f.read(4), np.fromfile(f, dtype='<i2', count=3).tolist(), f.read())\n\
+         np.arange(4).tofile('/tmp/t.txt', sep=','); print(open('/tmp/t.txt').read(), np.fromfile('/tmp/t.txt', sep=',', dtype=int).tolist())\n\
+         print(np.load('/tmp/a.npy', mmap_mode='r')[1].tolist())\n",
+    )
+    .await;
+    assert_eq!(
+        out,
+        [
+            "[8.0, 9.0, 10.0, 11.0]",
+            "['a', 'b'] [0, 1, 2]",
+            "[4.0, 5.0, 6.0, 7.0] 96",
+            "b'head' [0, 1, 2] b'tail'",
+            "0,1,2,3 [0, 1, 2, 3]",
+            "[4.0, 5.0, 6.0, 7.0]",
+        ]
+    );
+}
+
+/// `np.memmap` closes the file it maps at once; the guest's emulated mmap
+/// writes back through the file's path (app_sci, isola_guest.mmap_shim):
+/// on `flush()` and when the map is collected (`del`), as a real map does.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs the scientific runtime: make test-sci"]
+async fn numpy_memmap_writes_back_to_its_file() {
+    let out = lines(
+        "import numpy as np\n\
+         fp = np.memmap('/tmp/m.dat', dtype='float32', mode='w+', shape=(3, 4))\n\
+         fp[:] = np.arange(12, dtype='float32').reshape(3, 4); fp.flush()\n\
+         print(np.fromfile('/tmp/m.dat', dtype='float32')[4:8].tolist())\n\
+         rp = np.memmap('/tmp/m.dat', dtype='float32', mode='r+', shape=(12,)); rp[0] = -1; del rp\n\
+         print(np.fromfile('/tmp/m.dat', dtype='float32')[:2].tolist())\n\
+         c = np.memmap('/tmp/m.dat', dtype='float32', mode='c'); c[1] = 99; print(c[:2].tolist()); del c\n\
+         r = np.memmap('/tmp/m.dat', dtype='float32', mode='r', offset=4, shape=(2,)); print(r.tolist(), r.mode)\n\
+         try:\n    r[0] = 1\nexcept ValueError as e:\n    print(e)\n\
+         from numpy.lib.format import open_memmap\n\
+         m = open_memmap('/tmp/o.npy', mode='w+', dtype='i4', shape=(3,)); m[:] = [7, 8, 9]; del m\n\
+         print(np.load('/tmp/o.npy').tolist())\n",
+    )
+    .await;
+    assert_eq!(
+        out,
+        [
+            "[4.0, 5.0, 6.0, 7.0]",
+            "[-1.0, 1.0]",
+            "[-1.0, 99.0]",
+            "[1.0, 2.0] r",
+            "assignment destination is read-only",
+            "[7, 8, 9]",
+        ]
+    );
+}
+
 #[tokio::test(flavor = "multi_thread")]
 #[ignore = "needs the scientific runtime: make test-sci"]
 async fn sqlite3_in_the_scratch_file_system_and_in_memory() {
@@ -292,12 +362,20 @@ async fn pandas_is_imported_before_the_first_call() {
          print('pandas' in sys.modules, 'pandas.core.groupby' in sys.modules, 'pandas.io.parsers' in sys.modules)\n\
          import numpy, pandas as pd, dateutil, pytz\n\
          print(pd.__version__, pd.Series([1, 2, 3]).sum())\n\
-         try:\n    import pandas.io.formats.style\n\
-         except ImportError as e:\n    print(type(e).__name__)\n",
+         import pandas.io.formats.style\n\
+         try:\n    import pandas.plotting._matplotlib\n\
+         except ImportError as e:\n    print(type(e).__name__, e.name)\n",
     )
     .await;
-    // DataFrame.style needs jinja2, which the runtime does not bundle.
-    assert_eq!(out, ["True True True", "2.3.3 6", "ModuleNotFoundError"]);
+    // DataFrame.style's jinja2 is bundled; matplotlib is not.
+    assert_eq!(
+        out,
+        [
+            "True True True",
+            "2.3.3 6",
+            "ModuleNotFoundError matplotlib"
+        ]
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -411,6 +489,48 @@ async fn pandas_datetime_operations() {
              Timestamp('2024-01-03 00:00:00'): 9}",
             "['01-31', '02-29', '03-31', '04-30'] 2024-02-02 00:00:00",
             "2024-07-04T08:00:00+00:00 2024-03-31",
+        ]
+    );
+}
+
+/// tabulate and jinja2 (runtime/sci/guest-requirements.txt) are bundled:
+/// `to_markdown`, `to_latex` and `DataFrame.style` render as natively with
+/// them installed; a pandas module left out for want of another optional
+/// package raises what pandas raises natively without it.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs the scientific runtime: make test-sci"]
+async fn pandas_renders_markdown_latex_and_styles() {
+    let out = lines(
+        "import pandas as pd\n\
+         df = pd.DataFrame({'a': [1, 2], 'b': ['x', 'y']})\n\
+         print(df.to_markdown())\n\
+         print(df.to_latex(index=False))\n\
+         html = df.style.format({'a': '{:.1f}'}).set_caption('T').hide(axis='index').to_html()\n\
+         print('<caption>T</caption>' in html, '>1.0</td>' in html)\n\
+         for stmt in ['import pandas.plotting._matplotlib', 'df.plot()']:\n\
+         \x20   try:\n        exec(stmt)\n\
+         \x20   except ImportError as e:\n        print(type(e).__name__, e)\n",
+    )
+    .await;
+    assert_eq!(
+        out,
+        [
+            "|    |   a | b   |",
+            "|---:|----:|:----|",
+            "|  0 |   1 | x   |",
+            "|  1 |   2 | y   |",
+            "\\begin{tabular}{rl}",
+            "\\toprule",
+            "a & b \\\\",
+            "\\midrule",
+            "1 & x \\\\",
+            "2 & y \\\\",
+            "\\bottomrule",
+            "\\end{tabular}",
+            "",
+            "True True",
+            "ModuleNotFoundError No module named 'matplotlib'",
+            "ImportError matplotlib is required for plotting when the default backend \"matplotlib\" is selected.",
         ]
     );
 }

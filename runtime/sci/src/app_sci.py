@@ -12,6 +12,7 @@ import importlib
 import io
 import os
 import pkgutil
+import sys
 import zlib
 
 from app import Guest  # noqa: F401  (the exports, found here by componentize-py)
@@ -26,6 +27,12 @@ isola_sci_ext.install()
 import numpy  # noqa: E402
 import pandas  # noqa: E402
 import pytz  # noqa: E402
+# pandas imports its optional dependencies when first used (to_markdown:
+# tabulate), after the snapshot, when no module can be added any more.
+import jinja2  # noqa: E402
+import markupsafe  # noqa: E402
+import tabulate  # noqa: E402, F401
+from isola_guest import mmap_shim  # noqa: E402
 
 # Submodules that cannot work in the sandbox, with the reason. Everything
 # else under numpy (except tests) is imported; a failure fails the build.
@@ -75,6 +82,7 @@ def _import_tree(package, names: list[str], missing: dict[str, str] | None = Non
             if absent is None:
                 raise
             missing[info.name] = absent
+            _MISSING_ERRORS[info.name] = (type(e), str(e), e.name)
             continue
         names.append(info.name)
         if info.ispkg:
@@ -89,9 +97,12 @@ def preload_numpy() -> list[str]:
 
 
 # pandas' submodules that need an optional dependency the runtime does not
-# bundle (pyarrow, matplotlib, jinja2, openpyxl, ...), with the module each
-# one missed; importing them in a sandbox raises ModuleNotFoundError.
+# bundle (pyarrow, matplotlib, openpyxl, ...), with the module each one
+# missed and the error its import raised; importing one in a sandbox raises
+# that error again (MissingDependencyFinder), as pandas does natively
+# without the package.
 PANDAS_MISSING: dict[str, str] = {}
+_MISSING_ERRORS: dict[str, tuple[type[ImportError], str, str | None]] = {}
 
 
 def preload_pandas() -> list[str]:
@@ -114,7 +125,81 @@ def preload_extensions() -> list[str]:
     return names
 
 
-PRELOADED = preload_numpy() + preload_pandas() + preload_extensions()
+def preload_extras() -> list[str]:
+    """Import the bundled optional packages' submodules (runtime/sci/guest-requirements.txt):
+    jinja2 imports some only when needed (jinja2.debug to report a template error)."""
+    names: list[str] = []
+    for package in (jinja2, markupsafe):
+        _import_tree(package, names)
+    return names
+
+
+PRELOADED = preload_numpy() + preload_pandas() + preload_extensions() + preload_extras()
+
+
+def _capture_styler_templates() -> None:
+    """pandas' Styler templates, read at build time.
+
+    Styler compiles its main templates when pandas.io.formats.style is
+    imported, but those include others by name at render time (latex.tpl:
+    latex_table.tpl), which its PackageLoader would read from pandas'
+    package directory, not in the sandbox. A DictLoader of the same
+    sources serves them (also to Styler.from_custom_template, which chains
+    a FileSystemLoader of the caller's templates before this one).
+    """
+    from pandas.io.formats.style_render import StylerRenderer
+
+    loader = StylerRenderer.loader
+    sources = {name: loader.get_source(StylerRenderer.env, name)[0] for name in loader.list_templates()}
+    StylerRenderer.loader = StylerRenderer.env.loader = jinja2.DictLoader(sources)
+
+
+_capture_styler_templates()
+
+
+class MissingDependencyFinder:
+    """Raises, for a pandas module left out for want of an optional package
+    and found by no other finder, the error its import raised at build time
+    (``No module named 'matplotlib'``, as natively without the package)
+    instead of ``No module named 'pandas.…'``, which reads as a broken
+    pandas."""
+
+    @staticmethod
+    def find_spec(fullname, path=None, target=None):
+        error = _MISSING_ERRORS.get(fullname)
+        if error is None:
+            return None
+        kind, message, name = error
+        raise kind(message, name=name)
+
+    @staticmethod
+    def invalidate_caches():
+        pass
+
+
+# Last, so that a copy of the module found elsewhere (numpy's and pandas'
+# test suites mount the site directory: tests/pytest_suites/sci_suites.py)
+# is imported as before.
+sys.meta_path.append(MissingDependencyFinder)
+
+
+def _memmap_new(subtype, filename, dtype=numpy.uint8, mode="r+", offset=0, shape=None, order="C"):
+    """numpy.memmap, writing back through the file's path.
+
+    numpy maps the file's descriptor and closes the file at once, relying
+    on the map's own reference to the file; the guest's mmap
+    (isola_guest.mmap_shim) has no dup() to keep one, so it is told the
+    path instead (flush(), del and close() then reach the file, as with a
+    real map).
+    """
+    self = _numpy_memmap_new(subtype, filename, dtype, mode, offset, shape, order)
+    if isinstance(getattr(self, "_mmap", None), mmap_shim.mmap) and self.filename is not None:
+        self._mmap._write_back_by_path(self.filename)
+    return self
+
+
+_numpy_memmap_new = numpy.memmap.__new__
+numpy.memmap.__new__ = staticmethod(_memmap_new)
 
 
 def _capture_pytz_zoneinfo() -> dict[str, bytes]:

@@ -14,7 +14,13 @@ and constants, backed by a private buffer:
   ``ACCESS_READ`` refuses writes as CPython does.
 - Another descriptor's writes to the file are not seen by an existing map.
 - The file must stay open while a shared map writes back (WASI has no
-  ``dup``).
+  ``dup``); writing back after it was closed raises ``EBADF``, also when
+  its descriptor number now belongs to another file. A map told the
+  file's path (``_write_back_by_path``, which the scientific runtime's
+  ``numpy.memmap`` uses, as numpy closes the file it maps) opens the file
+  by path for each write back instead.
+- A shared map writes back when it is garbage collected, as a real map's
+  pages reach the file when it is unmapped (numpy's "del fp flushes").
 - Anonymous maps (``fileno=-1``) are plain zero-filled memory.
 """
 
@@ -68,6 +74,8 @@ class mmap:
                 access = ACCESS_WRITE
         self._access = access
         self._fd = None if fileno == -1 else fileno
+        self._path = None
+        self._identity = None
         self._offset = offset
         self._position = 0
         self._exports = 0
@@ -76,7 +84,9 @@ class mmap:
                 raise ValueError("cannot mmap an empty file")
             self._data = bytearray(length)
             return
-        size = os.fstat(fileno).st_size
+        st = os.fstat(fileno)
+        self._identity = (st.st_dev, st.st_ino)
+        size = st.st_size
         if length == 0:
             if size == 0:
                 raise ValueError("cannot mmap an empty file")
@@ -98,14 +108,37 @@ class mmap:
         if self._access == ACCESS_READ:
             raise TypeError(_READONLY)
 
+    def _write_back_by_path(self, path):
+        """Write back by opening ``path`` (the mapped file) rather than through
+        the descriptor given, which its owner may close."""
+        st = os.stat(path)
+        if self._fd is not None and (st.st_dev, st.st_ino) == self._identity:
+            self._path = os.fspath(path)
+
+    def _open_file(self):
+        """A descriptor of the mapped file and whether to close it after use."""
+        if self._path is not None:
+            return os.open(self._path, os.O_WRONLY), True
+        st = os.fstat(self._fd)
+        if (st.st_dev, st.st_ino) != self._identity:
+            # The map's descriptor was closed and its number reused by
+            # another file: never write into that one.
+            raise OSError(9, "Bad file descriptor: the mapped file was closed")
+        return self._fd, False
+
     def _write_through(self, start, end):
         if self._access == ACCESS_WRITE and self._fd is not None and end > start:
             view = memoryview(self._data)[start:end]
             position = self._offset + start
-            while view:
-                written = os.pwrite(self._fd, view, position)
-                view = view[written:]
-                position += written
+            fd, owned = self._open_file()
+            try:
+                while view:
+                    written = os.pwrite(fd, view, position)
+                    view = view[written:]
+                    position += written
+            finally:
+                if owned:
+                    os.close(fd)
 
     # -- the buffer and sequence protocols ---------------------------------
 
@@ -156,6 +189,10 @@ class mmap:
 
     def __exit__(self, *exc):
         self.close()
+
+    def __del__(self):
+        if getattr(self, "_data", None) is not None and not self._exports:
+            self.close()
 
     def __repr__(self):
         if self._data is None:
@@ -261,6 +298,8 @@ class mmap:
         self._check_open()
         if self._fd is None:
             return len(self._data)
+        if self._path is not None:
+            return os.stat(self._path).st_size
         return os.fstat(self._fd).st_size
 
     def tell(self):
