@@ -188,10 +188,11 @@ async fn a_refused_process_is_also_a_program_not_found() {
     let mut sb = sandbox().await;
     let out = eval(
         &mut sb,
-        "import errno, subprocess\n\
+        "import errno, subprocess, traceback\n\
          try:\n    subprocess.check_output(('paperconf', '-s'))\n\
          except (subprocess.CalledProcessError, FileNotFoundError) as e:\n\
          \x20   print('fallback', isinstance(e, PermissionError), e.errno == errno.EPERM, 'isola sandbox' in str(e))\n\
+         \x20   print(repr([f for f, _ in traceback.walk_tb(e.__traceback__)][-1].f_locals['self']))\n\
          import asyncio\n\
          async def main():\n\
          \x20   try:\n        await asyncio.create_subprocess_exec('git', '--version')\n\
@@ -202,7 +203,8 @@ async fn a_refused_process_is_also_a_program_not_found() {
     // asyncio's was NotImplementedError (the base event loop's).
     assert_eq!(
         out.stdout,
-        "fallback True True True\nasyncio ProcessNotAvailable True\n"
+        "fallback True True True\n<Popen: returncode: None args: ('paperconf', '-s')>\n\
+         asyncio ProcessNotAvailable True\n"
     );
 }
 

@@ -182,6 +182,11 @@ def _adapt_os(mod):
 
 def _adapt_subprocess(mod):
     def __init__(self, args, *_args, **_kwargs):
+        # What CPython's __init__ sets before it tries to start the child,
+        # so the half-built object's repr (shown in pytest's tracebacks)
+        # works as after a program that is not installed.
+        self.args = args
+        self.stdin = self.stdout = self.stderr = self.pid = self.returncode = None
         raise _no_processes("subprocess.Popen(%r)" % (args,))
 
     mod.Popen.__init__ = __init__
