@@ -547,7 +547,9 @@ async fn stat_reports_permission_bits_so_archives_unpack_readable() {
          with open('/out/data.txt') as f:\n    print(oct(os.fstat(f.fileno()).st_mode))\n\
          with tarfile.open('/out/a.tar', 'w') as t:\n    t.add('/out/data.txt', 'data.txt')\n\
          with zipfile.ZipFile('/out/a.zip', 'w') as z:\n    z.write('/out/data.txt', 'data.txt')\n\
-         print(os.stat in os.supports_follow_symlinks, os.stat.__name__)\n",
+         print(os.stat in os.supports_follow_symlinks, os.stat.__name__)\n\
+         print(os.access('/out/data.txt', os.X_OK), os.access('/out/data.txt', os.R_OK | os.W_OK),\n\
+         \x20     os.access('/out', os.X_OK), os.access('/tmp/d', os.X_OK), os.access in os.supports_dir_fd)\n",
     )
     .await;
     assert_eq!(
@@ -556,7 +558,7 @@ async fn stat_reports_permission_bits_so_archives_unpack_readable() {
          /out drwxr-xr-x drwxr-xr-x drwxr-xr-x\n\
          /tmp/d drwxr-xr-x drwxr-xr-x drwxr-xr-x\n\
          /dev/null crw-rw-rw- crw-rw-rw- crw-rw-rw-\n\
-         0o100644\nTrue stat\n"
+         0o100644\nTrue stat\nFalse True True True True\n"
     );
     // The host reads the modes back from the archives.
     let tar = std::fs::read(dir.path().join("a.tar")).unwrap();

@@ -34,5 +34,24 @@ class FileModesTests(unittest.TestCase):
         self.assertIs(file_modes.with_permissions(before), before)
 
 
+    def test_access_x_ok_follows_the_reported_modes(self):
+        # WASI's access() grants X_OK to every file that exists.
+        calls = []
+
+        def wasi_access(path, mode, **kwargs):
+            calls.append((path, mode))
+            return os.path.exists(path)
+
+        access = file_modes._wrap_access(wasi_access)
+        here = os.path.dirname(os.path.abspath(__file__))
+        data = os.path.join(here, "cbor_vectors.json")
+        self.assertFalse(access(data, os.X_OK))
+        self.assertFalse(access(data, os.R_OK | os.X_OK))
+        self.assertTrue(access(data, os.R_OK))
+        self.assertTrue(access(here, os.X_OK))
+        self.assertFalse(access(os.path.join(here, "missing"), os.X_OK))
+        self.assertEqual(calls[0], (data, os.X_OK))
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -10,7 +10,9 @@ check ``stat.S_IMODE`` saw unreadable files. ``os.stat``, ``os.lstat`` and
 ``rw-r--r--`` for files, ``rwxr-xr-x`` for directories. What a file really
 allows is decided by its mount (read-only mounts refuse writes);
 ``os.chmod`` changes nothing. ``os.DirEntry.stat()`` (a C type) still
-reports the type only.
+reports the type only. ``os.access(path, os.X_OK)`` agrees with those
+modes (WASI's says every file is executable): false for files, true for
+directories, so ``shutil.which`` finds no program among data files.
 """
 
 import os
@@ -50,14 +52,34 @@ def _wrap(fn):
     return wrapper
 
 
+def _wrap_access(fn):
+    def access(path, mode, *, dir_fd=None, effective_ids=False, follow_symlinks=True):
+        if not fn(path, mode, dir_fd=dir_fd, effective_ids=effective_ids,
+                  follow_symlinks=follow_symlinks):
+            return False
+        if not mode & os.X_OK:
+            return True
+        try:
+            result = os.stat(path, dir_fd=dir_fd, follow_symlinks=follow_symlinks)
+        except OSError:
+            return False
+        return bool(with_permissions(result).st_mode & 0o111)
+
+    access.__name__ = fn.__name__
+    access.__qualname__ = fn.__qualname__
+    access.__doc__ = fn.__doc__
+    access.__wrapped__ = fn
+    return access
+
+
 def install() -> None:
-    """Wrap ``os.stat``, ``os.lstat`` and ``os.fstat`` (once). importlib
+    """Wrap ``os.stat``, ``os.lstat``, ``os.fstat`` and ``os.access`` (once). importlib
     keeps calling ``posix.stat`` directly: it needs no permission bits."""
-    for name in ("stat", "lstat", "fstat"):
+    for name, wrap in (("stat", _wrap), ("lstat", _wrap), ("fstat", _wrap), ("access", _wrap_access)):
         fn = getattr(os, name)
         if getattr(fn, "__wrapped__", None) is not None:
             continue
-        wrapper = _wrap(fn)
+        wrapper = wrap(fn)
         setattr(os, name, wrapper)
         # `os.stat in os.supports_follow_symlinks` and friends stay true.
         for supports in (os.supports_dir_fd, os.supports_fd, os.supports_follow_symlinks,
