@@ -181,6 +181,32 @@ async fn process_and_signal_calls_fail_naming_the_sandbox() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn argparse_names_a_module_run_as_main_as_python3_does() {
+    // 3.14's argparse names `python -m tool` after sys.executable, which
+    // is '' in the sandbox: the usage line was 'usage:  -m pickletools'.
+    let mut sb = sandbox().await;
+    let out = eval(
+        &mut sb,
+        "import argparse, runpy, sys\n\
+         sys.argv = ['pickletools', '-h']\n\
+         try:\n    runpy.run_module('pickletools', run_name='__main__', alter_sys=True)\n\
+         except SystemExit as e:\n    print('exit', e.code)\n\
+         print(argparse.ArgumentParser().prog, argparse.ArgumentParser(prog='mine').prog)\n",
+    )
+    .await;
+    assert!(
+        out.stdout.starts_with("usage: python3 -m pickletools [-h]"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.ends_with("\nexit 0\npickletools mine\n"),
+        "{}",
+        out.stdout
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_refused_process_is_also_a_program_not_found() {
     // Programs fall back when a tool is missing (docutils runs paperconf
     // and catches FileNotFoundError); the refusal is a PermissionError

@@ -573,8 +573,27 @@ def _adapt_mp_context(mod):
             setattr(package, name, getattr(mod._default_context, name))
 
 
+def _adapt_argparse(mod):
+    # Python 3.14's argparse names a program run with -m after the
+    # interpreter ('usage: python3 -m tool'), from sys.executable, which is
+    # '' in the sandbox: the usage began ' -m tool'. Name the interpreter
+    # as a Linux shell would call it.
+    prog_name = getattr(mod, "_prog_name", None)
+    if prog_name is None:
+        return
+
+    def _prog_name(prog=None):
+        name = prog_name(prog)
+        if prog is None and not sys.executable and name.startswith(" "):
+            name = "python3" + name
+        return name
+
+    mod._prog_name = _prog_name
+
+
 # module name -> function adapting it, once, right after it is imported
 _ADAPTERS = {
+    "argparse": _adapt_argparse,
     "os": _adapt_os,
     "subprocess": _adapt_subprocess,
     "socket": _adapt_socket,
