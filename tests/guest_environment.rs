@@ -594,6 +594,42 @@ async fn stdlib_modules_loaded_at_build_keep_their_source() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_stdlib_module_warning_at_import_names_the_importing_line() {
+    // sre_compile warns at import with stacklevel=2: the warning names the
+    // line that imported it, so python's default filter shows it for
+    // __main__ (`python -c "import sre_compile"`); it named the lazy
+    // loader's frame in isola_guest and was not shown. A module's error at
+    // import is traced without the loader's frame, as python traces it.
+    let mut sb = sandbox().await;
+    let out = eval(
+        &mut sb,
+        "import sys, traceback, warnings\n\
+         with warnings.catch_warnings(record=True) as caught:\n\
+         \x20   warnings.simplefilter('always')\n\
+         \x20   import sre_compile\n\
+         print(caught[0].filename, caught[0].lineno, caught[0].message)\n\
+         del sys.modules['sre_compile']\n\
+         import sre_compile\n\
+         fnmatch = sys.modules.pop('fnmatch'); functools = sys.modules['functools']\n\
+         sys.modules['functools'] = type(sys)('functools')\n\
+         try:\n    import fnmatch\nexcept AttributeError:\n\
+         \x20   print([f.filename.rsplit('/', 1)[-1] for f in traceback.extract_tb(sys.exc_info()[2])])\n\
+         sys.modules['functools'] = functools; sys.modules['fnmatch'] = fnmatch\n",
+    )
+    .await;
+    assert_eq!(
+        out.stdout,
+        "<script-1> 4 module 'sre_compile' is deprecated\n['<script-1>', 'fnmatch.py']\n"
+    );
+    assert!(
+        out.stderr
+            .contains(":7: DeprecationWarning: module 'sre_compile' is deprecated"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn stdlib_packages_list_and_read_their_modules_as_on_disk() {
     // The standard library's directories are gone at run time; packages
     // still have their __path__, and pkgutil and importlib.resources see

@@ -22,6 +22,7 @@ import zlib
 import importlib.abc
 import importlib.machinery
 import importlib.util
+from importlib._bootstrap import _call_with_frames_removed
 
 from . import resource_files, stdlib_policy, unsupported
 
@@ -145,8 +146,15 @@ class _Loader(importlib.abc.InspectLoader):
         return compile(zlib.decompress(entry[2]), entry[1], "exec", dont_inherit=True)
 
     def exec_module(self, module):
-        exec(self.get_code(module.__spec__.name), module.__dict__)
+        _call_with_frames_removed(exec, self.get_code(module.__spec__.name), module.__dict__)
         unsupported.adapt(module)
+
+    # Named as importlib's own loaders' code is, so this frame is importlib's
+    # to ``warnings`` (which skips it: a module's warning at import with
+    # stacklevel=2, such as sre_compile's DeprecationWarning, names the line
+    # that imported it, and ``python -c "import sre_compile"`` shows it) and
+    # to the traceback trimming of import errors, as for a module on disk.
+    exec_module.__code__ = exec_module.__code__.replace(co_filename="<frozen importlib._bootstrap_external>")
 
     def get_filename(self, fullname):
         return _sources[fullname][1]
