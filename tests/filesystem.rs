@@ -500,6 +500,35 @@ async fn symlinks_in_scratch_behave_as_on_linux() {
     );
 }
 
+/// `os.stat` of a symbolic link reports its target's inode, as on Linux
+/// (it reported the link's: the preview-1 adapter asks the inode without
+/// the caller's follow flag), so `os.path.samefile` and `shutil.copyfile`
+/// onto a link to its source (which truncated the source) see one file.
+/// `lstat` of a link reports the target's inode too; a dangling link its own.
+#[tokio::test(flavor = "multi_thread")]
+async fn stat_of_a_symlink_reports_its_targets_inode() {
+    let (_dir, mut sb) = sandbox_with_out_mount().await;
+    let out = eval(
+        &mut sb,
+        "import os, shutil\n\
+         for d in ('/tmp', '/out'):\n\
+         \x20   open(d + '/f', 'w').write('x')\n\
+         \x20   os.symlink('f', d + '/l')\n\
+         \x20   os.mkdir(d + '/dir'); os.symlink('dir', d + '/dl')\n\
+         \x20   f, l = os.stat(d + '/f'), os.stat(d + '/l')\n\
+         \x20   os.symlink('nowhere', d + '/dangling')\n\
+         \x20   print(l.st_ino == f.st_ino, os.path.islink(d + '/l'), os.lstat(d + '/dangling').st_ino > 0,\n\
+         \x20         os.path.samefile(d + '/f', d + '/l'), os.path.samefile(d + '/dir', d + '/dl'))\n\
+         \x20   try:\n        shutil.copyfile(d + '/f', d + '/l')\n\
+         \x20   except shutil.SameFileError:\n        print('same file', open(d + '/f').read())\n",
+    )
+    .await;
+    assert_eq!(
+        out.stdout,
+        "True True True True True\nsame file x\nTrue True True True True\nsame file x\n"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn large_writes_to_files_are_whole_as_on_linux() {
     // The file streams take at most 1 MiB per write; os.write and raw files

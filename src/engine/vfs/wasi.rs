@@ -845,11 +845,26 @@ impl types::HostDescriptor for VfsView<'_> {
     fn metadata_hash_at(
         &mut self,
         fd: Resource<Descriptor>,
-        flags: types::PathFlags,
+        _flags: types::PathFlags,
         path: String,
     ) -> VfsResult<types::MetadataHashValue> {
-        let target = self.resolve(&fd, &path, follows(flags))?;
-        self.hash_target(&target, follows(flags))
+        // The preview-1 adapter's `path_filestat_get` (`stat` and `lstat`,
+        // whose `st_ino` this is) asks this without the caller's flags, and
+        // before `stat-at`, which gets them: so the hash of a symbolic link
+        // is its target's, as `stat` needs (`os.path.samefile`,
+        // `shutil.copyfile` onto a link to its source, which truncated the
+        // source); `lstat` of a link reports the target's inode too. A link
+        // that leads nowhere hashes as itself.
+        let followed = self
+            .resolve(&fd, &path, true)
+            .and_then(|target| self.hash_target(&target, true));
+        match followed {
+            Ok(hash) => Ok(hash),
+            Err(_) => {
+                let target = self.resolve(&fd, &path, false)?;
+                self.hash_target(&target, false)
+            }
+        }
     }
 
     fn drop(&mut self, fd: Resource<Descriptor>) -> wasmtime::Result<()> {
