@@ -65,7 +65,14 @@ async fn host_filesystem_is_invisible_without_mounts() {
     )
     .await;
     assert!(!out.stdout.contains("passwd"), "{}", out.stdout);
-    assert!(!out.stdout.contains("'etc'"), "{}", out.stdout);
+    // /etc is the sandbox's own: its UTC local-time files, nothing else.
+    assert!(
+        out.stdout.starts_with(
+            "/ ['dev', 'etc', 'home', 'tmp']\n/etc ['localtime', 'timezone']\n/proc blocked\n"
+        ),
+        "{}",
+        out.stdout
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -33,7 +33,7 @@ async fn root_lists_built_in_directories_and_mount_points() {
     .await;
     assert_eq!(
         out.stdout,
-        "['data', 'dev', 'home', 'mnt', 'tmp']\n['deep'] ['pkgs']\nTrue True True\n/ True\nroot read-only\n"
+        "['data', 'dev', 'etc', 'home', 'mnt', 'tmp']\n['deep'] ['pkgs']\nTrue True True\n/ True\nroot read-only\n"
     );
 }
 
@@ -676,4 +676,39 @@ async fn directories_in_a_mount_take_new_times_so_copytree_works() {
         modified,
         std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000_000)
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn etc_holds_a_read_only_utc_local_time_as_on_linux() {
+    // Programs find the local zone in /etc: tzlocal warned 'Can not find
+    // any timezone configuration', dateutil's tz.gettz() under
+    // TZ=':/etc/localtime' gave None.
+    let mut sb = sandbox().await;
+    let out = eval(
+        &mut sb,
+        "import os, zoneinfo, datetime\n\
+         print(sorted(os.listdir('/etc')), open('/etc/timezone').read().strip())\n\
+         with open('/etc/localtime', 'rb') as f:\n    z = zoneinfo.ZoneInfo.from_file(f)\n\
+         print(z.utcoffset(datetime.datetime(2024, 7, 1)), z.tzname(None))\n\
+         for mode in ('w', 'a', 'r+b'):\n\
+         \x20   try:\n        open('/etc/localtime', mode)\n\
+         \x20   except PermissionError:\n        print('read-only', mode)\n\
+         for f in (lambda: os.remove('/etc/timezone'), lambda: open('/etc/new', 'w')):\n\
+         \x20   try:\n        f()\n    except PermissionError:\n        print('refused')\n\
+         print(len(open('/etc/localtime', 'rb').read()))\n",
+    )
+    .await;
+    assert_eq!(
+        out.stdout,
+        "['localtime', 'timezone'] Etc/UTC\n0:00:00 UTC\n\
+         read-only w\nread-only a\nread-only r+b\nrefused\nrefused\n114\n"
+    );
+    // A mount at /etc takes its place.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("hosts"), "x").unwrap();
+    let mut options = SandboxOptions::default();
+    options.mount(dir.path(), "/etc", MountMode::ReadOnly);
+    let mut sb = sandbox_with(NoHost, &options).await;
+    let out = eval(&mut sb, "import os\nprint(os.listdir('/etc'))\n").await;
+    assert_eq!(out.stdout, "['hosts']\n");
 }

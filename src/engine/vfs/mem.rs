@@ -65,6 +65,14 @@ pub(crate) struct Node {
     pub(crate) changed: SystemTime,
 }
 
+impl Node {
+    /// Whether the node is part of the built-in tree (`/dev`, `/etc`, …)
+    /// rather than something the guest made.
+    pub(crate) fn is_built_in(&self) -> bool {
+        !self.counted
+    }
+}
+
 /// Caps of the scratch file system; 0 means no cap.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct ScratchCaps {

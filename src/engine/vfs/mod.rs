@@ -283,6 +283,45 @@ fn split_guest_path(guest: &str) -> Result<Vec<&str>, VfsBuildError> {
     Ok(parts)
 }
 
+/// `/etc/localtime`: the TZif data of the IANA zone `Etc/UTC` (114 bytes,
+/// as tzdata ships it), the local time of a sandbox without `TZ`.
+const ETC_LOCALTIME: &[u8] = concat!(
+    "\x54\x5a\x69\x66\x32\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00",
+    "\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00",
+    "\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x00\x04\x00\x00\x00\x00",
+    "\x00\x00\x55\x54\x43\x00\x54\x5a\x69\x66\x32\x00\x00\x00\x00\x00",
+    "\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00",
+    "\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00",
+    "\x00\x04\x00\x00\x00\x00\x00\x00\x55\x54\x43\x00\x0a\x55\x54\x43",
+    "\x30\x0a"
+)
+.as_bytes();
+
+/// `/etc/localtime` and `/etc/timezone` as on a Linux machine set to UTC,
+/// read-only, for programs that look for the local zone there (dateutil's
+/// `tz.gettz()`, tzlocal's `get_localzone()`, which warned that it found
+/// no configuration). Skipped where a mount takes those paths.
+fn add_etc(fs: &mut MemFs) {
+    let etc = fs.add_builtin(ROOT, "etc", dir_kind(false));
+    if !matches!(fs.node(etc).map(|n| &n.kind), Ok(NodeKind::Dir { .. })) {
+        return;
+    }
+    fs.add_builtin(
+        etc,
+        "localtime",
+        NodeKind::File {
+            data: ETC_LOCALTIME.to_vec(),
+        },
+    );
+    fs.add_builtin(
+        etc,
+        "timezone",
+        NodeKind::File {
+            data: b"Etc/UTC\n".to_vec(),
+        },
+    );
+}
+
 fn dir_kind(writable: bool) -> NodeKind {
     NodeKind::Dir {
         entries: BTreeMap::new(),
@@ -292,7 +331,8 @@ fn dir_kind(writable: bool) -> NodeKind {
 }
 
 impl Vfs {
-    /// Build the tree: built-in directories and devices, then each mount.
+    /// Build the tree: built-in directories and devices, then each mount,
+    /// then `/etc`'s files where no mount took their place.
     pub(crate) fn new(config: &VfsConfig) -> Result<Self, VfsBuildError> {
         let mut fs = MemFs::new(config.scratch);
         let dev = fs.add_builtin(ROOT, "dev", dir_kind(false));
@@ -360,6 +400,7 @@ impl Vfs {
             })?;
             mounts.push(Arc::new(opened));
         }
+        add_etc(&mut fs);
         Ok(Self {
             mem: Arc::new(Mutex::new(fs)),
             mounts,

@@ -679,12 +679,17 @@ impl types::HostDescriptor for VfsView<'_> {
                 if create && exclusive {
                     return Err(FsErr::Exist.into());
                 }
-                let kind = match &self.vfs.mem.lock().node(ino)?.kind {
-                    // Reached only when the link itself was asked for (O_NOFOLLOW).
-                    NodeKind::Symlink(_) => return Err(FsErr::Loop.into()),
-                    NodeKind::Dir { .. } | NodeKind::Mount(_) => None,
-                    NodeKind::Device(device) => Some(Err(*device)),
-                    NodeKind::File { .. } => Some(Ok(())),
+                let (kind, built_in) = {
+                    let mem = self.vfs.mem.lock();
+                    let node = mem.node(ino)?;
+                    let kind = match &node.kind {
+                        // Reached only when the link itself was asked for (O_NOFOLLOW).
+                        NodeKind::Symlink(_) => return Err(FsErr::Loop.into()),
+                        NodeKind::Dir { .. } | NodeKind::Mount(_) => None,
+                        NodeKind::Device(device) => Some(Err(*device)),
+                        NodeKind::File { .. } => Some(Ok(())),
+                    };
+                    (kind, node.is_built_in())
                 };
                 let node = match kind {
                     None if write || truncate => return Err(FsErr::IsDirectory.into()),
@@ -694,6 +699,10 @@ impl types::HostDescriptor for VfsView<'_> {
                     Some(Ok(())) => {
                         if truncate && !write {
                             return Err(FsErr::BadDescriptor.into());
+                        }
+                        // Built-in files (/etc/localtime) are read-only.
+                        if built_in && (write || truncate) {
+                            return Err(FsErr::Access.into());
                         }
                         if truncate {
                             self.vfs.mem.lock().set_size(ino, 0)?;

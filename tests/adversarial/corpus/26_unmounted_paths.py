@@ -1,8 +1,10 @@
 # expect: OK
 # stdout: contained
 import os
-# Only the sandbox's own tree: built-in directories, empty scratch space.
-expected = {"/": ["dev", "home", "tmp"], "/tmp": [], "/home": ["user"], "/home/user": []}
+# Only the sandbox's own tree: built-in directories and files (/etc holds
+# only the sandbox's own UTC local-time files), empty scratch space.
+expected = {"/": ["dev", "etc", "home", "tmp"], "/etc": ["localtime", "timezone"], "/tmp": [],
+            "/home": ["user"], "/home/user": []}
 for p in ["/", "/etc", "/proc", "/tmp", "/home", "/home/user", "/..", "/../.."]:
     try:
         found = sorted(os.listdir(p))
