@@ -149,6 +149,21 @@ def main():
                     files.append(f.read())
             results.append((status, out + b"".join(files), err))
         failures += compare("a file left open: %r" % code, results[0], results[1])
+        # A tree copied on a read-write mount: copytree sets each directory's
+        # times (os.utime of a mounted directory failed with EIO), and
+        # os.access agrees with the modes (X_OK was true for every file).
+        code = ("import os, shutil\nos.makedirs('tree/sub')\nopen('tree/sub/f.txt', 'w').write('x')\n"
+                "os.utime('tree/sub', (1e9, 1e9))\nshutil.copytree('tree', 'copy')\n"
+                "print(os.stat('copy/sub').st_mtime, open('copy/sub/f.txt').read(), sorted(os.listdir('copy')))\n"
+                "print(os.access('copy/sub/f.txt', os.X_OK), os.access('copy/sub', os.X_OK), shutil.which('f.txt', path='copy/sub'))\n")
+        results = []
+        for i, argv in enumerate(([sys.executable, "-c", code], [isola_run, "--plain", "-c", code])):
+            work = os.path.join(tmp, "rw%d" % i)
+            os.mkdir(work)
+            if i:
+                argv[2:2] = ["--mount", "%s:%s:rw" % (work, work)]
+            results.append(run(argv, None, cwd=work))
+        failures += compare("copytree on a mount: %r" % code, results[0], results[1])
         # A module that is not there: python names its executable, isola-run itself.
         native = run([sys.executable, "-m", "no_such_module_x"], None, cwd=tmp)
         sandboxed = run([isola_run, "--plain", "--mount", "%s:%s" % (tmp, tmp), "-m", "no_such_module_x"],
@@ -160,7 +175,7 @@ def main():
     if failures:
         sys.exit(1)
     print("ok: %d programs behave the same under isola-run --plain and python"
-          % (len(PROGRAMS) + 3 * len(FILE_PROGRAMS) + len(MODULE_PROGRAMS) + 2))
+          % (len(PROGRAMS) + 3 * len(FILE_PROGRAMS) + len(MODULE_PROGRAMS) + 3))
 
 
 if __name__ == "__main__":
