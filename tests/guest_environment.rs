@@ -594,6 +594,34 @@ async fn stdlib_modules_loaded_at_build_keep_their_source() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn replaced_builtin_functions_do_not_bind_as_methods() {
+    // open, io.open and os.close are built-in functions in CPython: kept in
+    // a class, they do not bind to its instances. The guest's replacements
+    // are Python functions and bound: self.open(path, 'wb') passed the
+    // instance as the path (CPython's test_io: 94 errors; test_tempfile).
+    let mut sb = sandbox().await;
+    let out = eval(
+        &mut sb,
+        "import copy, io, os, pickle\n\
+         class T:\n\
+         \x20   open = io.open\n\
+         \x20   _close = os.close\n\
+         \x20   _stat = os.stat\n\
+         t = T()\n\
+         with t.open('/tmp/x', 'w') as f:\n    f.write('hi')\n\
+         t._close(os.open('/tmp/x', os.O_RDONLY))\n\
+         print(t._stat('/tmp/x').st_size, open, open is io.open, open.__name__)\n\
+         print(os.stat in os.supports_follow_symlinks, pickle.loads(pickle.dumps(os.close)) is os.close,\n\
+         \x20     copy.deepcopy([open])[0] is open, callable(os.write))\n",
+    )
+    .await;
+    assert_eq!(
+        out.stdout,
+        "2 <built-in function open> True open\nTrue True True True\n"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_stdlib_module_warning_at_import_names_the_importing_line() {
     // sre_compile warns at import with stacklevel=2: the warning names the
     // line that imported it, so python's default filter shows it for

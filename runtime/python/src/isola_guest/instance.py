@@ -79,6 +79,8 @@ def prepare_snapshot():
     os.chdir = _normalizing_chdir(os.chdir)
     from . import runner
     runner.install_main()
+    from . import unbound
+    unbound.install()  # last: after every replacement of a built-in function
 
 
 def _renew_environment_and_seed():
