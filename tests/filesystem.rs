@@ -165,6 +165,27 @@ async fn scratch_byte_cap_gives_enospc_and_the_sandbox_carries_on() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_write_past_the_end_beyond_the_cap_gives_enospc() {
+    // A write after seeking past the end (CPython's test_large_file_ops
+    // seeks to 2 GiB) is beyond the 64 MiB cap: ENOSPC, as the host says.
+    // The guest's probe for the exact code wrote at the end of the file,
+    // where the bytes fit, so os.write and files raised EIO.
+    let mut sb = sandbox().await;
+    let out = eval(
+        &mut sb,
+        "import errno, os\n\
+         fd = os.open('/tmp/sparse', os.O_RDWR | os.O_CREAT)\n\
+         os.write(fd, b'abc'); os.lseek(fd, 2**31, os.SEEK_SET)\n\
+         try:\n    os.write(fd, b'xyz')\nexcept OSError as e:\n    print('os.write', errno.errorcode[e.errno])\n\
+         f = open('/tmp/sparse2', 'w+b', buffering=0); f.write(b'abc'); f.seek(2**31)\n\
+         try:\n    f.write(b'xyz')\nexcept OSError as e:\n    print('file', errno.errorcode[e.errno])\n\
+         print(os.fstat(fd).st_size, os.path.getsize('/tmp/sparse2'))\n",
+    )
+    .await;
+    assert_eq!(out.stdout, "os.write ENOSPC\nfile ENOSPC\n3 3\n");
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn scratch_file_cap_gives_enospc() {
     let mut options = SandboxOptions::default();
     options.max_scratch_files(5);

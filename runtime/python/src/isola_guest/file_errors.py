@@ -61,8 +61,14 @@ def exact_write_error(fd, data, error):
     if not stat.S_ISREG(status.st_mode):
         return error
     size = status.st_size
+    # Where the write went: past the end after a seek (a sparse file), the
+    # end itself would take the bytes and teach nothing.
     try:
-        os.pwrite(fd, data, size)
+        at = max(size, os.lseek(fd, 0, os.SEEK_CUR))
+    except OSError:
+        at = size
+    try:
+        os.pwrite(fd, data, at)
     except OSError as probe:
         return probe if probe.errno in _EXACT_CODES else error
     try:
