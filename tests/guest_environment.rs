@@ -594,6 +594,28 @@ async fn stdlib_modules_loaded_at_build_keep_their_source() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_failed_chdir_names_the_path_as_given() {
+    // os.chdir resolves '..' itself (wasi-libc keeps the joined string);
+    // its error named the resolved absolute path, where CPython's names the
+    // argument itself (CPython's test_os test_oserror_filename).
+    let mut sb = sandbox().await;
+    let out = eval(
+        &mut sb,
+        "import os, pathlib\n\
+         for p in ('missing', b'../missing', pathlib.Path('missing')):\n\
+         \x20   try:\n        os.chdir(p)\n\
+         \x20   except FileNotFoundError as e:\n        print(e.filename is p, e.strerror)\n\
+         print(os.getcwd())\n",
+    )
+    .await;
+    assert_eq!(
+        out.stdout,
+        "True No such file or directory\nTrue No such file or directory\n\
+         True No such file or directory\n/home/user\n"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn replaced_builtin_functions_do_not_bind_as_methods() {
     // open, io.open and os.close are built-in functions in CPython: kept in
     // a class, they do not bind to its instances. The guest's replacements

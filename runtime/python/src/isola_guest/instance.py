@@ -46,7 +46,12 @@ def _normalizing_chdir(chdir):
         if isinstance(path, int):
             return chdir(path)
         text = os.fsdecode(path)
-        return chdir(os.path.normpath(os.path.join(os.getcwd(), text)))
+        try:
+            return chdir(os.path.normpath(os.path.join(os.getcwd(), text)))
+        except OSError as error:
+            # The error names the path as given, as CPython's does.
+            error.filename = path
+            raise
 
     isola_chdir.__doc__ = chdir.__doc__
     isola_chdir.__name__ = "chdir"
