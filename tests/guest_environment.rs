@@ -181,6 +181,27 @@ async fn process_and_signal_calls_fail_naming_the_sandbox() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn process_time_leaves_out_the_time_spent_waiting() {
+    // WASI's process CPU clock is the monotonic clock: time.sleep(0.3)
+    // added 0.3 s of "CPU time" (tqdm's perf tests skipped: 'cpu time not
+    // reliable on this machine').
+    let mut sb = sandbox().await;
+    let out = eval(
+        &mut sb,
+        "import asyncio, threading, time\n\
+         p, w = time.process_time(), time.monotonic()\n\
+         time.sleep(0.3)\nasyncio.run(asyncio.sleep(0.2))\n\
+         threading.Event().wait(0.1)\n\
+         idle = time.process_time() - p\n\
+         p = time.process_time()\nwhile time.process_time() - p < 0.1:\n    pass\n\
+         busy = time.process_time() - p\n\
+         print(idle < 0.05, time.monotonic() - w >= 0.6, 0.1 <= busy < 0.2, time.process_time_ns() > 0)\n",
+    )
+    .await;
+    assert_eq!(out.stdout, "True True True True\n");
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn argparse_names_a_module_run_as_main_as_python3_does() {
     // 3.14's argparse names `python -m tool` after sys.executable, which
     // is '' in the sandbox: the usage line was 'usage:  -m pickletools'.

@@ -6,26 +6,45 @@ took the heap snapshot: on another machine (or after a reboot) every
 reading would be off by an arbitrary amount, often negative. Readings here
 count from the sandbox's first call instead, so they are small, positive
 and differences between them are unchanged.
+
+That emulated clock also runs while the sandbox waits (``time.sleep``, the
+event loop or a thread wait blocked on the host), which a CPU clock does
+not: ``time.sleep(1)`` added a second of "CPU time". The guest's blocking
+calls go through ``idle``, and the time spent in them is left out.
 """
 
 import time
 
 _raw_ns = time.process_time_ns
+_monotonic_ns = time.monotonic_ns
 _origin_ns = 0
+_idle_ns = 0  # time spent blocked in ``idle`` since the origin
 
 
 def restart():
     """Make the clock read zero now (once per sandbox, on its first call)."""
-    global _origin_ns
+    global _origin_ns, _idle_ns
     _origin_ns = _raw_ns()
+    _idle_ns = 0
+
+
+def idle(fn, *args):
+    """``fn(*args)``, a call that blocks the sandbox without computing (a
+    sleep, a host poll): its time is not process time."""
+    global _idle_ns
+    start = _monotonic_ns()
+    try:
+        return fn(*args)
+    finally:
+        _idle_ns += _monotonic_ns() - start
 
 
 def process_time_ns():
-    return _raw_ns() - _origin_ns
+    return _raw_ns() - _origin_ns - _idle_ns
 
 
 def process_time():
-    return (_raw_ns() - _origin_ns) * 1e-9
+    return (_raw_ns() - _origin_ns - _idle_ns) * 1e-9
 
 
 def install():

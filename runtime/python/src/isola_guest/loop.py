@@ -15,7 +15,7 @@ import asyncio
 import asyncio.base_events
 import asyncio.events
 
-from . import hostapi, threads
+from . import clocks, hostapi, threads
 from .errors import DeadlockError
 
 
@@ -60,7 +60,7 @@ class _PollSelector:
             timer = hostapi.subscribe_duration(max(0, int(timeout * 1e9)))
             pollables.append(timer)
         try:
-            ready = hostapi.poll(pollables)
+            ready = clocks.idle(hostapi.poll, pollables)
         finally:
             hostapi.drop(timer)
         for index in ready:
@@ -150,7 +150,7 @@ def block_on_pollable(pollable):
     """Block the whole sandbox until ``pollable`` is ready (drops it afterwards)."""
     try:
         if not pollable.ready():
-            hostapi.poll([pollable])
+            clocks.idle(hostapi.poll, [pollable])
     finally:
         hostapi.drop(pollable)
 

@@ -45,6 +45,7 @@ import time
 import weakref
 from _collections import deque
 
+from . import clocks
 from .errors import DeadlockError, ThreadEnded
 
 DEADLOCK_MESSAGE = (
@@ -59,7 +60,13 @@ ENDED_MESSAGE = (
 
 _c_allocate_lock = _thread.allocate_lock
 _monotonic = time.monotonic
-_sleep = time.sleep
+_c_sleep = time.sleep
+
+
+def _sleep(secs):
+    clocks.idle(_c_sleep, secs)
+
+
 TIMEOUT_MAX = _thread.TIMEOUT_MAX
 
 #: The main thread's ident (the interpreter's one real thread).
