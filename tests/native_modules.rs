@@ -127,6 +127,30 @@ async fn sqlite3_in_a_read_only_mount_cannot_write() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn compressing_nothing_is_no_error() {
+    // libbzip2 answers a BZ_RUN without input with BZ_PARAM_ERROR, and the
+    // compressors passed it on: bz2.compress(b'') and compress(b'') on a
+    // compressor raised ValueError (CPython's test_bz2
+    // testCompressEmptyString). Bytes are native CPython 3.11's.
+    let mut sb = sandbox().await;
+    let out = eval(
+        &mut sb,
+        "import bz2, lzma\n\
+         c = bz2.BZ2Compressor()\n\
+         print(c.compress(b''), bz2.decompress(c.compress(b'') + c.compress(b'abc') + c.flush()))\n\
+         print(bz2.compress(b''))\n\
+         l = lzma.LZMACompressor()\n\
+         h = l.compress(b'')\n\
+         print(h[:6], lzma.decompress(h + l.compress(b'') + l.compress(b'x') + l.flush()))\n",
+    )
+    .await;
+    assert_eq!(
+        out.stdout,
+        "b'' b'abc'\nb'BZh9\\x17rE8P\\x90\\x00\\x00\\x00\\x00'\nb'\\xfd7zXZ\\x00' b'x'\n"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn bz2_decodes_native_output_and_round_trips() {
     let mut sb = sandbox().await;
     let code = format!(

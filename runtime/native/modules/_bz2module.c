@@ -42,6 +42,11 @@ static int
 bz2_step(bz_stream *bzs, const char **in, size_t *in_len, char **out, size_t *out_len,
          int finish, int compress)
 {
+    if (compress && !finish && *in_len == 0) {
+        /* libbzip2 calls a BZ_RUN without input a parameter error; nothing
+           to compress is nothing to do (CPython's loop stops first too). */
+        return 0;
+    }
     unsigned int offered_in = clamp_uint(*in_len), offered_out = clamp_uint(*out_len);
     bzs->next_in = (char *)*in;
     bzs->avail_in = offered_in;
