@@ -209,6 +209,39 @@ async fn runaway_recursion_under_a_raised_limit_raises_recursion_error() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn deep_tracebacks_format_as_python_formats_them() {
+    // The guest formats only the frames a traceback shows (a runaway
+    // recursion's 150,000 frames took over 20 s); the text must stay
+    // CPython's, byte for byte, including repeats, mixed frames and a
+    // subclass that hides frames.
+    let mut sb = sandbox().await;
+    let out = eval(
+        &mut sb,
+        "import sys, traceback\n\
+         from isola_guest import tracebacks\n\
+         def down(n):\n    return 1 // 0 if n == 0 else up(n) if n % 500 == 0 else down(n - 1) + 1\n\
+         def up(n):\n    return down(n - 1)\n\
+         def rec(n):\n    return rec(n + 1) + 1\n\
+         class Hiding(traceback.StackSummary):\n\
+         \x20   def format_frame_summary(self, fs, **kw):\n\
+         \x20       return None if fs.name == 'up' else super().format_frame_summary(fs, **kw)\n\
+         def failure(call, limit):\n\
+         \x20   sys.setrecursionlimit(limit)\n\
+         \x20   try:\n        call()\n    except (ZeroDivisionError, RecursionError) as e:\n        return e\n\
+         same = 0\n\
+         for call in (lambda: down(1200), lambda: rec(0)):\n\
+         \x20   stack = traceback.extract_tb(failure(call, 3000).__traceback__)\n\
+         \x20   for summary in (stack, Hiding.from_list(stack)):\n\
+         \x20       same += summary.format() == tracebacks._original_format(summary)\n\
+         text = ''.join(traceback.format_exception(failure(lambda: rec(0), 10**6)))\n\
+         repeats = [int(w) for w in text.split() if w.isdigit() and int(w) > 100_000]\n\
+         print(same, text.count('Previous line repeated'), repeats[0] > 149_900)\n",
+    )
+    .await;
+    assert_eq!(out.stdout, "4 1 True\n", "{}", out.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn recursion_through_c_code_raises_recursion_error() {
     // Recursion that goes through C functions (map, __getattr__, repr,
     // pickle, lru_cache) uses the native stack; it must end in Python's

@@ -29,6 +29,9 @@ termios_shim.install()
 from isola_guest import recursion_limit  # noqa: E402
 
 recursion_limit.install()  # a limit whose RecursionError can be freed
+from isola_guest import tracebacks  # noqa: E402
+
+tracebacks.install()  # a deep recursion's traceback formatted in time
 from isola_guest import local_time  # noqa: E402
 
 # time.tzset, and local time following TZ (before the stdlib's modules take
