@@ -655,12 +655,13 @@ async fn replaced_builtin_functions_do_not_bind_as_methods() {
          t._close(os.open('/tmp/x', os.O_RDONLY))\n\
          print(t._stat('/tmp/x').st_size, open, open is io.open, open.__name__)\n\
          print(os.stat in os.supports_follow_symlinks, pickle.loads(pickle.dumps(os.close)) is os.close,\n\
-         \x20     copy.deepcopy([open])[0] is open, callable(os.write))\n",
+         \x20     copy.deepcopy([open])[0] is open, callable(os.write))\n\
+         print([pickle.loads(pickle.dumps(f)) is f for f in (open, io.open, os.stat, os.lstat)])\n",
     )
     .await;
     assert_eq!(
         out.stdout,
-        "2 <built-in function open> True open\nTrue True True True\n"
+        "2 <built-in function open> True open\nTrue True True True\n[True, True, True, True]\n"
     );
 }
 

@@ -49,6 +49,10 @@ def install():
             new = wrapped.get(id(value))
             if new is None:
                 new = wrapped[id(value)] = BuiltinFunction(value)
+                # Where pickle finds this very object again (the function's
+                # own module holds the unwrapped one, and io's open is _io's).
+                new.__module__ = module.__name__
+                new.__qualname__ = name
                 for supports in supports_sets:
                     if value in supports:
                         supports.discard(value)
