@@ -848,8 +848,14 @@ mod tests {
             FsErr::NotPermitted
         );
         assert_eq!(
-            vfs.resolve(&root, "etc/passwd", true).unwrap_err(),
+            vfs.resolve(&root, "nowhere/passwd", true).unwrap_err(),
             FsErr::NoEntry
         );
+        // /etc holds only the local-time files: another name there is
+        // missing (to be created, where permitted), not found elsewhere.
+        assert!(matches!(
+            vfs.resolve(&root, "etc/passwd", true).unwrap(),
+            Target::Mem { ino: None, .. }
+        ));
     }
 }
