@@ -41,15 +41,20 @@ def with_permissions(result: os.stat_result) -> os.stat_result:
     return cls((mode | permissions,) + tuple(fields[1:]), extra)
 
 
-def _wrap(fn):
-    def wrapper(*args, **kwargs):
-        return with_permissions(fn(*args, **kwargs))
-
+def _named_like(wrapper, fn):
+    """``wrapper`` carrying ``fn``'s name and doc, ``fn`` as ``__wrapped__``."""
     wrapper.__name__ = fn.__name__
     wrapper.__qualname__ = fn.__qualname__
     wrapper.__doc__ = fn.__doc__
     wrapper.__wrapped__ = fn
     return wrapper
+
+
+def _wrap(fn):
+    def wrapper(*args, **kwargs):
+        return with_permissions(fn(*args, **kwargs))
+
+    return _named_like(wrapper, fn)
 
 
 def _wrap_access(fn):
@@ -65,11 +70,7 @@ def _wrap_access(fn):
             return False
         return bool(with_permissions(result).st_mode & 0o111)
 
-    access.__name__ = fn.__name__
-    access.__qualname__ = fn.__qualname__
-    access.__doc__ = fn.__doc__
-    access.__wrapped__ = fn
-    return access
+    return _named_like(access, fn)
 
 
 def install() -> None:
