@@ -34,6 +34,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <iconv.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -1094,11 +1095,112 @@ static int run_exit_handlers(isola_sandbox_t *sandbox, const isola_sink_t *sink,
   return run_failed(state, err);
 }
 
+/* The encoding named by a PEP 263 coding declaration ("# -*- coding:
+ * latin-1 -*-") on the first line of `src`, or on the second when the
+ * first is blank or a comment, as python reads it: copied to `name`
+ * (`cap` bytes), lower-cased. False when there is none. */
+static bool coding_declaration(const char *src, size_t len, char *name, size_t cap) {
+  const char *line = src;
+  const char *end = src + len;
+  for (int n = 0; n < 2 && line < end; n++) {
+    const char *eol = memchr(line, '\n', (size_t)(end - line));
+    if (eol == NULL) {
+      eol = end;
+    }
+    const char *c = line;
+    while (c < eol && (*c == ' ' || *c == '\t' || *c == '\f')) {
+      c++;
+    }
+    if (c < eol && *c == '#') {
+      for (const char *k = c; k + 7 <= eol; k++) {
+        if (memcmp(k, "coding", 6) == 0 && (k[6] == ':' || k[6] == '=')) {
+          const char *v = k + 7;
+          while (v < eol && (*v == ' ' || *v == '\t')) {
+            v++;
+          }
+          size_t i = 0;
+          while (v < eol && i + 1 < cap && (isalnum((unsigned char)*v) || *v == '-' || *v == '_' || *v == '.')) {
+            name[i++] = (char)tolower((unsigned char)*v++);
+          }
+          name[i] = '\0';
+          return i > 0;
+        }
+      }
+    } else if (c < eol && *c != '\r') {
+      return false; /* code on the first line: the second is not looked at */
+    }
+    line = eol + 1;
+  }
+  return false;
+}
+
+/* iconv's conversion to UTF-8 from the Python codec `name`, trying the
+ * spellings the two disagree on ("latin-1", "shift_jis"/"euc-jp"). */
+static iconv_t open_decoder(const char *name) {
+  if (strcmp(name, "latin-1") == 0 || strcmp(name, "latin_1") == 0 || strcmp(name, "l1") == 0 ||
+      strcmp(name, "iso-latin-1") == 0) {
+    name = "ISO-8859-1";
+  }
+  static const char swaps[][2] = {{'_', '-'}, {'-', '_'}};
+  iconv_t cd = iconv_open("UTF-8", name);
+  for (size_t k = 0; cd == (iconv_t)-1 && k < sizeof swaps / sizeof swaps[0]; k++) {
+    char alt[64];
+    snprintf(alt, sizeof alt, "%s", name);
+    for (char *c = alt; *c != '\0'; c++) {
+      if (*c == swaps[k][0]) {
+        *c = swaps[k][1];
+      }
+    }
+    cd = iconv_open("UTF-8", alt);
+  }
+  return cd;
+}
+
+/* A script file declaring an encoding other than UTF-8 (PEP 263), as
+ * python reads it: `*source` (`*len` bytes) is replaced by its UTF-8 text,
+ * which the sandbox's eval takes (python ignores the declaration in text
+ * it compiles). A script the sandbox reads itself from a --mount is decoded
+ * there. An unknown encoding, or bytes it cannot decode, leave the source
+ * as it is. */
+static int decode_declared_encoding(char **source, size_t *len) {
+  char name[64];
+  if (!coding_declaration(*source, *len, name, sizeof name) || strncmp(name, "utf-8", 5) == 0 ||
+      strncmp(name, "utf8", 4) == 0 || strncmp(name, "utf_8", 5) == 0) {
+    return 0;
+  }
+  iconv_t cd = open_decoder(name);
+  if (cd == (iconv_t)-1) {
+    return 0;
+  }
+  size_t cap = 4 * *len + 1; /* a byte is at most 4 UTF-8 bytes */
+  char *out = malloc(cap);
+  if (out == NULL) {
+    iconv_close(cd);
+    fputs("isola-run: out of memory\n", stderr);
+    return EXIT_RUN_FAILED;
+  }
+  char *in = *source, *w = out;
+  size_t in_left = *len, out_left = cap - 1;
+  size_t done = iconv(cd, &in, &in_left, &w, &out_left);
+  iconv_close(cd);
+  if (done == (size_t)-1) {
+    free(out);
+    return 0;
+  }
+  *w = '\0';
+  free(*source);
+  *source = out;
+  *len = (size_t)(w - out);
+  return 0;
+}
+
 /* What to run: the file's source, the -c code, or for -m the script
  * defining MODULE_RUNNER (run_script calls it). */
 static int load_script(const struct config *cfg, char **out) {
   if (cfg->script_kind == SCRIPT_FILE) {
-    return read_whole_file(cfg->script, "script", false, out, NULL);
+    size_t len = 0;
+    int status = read_whole_file(cfg->script, "script", false, out, &len);
+    return status != 0 ? status : decode_declared_encoding(out, &len);
   }
   size_t name_len = strlen(cfg->script);
   size_t len = cfg->script_kind == SCRIPT_CODE ? name_len + 1
