@@ -143,7 +143,10 @@ typedef enum {
 
 /**
  * An ordered list of call arguments. Positional arguments must come before
- * keyword arguments (as in Python). Use from one thread at a time.
+ * keyword arguments, and a keyword may appear once (as in Python): adding
+ * a positional argument after a keyword one, or a keyword again, fails
+ * with `ISOLA_ERROR_INVALID_ARGUMENT` and appends nothing. Use from one
+ * thread at a time.
  */
 typedef struct isola_args_t isola_args_t;
 
@@ -481,14 +484,17 @@ void isola_args_free(isola_args_t *args);
 
 /**
  * Append a JSON value (NUL-terminated); `name` NULL for a positional
- * argument, else the keyword.
+ * argument, else the keyword. `ISOLA_ERROR_INVALID_ARGUMENT`, nothing
+ * appended, for invalid JSON, a positional argument after a keyword one
+ * or a keyword already in the list.
  */
 isola_error_t *isola_args_add_json(isola_args_t *args,
                                    const char *name,
                                    const char *json);
 
 /**
- * Append a CBOR value of `len` bytes; `name` as in `isola_args_add_json`.
+ * Append a CBOR value of `len` bytes; `name` and the order rules as in
+ * `isola_args_add_json`.
  */
 isola_error_t *isola_args_add_cbor(isola_args_t *args,
                                    const char *name,
@@ -499,7 +505,8 @@ isola_error_t *isola_args_add_cbor(isola_args_t *args,
  * Append a stream as an iterator argument (sync `for` and `async for`
  * both work in the guest). The stream's reading end moves into the
  * argument list: a stream feeds exactly one call. The stream handle stays
- * yours to push into, close and free.
+ * yours to push into, close and free. The order rules of
+ * `isola_args_add_json` apply; a refused stream stays unattached.
  */
 isola_error_t *isola_args_add_stream(isola_args_t *args,
                                      const char *name,
@@ -509,7 +516,9 @@ isola_error_t *isola_args_add_stream(isola_args_t *args,
  * Append the elements of `array_json` (a JSON array, or NULL) as
  * positional arguments and the members of `object_json` (a JSON object,
  * or NULL) as keyword arguments. Nothing is appended when either is
- * invalid. Useful to validate user-supplied JSON before running anything.
+ * invalid or breaks the order rules of `isola_args_add_json` (positional
+ * ones after keyword ones already in the list). Useful to validate
+ * user-supplied JSON before running anything.
  */
 isola_error_t *isola_args_add_json_lists(isola_args_t *args,
                                          const char *array_json,

@@ -1,18 +1,21 @@
 //! `isola_args_t`: positional and keyword arguments for
 //! `isola_sandbox_call`, including streamed ones.
 
-use std::ffi::c_char;
+use std::{collections::HashSet, ffi::c_char};
 
 use super::{
     args::{BoxedHandle, Castable, OwnedByBox, bytes, c_str, handle, handle_mut, opt_c_str},
-    error::isola_error_t,
+    error::{FfiError, isola_error_t},
     guard, guard_value,
     stream::isola_stream_t,
 };
 use crate::{sandbox::Arg, value::Value};
 
 /// An ordered list of call arguments. Positional arguments must come before
-/// keyword arguments (as in Python). Use from one thread at a time.
+/// keyword arguments, and a keyword may appear once (as in Python): adding
+/// a positional argument after a keyword one, or a keyword again, fails
+/// with `ISOLA_ERROR_INVALID_ARGUMENT` and appends nothing. Use from one
+/// thread at a time.
 #[derive(Default)]
 pub struct isola_args_t {
     pub(crate) items: Vec<Arg>,
@@ -37,15 +40,59 @@ pub extern "C" fn isola_args_free(args: *mut isola_args_t) {
     guard_value((), || isola_args_t::free_raw(args));
 }
 
-fn push(args: &mut isola_args_t, name: Option<&str>, value: Value) {
+/// The keyword of an argument, `None` for a positional one.
+fn keyword(arg: &Arg) -> Option<&str> {
+    match arg {
+        Arg::Named(name, _) | Arg::NamedStream(name, _) | Arg::NamedTryStream(name, _) => {
+            Some(name)
+        }
+        Arg::Positional(_) | Arg::PositionalStream(_) | Arg::PositionalTryStream(_) => None,
+    }
+}
+
+/// Refuse, before anything is appended, arguments `names` (`None` for a
+/// positional one) that Python would refuse after the list's `items`: a
+/// positional argument after a keyword one, or a keyword given twice. The
+/// list is checked when it is built, not when the call runs, so a refused
+/// argument leaves the list as it was, ready for the call.
+fn check_order<'a>(
+    items: &[Arg],
+    names: impl IntoIterator<Item = Option<&'a str>>,
+) -> Result<(), FfiError> {
+    let mut seen: HashSet<&str> = items.iter().filter_map(keyword).collect();
+    for (position, name) in (items.len()..).zip(names) {
+        match name {
+            None if !seen.is_empty() => {
+                return Err(FfiError::invalid_argument(format!(
+                    "positional argument {position} follows keyword arguments \
+                     (add positional arguments first, as in a Python call)"
+                )));
+            }
+            // `insert` is false for a keyword already seen.
+            Some(name) if !seen.insert(name) => {
+                return Err(FfiError::invalid_argument(format!(
+                    "keyword argument '{name}' given more than once"
+                )));
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+fn push(args: &mut isola_args_t, name: Option<&str>, value: Value) -> Result<(), FfiError> {
+    check_order(&args.items, [name])?;
     args.items.push(match name {
         Some(name) => Arg::Named(name.to_string(), value),
         None => Arg::Positional(value),
     });
+    Ok(())
 }
 
 /// Append a JSON value (NUL-terminated); `name` NULL for a positional
-/// argument, else the keyword.
+/// argument, else the keyword. `ISOLA_ERROR_INVALID_ARGUMENT`, nothing
+/// appended, for invalid JSON, a positional argument after a keyword one
+/// or a keyword already in the list.
 #[unsafe(no_mangle)]
 pub extern "C" fn isola_args_add_json(
     args: *mut isola_args_t,
@@ -56,12 +103,12 @@ pub extern "C" fn isola_args_add_json(
         let args = handle_mut(args, "args")?;
         let name = opt_c_str(name, "name")?;
         let value = Value::from_json_str(c_str(json, "json")?)?;
-        push(args, name, value);
-        Ok(())
+        push(args, name, value)
     })
 }
 
-/// Append a CBOR value of `len` bytes; `name` as in `isola_args_add_json`.
+/// Append a CBOR value of `len` bytes; `name` and the order rules as in
+/// `isola_args_add_json`.
 #[unsafe(no_mangle)]
 pub extern "C" fn isola_args_add_cbor(
     args: *mut isola_args_t,
@@ -73,15 +120,15 @@ pub extern "C" fn isola_args_add_cbor(
         let args = handle_mut(args, "args")?;
         let name = opt_c_str(name, "name")?;
         let value = Value::from_cbor(bytes(cbor, len, "cbor")?)?;
-        push(args, name, value);
-        Ok(())
+        push(args, name, value)
     })
 }
 
 /// Append a stream as an iterator argument (sync `for` and `async for`
 /// both work in the guest). The stream's reading end moves into the
 /// argument list: a stream feeds exactly one call. The stream handle stays
-/// yours to push into, close and free.
+/// yours to push into, close and free. The order rules of
+/// `isola_args_add_json` apply; a refused stream stays unattached.
 #[unsafe(no_mangle)]
 pub extern "C" fn isola_args_add_stream(
     args: *mut isola_args_t,
@@ -91,7 +138,9 @@ pub extern "C" fn isola_args_add_stream(
     guard(|| {
         let args = handle_mut(args, "args")?;
         let name = opt_c_str(name, "name")?;
-        let (consumer, guard) = handle(stream, "stream")?.take_consumer()?;
+        let stream = handle(stream, "stream")?;
+        check_order(&args.items, [name])?;
+        let (consumer, guard) = stream.take_consumer()?;
         args.stream_guards.push(guard);
         args.items.push(match name {
             Some(name) => Arg::NamedTryStream(name.to_string(), consumer),
@@ -104,7 +153,9 @@ pub extern "C" fn isola_args_add_stream(
 /// Append the elements of `array_json` (a JSON array, or NULL) as
 /// positional arguments and the members of `object_json` (a JSON object,
 /// or NULL) as keyword arguments. Nothing is appended when either is
-/// invalid. Useful to validate user-supplied JSON before running anything.
+/// invalid or breaks the order rules of `isola_args_add_json` (positional
+/// ones after keyword ones already in the list). Useful to validate
+/// user-supplied JSON before running anything.
 #[unsafe(no_mangle)]
 pub extern "C" fn isola_args_add_json_lists(
     args: *mut isola_args_t,
@@ -120,6 +171,7 @@ pub extern "C" fn isola_args_add_json_lists(
         if let Some(text) = opt_c_str(object_json, "object_json")? {
             parsed.extend(super::sandbox::named_from_json(text)?);
         }
+        check_order(&args.items, parsed.iter().map(keyword))?;
         args.items.extend(parsed);
         Ok(())
     })
