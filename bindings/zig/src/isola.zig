@@ -47,6 +47,9 @@ pub const Error = error{
     Trap,
     /// A bug or an unexpected runtime failure (also: an unknown code).
     Internal,
+    /// Every sandbox place of the process is taken (`c.isola_configure_engine`,
+    /// `c.isola_capacity`): no sandbox was created; free one and retry.
+    ResourceExhausted,
     /// An allocation of the C library failed.
     OutOfMemory,
 };
@@ -63,6 +66,7 @@ pub const ErrorCode = enum(u32) {
     io = c.ISOLA_ERROR_IO,
     trap = c.ISOLA_ERROR_TRAP,
     internal = c.ISOLA_ERROR_INTERNAL,
+    resource_exhausted = c.ISOLA_ERROR_RESOURCE_EXHAUSTED,
     _,
 
     /// The stable name, e.g. "TIMEOUT".
@@ -82,6 +86,7 @@ pub const ErrorCode = enum(u32) {
             .output_limit => error.OutputLimit,
             .io => error.Io,
             .trap => error.Trap,
+            .resource_exhausted => error.ResourceExhausted,
             .internal, _ => error.Internal,
         };
     }

@@ -33,6 +33,28 @@ test "version matches the header" {
     try testing.expectEqualStrings("TIMEOUT", isola.ErrorCode.timeout.name());
 }
 
+test "every code of the C API has its own error" {
+    // RESOURCE_EXHAUSTED (a full sandbox pool: free one and retry) was
+    // error.Internal (a bug), so a Zig host could not tell the two apart.
+    const codes = [_]u32{
+        isola.c.ISOLA_ERROR_INVALID_ARGUMENT, isola.c.ISOLA_ERROR_INVALID_STATE,
+        isola.c.ISOLA_ERROR_GUEST_EXCEPTION,  isola.c.ISOLA_ERROR_TIMEOUT,
+        isola.c.ISOLA_ERROR_CANCELLED,        isola.c.ISOLA_ERROR_MEMORY_LIMIT,
+        isola.c.ISOLA_ERROR_OUTPUT_LIMIT,     isola.c.ISOLA_ERROR_IO,
+        isola.c.ISOLA_ERROR_TRAP,             isola.c.ISOLA_ERROR_INTERNAL,
+        isola.c.ISOLA_ERROR_RESOURCE_EXHAUSTED,
+    };
+    for (codes, 0..) |code, i| {
+        const err = @as(isola.ErrorCode, @enumFromInt(code)).toError();
+        for (codes[0..i]) |earlier| {
+            try testing.expect(err != @as(isola.ErrorCode, @enumFromInt(earlier)).toError());
+        }
+    }
+    try testing.expectEqual(error.ResourceExhausted, isola.ErrorCode.resource_exhausted.toError());
+    try testing.expectEqualStrings("RESOURCE_EXHAUSTED", isola.ErrorCode.resource_exhausted.name());
+    try testing.expectEqual(error.Internal, @as(isola.ErrorCode, @enumFromInt(99)).toError());
+}
+
 test "eval defines a function and callJson returns its result" {
     var sb = try isola.Sandbox.init(try tpl(), .{});
     defer sb.deinit();
