@@ -120,14 +120,33 @@ inline void check(isola_error_t *err) {
 // Free an error we cannot report (inside a noexcept callback).
 inline void ignore(isola_error_t *err) noexcept { isola_error_free(err); }
 
-// A NUL-terminated copy of a string_view (the C API wants C strings).
-inline std::string cstr(std::string_view s) { return std::string(s.data(), s.size()); }
+// Throw Error(InvalidArgument) when `s` holds a NUL byte: the C string
+// would end there and the library would see only what comes before it
+// (code "x = 1\0raise ..." ran as "x = 1"; python refuses source with a
+// NUL byte).
+inline void check_no_nul(std::string_view s) {
+  const std::size_t at = s.find('\0');
+  if (at != std::string_view::npos) {
+    throw Error(ErrorCode::InvalidArgument,
+                "isola: a string argument contains a NUL byte at offset " + std::to_string(at) +
+                    " (a C string would end there)");
+  }
+}
+
+// A NUL-terminated copy of a string_view (the C API wants C strings); a
+// NUL byte inside throws Error(InvalidArgument).
+inline std::string cstr(std::string_view s) {
+  check_no_nul(s);
+  return std::string(s.data(), s.size());
+}
 
 // NULL for an empty view, else the copy's c_str(). `holder` keeps it alive.
+// A NUL byte inside throws Error(InvalidArgument).
 inline const char *cstr_or_null(std::string_view s, std::string &holder) {
   if (s.empty()) {
     return nullptr;
   }
+  check_no_nul(s);
   holder.assign(s.data(), s.size());
   return holder.c_str();
 }
@@ -506,6 +525,8 @@ class HttpReply : public detail::PendingReply<isola_http_reply_t> {
     std::vector<isola_header_t> raw;
     raw.reserve(headers.size());
     for (const Header &h : headers) {
+      detail::check_no_nul(h.name);
+      detail::check_no_nul(h.value);
       raw.push_back(isola_header_t{h.name.c_str(), h.value.c_str()});
     }
     return raw;

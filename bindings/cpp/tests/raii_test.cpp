@@ -84,3 +84,26 @@ TEST_CASE("invalid arguments throw invalid argument errors") {
   CHECK(lists.code() == isola::ErrorCode::InvalidArgument);
   CHECK(std::string(isola::code_name(isola::ErrorCode::Cancelled)) == "CANCELLED");
 }
+
+TEST_CASE("a string with a NUL byte throws instead of being cut short") {
+  // The C API takes C strings: a NUL byte inside a view ended the string
+  // there, so eval("x = 1\0raise SystemExit(9)") ran "x = 1" and succeeded
+  // (python refuses source with a NUL byte), env values and file paths
+  // were cut short.
+  using namespace std::literals;
+  isola::Sandbox sb = tpl().sandbox();
+  const isola::Error code = test::expect_error([&] { sb.eval("x = 1\0raise SystemExit(9)"sv); });
+  CHECK(code.code() == isola::ErrorCode::InvalidArgument);
+  CHECK(std::string(code.what()).find("NUL byte at offset 5") != std::string::npos);
+  const isola::Error named = test::expect_error([&] { sb.eval_named("x = 2"sv, "a\0b.py"sv); });
+  CHECK(named.code() == isola::ErrorCode::InvalidArgument);
+  const isola::Error env = test::expect_error([] { isola::SandboxOptions().env("K"sv, "va\0lue"sv); });
+  CHECK(env.code() == isola::ErrorCode::InvalidArgument);
+  const isola::Error path =
+      test::expect_error([&] { sb.write_file(std::string("/tmp/a\0/b", 9), std::vector<std::uint8_t>{1}); });
+  CHECK(path.code() == isola::ErrorCode::InvalidArgument);
+  const isola::Error arg = test::expect_error([] { isola::Args().json("k"sv, "1\0"sv); });
+  CHECK(arg.code() == isola::ErrorCode::InvalidArgument);
+  // Nothing of the refused calls ran or was written.
+  CHECK(sb.eval_result("import os\n[globals().get('x'), os.listdir('/tmp')]") == "[null,[]]");
+}
