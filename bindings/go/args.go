@@ -87,11 +87,17 @@ func (a *CallArgs) build() (*C.isola_args_t, error) {
 func (it *argItem) addTo(cargs *C.isola_args_t) error {
 	var cname *C.char
 	if it.named {
-		cname = C.CString(it.name)
+		var err error
+		if cname, err = cString("argument name", it.name); err != nil {
+			return err
+		}
 		defer C.free(unsafe.Pointer(cname))
 	}
 	if it.stream == nil {
-		cjson := C.CString(string(it.json))
+		cjson, err := cString("argument JSON", string(it.json))
+		if err != nil {
+			return err
+		}
 		defer C.free(unsafe.Pointer(cjson))
 		return takeError(C.isola_args_add_json(cargs, cname, cjson))
 	}

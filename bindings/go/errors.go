@@ -154,6 +154,17 @@ func newError(code ErrorCode, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
 }
 
+// cString copies s into C memory (free it with C.free). A NUL byte in s is
+// ErrInvalidArgument naming what: the C string would end there, and the
+// library would see only what comes before it (Eval of "x = 1\x00raise ..."
+// ran "x = 1"; python refuses source holding a NUL byte).
+func cString(what, s string) (*C.char, error) {
+	if i := strings.IndexByte(s, 0); i >= 0 {
+		return nil, newError(CodeInvalidArgument, "%s contains a NUL byte at offset %d (a C string would end there)", what, i)
+	}
+	return C.CString(s), nil
+}
+
 func errClosed(what string) error {
 	return newError(CodeInvalidState, "%s is closed", what)
 }

@@ -33,7 +33,10 @@ func (s *Sandbox) withPath(path string, body func(p *C.isola_sandbox_t, cpath *C
 		return err
 	}
 	defer leave()
-	cpath := C.CString(path)
+	cpath, err := cString("path", path)
+	if err != nil {
+		return err
+	}
 	defer C.free(unsafe.Pointer(cpath))
 	return body(p, cpath)
 }

@@ -102,8 +102,16 @@ func (o *SandboxOptions) apply(c *C.isola_sandbox_options_t) error {
 		if m.ReadWrite {
 			mode = C.ISOLA_MOUNT_READ_WRITE
 		}
-		host, guest := C.CString(m.Host), C.CString(m.Guest)
-		err := takeError(C.isola_sandbox_options_add_mount(c, host, guest, mode))
+		host, err := cString("Mount.Host", m.Host)
+		if err != nil {
+			return err
+		}
+		guest, err := cString("Mount.Guest", m.Guest)
+		if err != nil {
+			C.free(unsafe.Pointer(host))
+			return err
+		}
+		err = takeError(C.isola_sandbox_options_add_mount(c, host, guest, mode))
 		C.free(unsafe.Pointer(host))
 		C.free(unsafe.Pointer(guest))
 		if err != nil {
@@ -116,8 +124,16 @@ func (o *SandboxOptions) apply(c *C.isola_sandbox_options_t) error {
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		ck, cv := C.CString(k), C.CString(o.Env[k])
-		err := takeError(C.isola_sandbox_options_set_env(c, ck, cv))
+		ck, err := cString("Env key", k)
+		if err != nil {
+			return err
+		}
+		cv, err := cString("Env["+k+"]", o.Env[k])
+		if err != nil {
+			C.free(unsafe.Pointer(ck))
+			return err
+		}
+		err = takeError(C.isola_sandbox_options_set_env(c, ck, cv))
 		C.free(unsafe.Pointer(ck))
 		C.free(unsafe.Pointer(cv))
 		if err != nil {

@@ -95,3 +95,31 @@ func TestPreludeSnapshotRunsThePreludeOnceForEverySandbox(t *testing.T) {
 		t.Fatalf("got %v, want a KeyError guest exception", err)
 	}
 }
+
+// A NUL byte ends a C string: Eval of "x = 1\x00raise SystemExit(9)" ran
+// "x = 1" and succeeded (python refuses source holding a NUL byte), and env
+// values and file paths were cut short. Every string given to the library
+// is refused instead, before anything runs.
+func TestStringsWithANulByteAreRefused(t *testing.T) {
+	ctx := context.Background()
+	sb := newSandbox(t, nil)
+	refused := func(what string, err error) {
+		t.Helper()
+		if !errors.Is(err, isola.ErrInvalidArgument) || !strings.Contains(err.Error(), "NUL byte") {
+			t.Errorf("%s: got %v, want an invalid-argument error about the NUL byte", what, err)
+		}
+	}
+	refused("Eval", sb.Eval(ctx, "x = 1\x00raise SystemExit(9)", nil))
+	refused("EvalNamed", sb.EvalNamed(ctx, "x = 2", "a\x00b.py", nil))
+	refused("EvalFile", sb.EvalFile(ctx, "/tmp/a.py\x00", nil))
+	refused("CallJSON", sb.CallJSON(ctx, "f\x00", "", "", nil))
+	refused("CallJSON args", sb.CallJSON(ctx, "f", "[1]\x00", "", nil))
+	refused("CallArgs", sb.CallArgs(ctx, "f", isola.Args().Named("k\x00", 1), nil))
+	refused("WriteFile", sb.WriteFile("/tmp/a\x00/b", []byte("x")))
+	_, err := tpl.NewSandbox(&isola.SandboxOptions{Env: map[string]string{"K": "va\x00lue"}})
+	refused("Env", err)
+	_, err = isola.NewTemplate(&isola.TemplateOptions{Prelude: "x = 1\x00y = 2"})
+	refused("Prelude", err)
+	// Nothing of the refused calls ran or was written.
+	jsonEq(t, []byte(evalResult(t, sb, "import os\n[globals().get('x'), os.listdir('/tmp')]")), `[null,[]]`)
+}

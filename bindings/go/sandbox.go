@@ -201,7 +201,10 @@ func (s *Sandbox) MemoryUsage() (uint64, error) {
 // ends with another statement, and the value's repr text (a JSON string)
 // when it has no JSON form. EvalResult returns that value directly.
 func (s *Sandbox) Eval(ctx context.Context, code string, sink Sink) error {
-	ccode := C.CString(code)
+	ccode, err := cString("code", code)
+	if err != nil {
+		return err
+	}
 	defer C.free(unsafe.Pointer(ccode))
 	return s.run(ctx, sink, func(p *C.isola_sandbox_t, cs *C.isola_sink_t) *C.isola_error_t {
 		return C.isola_sandbox_eval(p, ccode, cs)
@@ -225,9 +228,15 @@ func (s *Sandbox) EvalResult(ctx context.Context, code string) (json.RawMessage,
 // example the host path it was read from. Eval's sources are named
 // <script-1>, <script-2>, ...; __file__ is not set.
 func (s *Sandbox) EvalNamed(ctx context.Context, code, filename string, sink Sink) error {
-	ccode := C.CString(code)
+	ccode, err := cString("code", code)
+	if err != nil {
+		return err
+	}
 	defer C.free(unsafe.Pointer(ccode))
-	cname := C.CString(filename)
+	cname, err := cString("filename", filename)
+	if err != nil {
+		return err
+	}
 	defer C.free(unsafe.Pointer(cname))
 	return s.run(ctx, sink, func(p *C.isola_sandbox_t, cs *C.isola_sink_t) *C.isola_error_t {
 		return C.isola_sandbox_eval_named(p, ccode, cname, cs)
@@ -237,7 +246,10 @@ func (s *Sandbox) EvalNamed(ctx context.Context, code, filename string, sink Sin
 // EvalFile runs the Python file at guestPath (inside a mount) like Eval,
 // including its one OnResult.
 func (s *Sandbox) EvalFile(ctx context.Context, guestPath string, sink Sink) error {
-	cpath := C.CString(guestPath)
+	cpath, err := cString("guestPath", guestPath)
+	if err != nil {
+		return err
+	}
 	defer C.free(unsafe.Pointer(cpath))
 	return s.run(ctx, sink, func(p *C.isola_sandbox_t, cs *C.isola_sink_t) *C.isola_error_t {
 		return C.isola_sandbox_eval_file(p, cpath, cs)
@@ -270,15 +282,22 @@ func (s *Sandbox) Call(ctx context.Context, fn string, args []any, kwargs map[st
 // CallJSON is Call with the arguments already encoded: argsJSON a JSON array
 // and kwargsJSON a JSON object, each "" for none.
 func (s *Sandbox) CallJSON(ctx context.Context, fn, argsJSON, kwargsJSON string, sink Sink) error {
-	cfn := C.CString(fn)
+	cfn, err := cString("fn", fn)
+	if err != nil {
+		return err
+	}
 	defer C.free(unsafe.Pointer(cfn))
 	var cargs, ckwargs *C.char
 	if argsJSON != "" {
-		cargs = C.CString(argsJSON)
+		if cargs, err = cString("argsJSON", argsJSON); err != nil {
+			return err
+		}
 		defer C.free(unsafe.Pointer(cargs))
 	}
 	if kwargsJSON != "" {
-		ckwargs = C.CString(kwargsJSON)
+		if ckwargs, err = cString("kwargsJSON", kwargsJSON); err != nil {
+			return err
+		}
 		defer C.free(unsafe.Pointer(ckwargs))
 	}
 	return s.run(ctx, sink, func(p *C.isola_sandbox_t, cs *C.isola_sink_t) *C.isola_error_t {
@@ -320,7 +339,10 @@ func (s *Sandbox) CallArgs(ctx context.Context, fn string, args *CallArgs, sink 
 		return err
 	}
 	defer C.isola_args_free(cargs)
-	cfn := C.CString(fn)
+	cfn, err := cString("fn", fn)
+	if err != nil {
+		return err
+	}
 	defer C.free(unsafe.Pointer(cfn))
 	return s.run(ctx, sink, func(p *C.isola_sandbox_t, cs *C.isola_sink_t) *C.isola_error_t {
 		return C.isola_sandbox_call(p, cfn, cargs, cs)

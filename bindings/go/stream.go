@@ -77,7 +77,10 @@ func (s *Stream) PushJSON(value json.RawMessage) error {
 		return err
 	}
 	defer s.release()
-	text := C.CString(string(value))
+	text, err := cString("value", string(value))
+	if err != nil {
+		return err
+	}
 	defer C.free(unsafe.Pointer(text))
 	return takeError(C.isola_stream_push_json(p, text))
 }

@@ -71,20 +71,24 @@ func NewTemplate(opts *TemplateOptions) (*Template, error) {
 	}
 	// Each non-empty string option, passed to its C setter as a C string.
 	setters := []struct {
+		name  string
 		value string
 		set   func(*C.char) *C.isola_error_t
 	}{
-		{opts.RuntimePath, func(p *C.char) *C.isola_error_t { return C.isola_template_options_set_runtime_path(copts, p) }},
-		{opts.RuntimeName, func(p *C.char) *C.isola_error_t { return C.isola_template_options_set_runtime_name(copts, p) }},
-		{opts.CacheDir, func(p *C.char) *C.isola_error_t { return C.isola_template_options_set_cache_dir(copts, p) }},
-		{opts.Prelude, func(p *C.char) *C.isola_error_t { return C.isola_template_options_set_prelude(copts, p) }},
+		{"RuntimePath", opts.RuntimePath, func(p *C.char) *C.isola_error_t { return C.isola_template_options_set_runtime_path(copts, p) }},
+		{"RuntimeName", opts.RuntimeName, func(p *C.char) *C.isola_error_t { return C.isola_template_options_set_runtime_name(copts, p) }},
+		{"CacheDir", opts.CacheDir, func(p *C.char) *C.isola_error_t { return C.isola_template_options_set_cache_dir(copts, p) }},
+		{"Prelude", opts.Prelude, func(p *C.char) *C.isola_error_t { return C.isola_template_options_set_prelude(copts, p) }},
 	}
 	for _, s := range setters {
 		if s.value == "" {
 			continue
 		}
-		p := C.CString(s.value)
-		err := takeError(s.set(p))
+		p, err := cString(s.name, s.value)
+		if err != nil {
+			return nil, err
+		}
+		err = takeError(s.set(p))
 		C.free(unsafe.Pointer(p))
 		if err != nil {
 			return nil, err
