@@ -534,3 +534,39 @@ async fn pandas_renders_markdown_latex_and_styles() {
         ]
     );
 }
+
+/// The sources of numpy's and pandas' modules are kept in the runtime
+/// (`isola_guest.lazy_stdlib.capture_imported`, called by app_sci.py), as
+/// the standard library's are: a traceback through pandas shows each
+/// frame's line, `inspect.getsource` and `linecache` find them, and
+/// `pkgutil` lists a package's modules, as natively. Before, their files
+/// being absent at run time, a traceback showed only file names and line
+/// numbers, `inspect.getsource` raised `OSError` and `iter_modules` found
+/// nothing. Expected lines: native pandas 2.3.3 / numpy 2.3.5.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs the scientific runtime: make test-sci"]
+async fn numpy_and_pandas_sources_serve_tracebacks_and_inspect() {
+    let out = lines(
+        "import inspect, linecache, pkgutil, traceback\n\
+         import numpy as np, pandas as pd\n\
+         try:\n    pd.to_datetime(['13/02/2024'], format='%m/%d/%Y')\n\
+         except ValueError:\n    tb = traceback.format_exc().splitlines()\n\
+         i = [n for n, l in enumerate(tb) if l.endswith('in _array_strptime_with_fallback')][0]\n\
+         print(tb[i + 1].strip())\n\
+         print(inspect.getsource(pd.DataFrame.head).splitlines()[0].strip())\n\
+         print(inspect.getsource(np.linspace).splitlines()[0])\n\
+         print(linecache.getline(pd.core.frame.__file__, 1).strip())\n\
+         print([m.name for m in pkgutil.iter_modules(pd.io.parsers.__path__)])\n",
+    )
+    .await;
+    assert_eq!(
+        out,
+        [
+            "result, tz_out = array_strptime(arg, fmt, exact=exact, errors=errors, utc=utc)",
+            "@final",
+            "@array_function_dispatch(_linspace_dispatcher)",
+            "\"\"\"",
+            "['arrow_parser_wrapper', 'base_parser', 'c_parser_wrapper', 'python_parser', 'readers']",
+        ]
+    );
+}

@@ -16,7 +16,7 @@ import sys
 import zlib
 
 from app import Guest  # noqa: F401  (the exports, found here by componentize-py)
-from isola_guest import snapshot
+from isola_guest import lazy_stdlib, snapshot
 
 import isola_sci_ext
 
@@ -31,7 +31,7 @@ import pytz  # noqa: E402
 # tabulate), after the snapshot, when no module can be added any more.
 import jinja2  # noqa: E402
 import markupsafe  # noqa: E402
-import tabulate  # noqa: E402, F401
+import tabulate  # noqa: E402
 from isola_guest import mmap_shim  # noqa: E402
 
 # Submodules that cannot work in the sandbox, with the reason. Everything
@@ -155,6 +155,14 @@ def _capture_styler_templates() -> None:
 
 
 _capture_styler_templates()
+
+# The sources of every module imported above from numpy's, pandas' (with
+# dateutil, pytz, six) and the bundled extras' site directories, kept
+# compressed as the standard library's are (isola_guest.lazy_stdlib): their
+# files are not in the sandbox, and a traceback through pandas showed only
+# file names and line numbers where python shows each line.
+SOURCES_KEPT = lazy_stdlib.capture_imported(
+    {os.path.dirname(os.path.dirname(m.__file__)) for m in (numpy, pandas, pytz, jinja2, markupsafe, tabulate)})
 
 
 class MissingDependencyFinder:

@@ -36,6 +36,8 @@ _SKIP_TOP = {"test", "idlelib", "tkinter", "turtle", "turtledemo", "site-package
 
 # name -> (is_package, filename, compressed source)
 _sources = {}
+# filename -> name, for what asks linecache by file name only (warnings)
+_by_filename = {}
 # The standard library's directory at build time ("/python"), and the
 # directories below it that hold captured sources: path -> {child name:
 # module name for a file, None for a directory}.
@@ -91,21 +93,63 @@ def capture():
                     raw = f.read()
             except OSError:
                 continue
-            packed = zlib.compress(raw, 9)
-            _sources[name] = (is_pkg, path, packed)
-            _add_file(path, name)
+            _keep(name, is_pkg, path, raw, root)
             if loaded is not None:
                 _adopt(loaded)
-            stats["modules"] += 1
-            stats["raw_bytes"] += len(raw)
-            stats["compressed_bytes"] += len(packed)
 
 
-def _add_file(path, name):
-    """Record ``path`` (of module ``name``) and its directories in ``_dirs``."""
+def _keep(name, is_pkg, path, raw, root):
+    packed = zlib.compress(raw, 9)
+    _sources[name] = (is_pkg, path, packed)
+    _by_filename[path] = name
+    _add_file(path, name, root)
+    stats["modules"] += 1
+    stats["raw_bytes"] += len(raw)
+    stats["compressed_bytes"] += len(packed)
+
+
+def capture_imported(directories):
+    """Keep the sources of the modules already imported from ``directories``
+    (the site directories of packages a runtime bundles and imports at build
+    time: the scientific runtime's numpy and pandas), as ``capture()`` keeps
+    the standard library's. Their files are gone at run time too, so
+    without them a traceback through such a module showed only its file
+    and line number, ``inspect.getsource`` raised ``OSError``, and
+    ``pkgutil.iter_modules`` of its package listed nothing. Runs at build
+    time; returns the number of modules kept."""
+    roots = [os.path.normpath(d) for d in directories]
+    kept = 0
+    for name, module in sorted(sys.modules.items()):
+        spec = getattr(module, "__spec__", None)
+        origin = getattr(spec, "origin", None)
+        if spec is None or name in _sources or not isinstance(origin, str) or \
+                not isinstance(spec.loader, importlib.machinery.SourceFileLoader):
+            continue
+        root = next((r for r in roots if origin.startswith(r + os.sep)), None)
+        if root is None:
+            continue
+        try:
+            with open(origin, "rb") as f:
+                raw = f.read()
+        except OSError:
+            continue
+        _keep(name, spec.submodule_search_locations is not None, origin, raw, root)
+        _adopt(module)
+        kept += 1
+    # Their directories now answer through _path_hook, as /python's do.
+    if LazyStdlibFinder in sys.meta_path:
+        for path in _dirs:
+            sys.path_importer_cache.pop(path, None)
+    return kept
+
+
+def _add_file(path, name, root=None):
+    """Record ``path`` (of module ``name``) and its directories up to
+    ``root`` (default: the standard library's) in ``_dirs``."""
+    root = root or _root
     parent, child = os.path.split(path)
     _dirs.setdefault(parent, {})[child] = name
-    while parent != _root and parent.startswith(_root + os.sep):
+    while parent != root and parent.startswith(root + os.sep):
         parent, child = os.path.split(parent)
         _dirs.setdefault(parent, {})[child] = None
 
@@ -298,11 +342,9 @@ def _lines_by_filename(updatecache):
     of a file that is not there at run time, so a warning raised in the
     standard library (``getpass``'s ``GetPassWarning``) showed no source
     line, as a file python cannot read would."""
-    by_filename = {entry[1]: name for name, entry in _sources.items()}
-
     def wrapper(filename, module_globals=None):
         lines = updatecache(filename, module_globals)
-        name = by_filename.get(filename) if not lines else None
+        name = _by_filename.get(filename) if not lines else None
         if name is None:
             return lines
         import linecache
