@@ -1011,6 +1011,77 @@ static const char MODULE_RUNNER_IMPORT[] =
     MODULE_RUNNER " = __import__('functools').partial(\n"
     "    any, map(_isola_runpy._run_module_as_main, ['%s']))\n";
 
+/* Whether `text` is valid UTF-8 as the library checks it (no overlong
+ * forms, surrogates or code points past U+10FFFF). */
+static bool is_utf8(const char *text) {
+  const unsigned char *c = (const unsigned char *)text;
+  while (*c != 0) {
+    size_t n = 0;
+    unsigned int cp = 0;
+    if (*c < 0x80) {
+      c++;
+      continue;
+    } else if (*c >= 0xc2 && *c <= 0xdf) {
+      n = 1;
+      cp = *c & 0x1fu;
+    } else if (*c >= 0xe0 && *c <= 0xef) {
+      n = 2;
+      cp = *c & 0x0fu;
+    } else if (*c >= 0xf0 && *c <= 0xf4) {
+      n = 3;
+      cp = *c & 0x07u;
+    } else {
+      return false;
+    }
+    for (size_t k = 1; k <= n; k++) {
+      if ((c[k] & 0xc0) != 0x80) {
+        return false;
+      }
+      cp = (cp << 6) | (c[k] & 0x3fu);
+    }
+    if ((n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10ffff)) ||
+        (cp >= 0xd800 && cp <= 0xdfff)) {
+      return false;
+    }
+    c += n + 1;
+  }
+  return true;
+}
+
+/* The script's arguments that are not UTF-8 (a file name in another
+ * encoding), which python gives the script decoded with surrogateescape:
+ * the library takes UTF-8 only, so main passes "" for them and this puts
+ * them into sys.argv before the script runs. NULL error when all are
+ * UTF-8. */
+static isola_error_t *restore_arguments(isola_sandbox_t *sandbox, const struct config *cfg,
+                                        const isola_sink_t *sink) {
+  size_t len = 1;
+  for (size_t i = 1; i < cfg->script_argc; i++) {
+    if (!is_utf8(cfg->script_argv[i])) {
+      len += 4 * strlen(cfg->script_argv[i]) + 96;
+    }
+  }
+  if (len == 1) {
+    return NULL;
+  }
+  char *code = malloc(len);
+  if (code == NULL) {
+    return NULL; /* the arguments stay "": nothing better to do */
+  }
+  char *w = code;
+  for (size_t i = 1; i < cfg->script_argc; i++) {
+    if (!is_utf8(cfg->script_argv[i])) {
+      w += sprintf(w, "__import__('sys').argv[%zu] = ", i);
+      w = put_py_path(w, cfg->script_argv[i]);
+      *w++ = '\n';
+    }
+  }
+  *w = '\0';
+  isola_error_t *err = isola_sandbox_eval(sandbox, code, sink);
+  free(code);
+  return err;
+}
+
 /* Run the script as python would: in the current directory's guest path
  * when a --mount holds it (else in /home/user). A script that a --mount
  * holds runs from there: __file__ is its guest path and its directory is
@@ -1024,7 +1095,10 @@ static isola_error_t *run_script(isola_sandbox_t *sandbox, const struct config *
   char *cwd = cwd_guest_path(cfg);
   char *name = script_traceback_name(cfg);
   char *setup = setup_source(cfg, cwd, guest);
-  isola_error_t *err = setup != NULL ? isola_sandbox_eval(sandbox, setup, sink) : NULL;
+  isola_error_t *err = restore_arguments(sandbox, cfg, sink);
+  if (err == NULL && setup != NULL) {
+    err = isola_sandbox_eval(sandbox, setup, sink);
+  }
   if (err == NULL && cfg->script_kind == SCRIPT_MODULE) {
     /* As python -m: runpy's _run_module_as_main runs the module in
      * __main__, and a call (not a script) leaves no frame of isola-run's
@@ -1228,6 +1302,7 @@ int main(int argc, char **argv) {
   isola_sandbox_options_t *sandbox_opts = NULL;
   isola_sandbox_t *sandbox = NULL;
   isola_args_t *call_args = NULL;
+  const char **passed_argv = NULL;
   struct run_state state = {OUTPUT_JSON, false, false, false};
   isola_sink_t sink = {.struct_size = sizeof(isola_sink_t)};
   sink.user_data = &state;
@@ -1264,8 +1339,19 @@ int main(int argc, char **argv) {
   if (status != 0) {
     goto done;
   }
+  /* Arguments that are not UTF-8 go in as "" and are put into sys.argv
+   * by restore_arguments (the script's own name must be UTF-8). */
+  passed_argv = calloc(cfg.script_argc, sizeof *passed_argv);
+  if (passed_argv == NULL) {
+    fputs("isola-run: out of memory\n", stderr);
+    status = EXIT_RUN_FAILED;
+    goto done;
+  }
+  for (size_t i = 0; i < cfg.script_argc; i++) {
+    passed_argv[i] = i == 0 || is_utf8(cfg.script_argv[i]) ? cfg.script_argv[i] : "";
+  }
   status = option_failed("script arguments",
-                         isola_sandbox_options_set_argv(sandbox_opts, (const char *const *)cfg.script_argv, cfg.script_argc));
+                         isola_sandbox_options_set_argv(sandbox_opts, passed_argv, cfg.script_argc));
   if (status != 0) {
     goto done;
   }
@@ -1286,6 +1372,7 @@ int main(int argc, char **argv) {
   }
 
 done:
+  free(passed_argv);
   isola_args_free(call_args);
   isola_sandbox_free(sandbox);
   isola_sandbox_options_free(sandbox_opts);

@@ -28,6 +28,11 @@ PROGRAMS = [
      " print(p.parse_args().n * 2)", ["--n", "21"], None),
     ("import argparse; p = argparse.ArgumentParser(); p.add_argument('--n', type=int, required=True);"
      " print(p.parse_args().n * 2)", ["--n", "x"], None),
+    # Arguments that are not UTF-8 (a Latin-1 file name) are decoded with
+    # surrogateescape, as python decodes them; the library takes UTF-8
+    # only, and isola-run refused them ('argv[1] is not valid UTF-8').
+    ("import sys; print(ascii(sys.argv[1:])); print(sys.argv[1].encode('utf-8', 'surrogateescape'))",
+     [b"\xe9t\xe9.csv", "\u00e9", b"\xff"], None),
     # A piped standard input is the script's, as under python.
     ("import sys; data = sys.stdin.read(); print(len(data), data.upper(), end='')", [], b"line one\nline two\n"),
     ("import sys\nfor line in sys.stdin:\n    print(line.strip()[::-1])\n", [], b"abc\ndef\n"),
