@@ -217,6 +217,13 @@ static void unknown_function_is_invalid_argument(void) {
   isola_error_t *err =
       EXPECT_ERROR(isola_sandbox_call_json(sandbox, "no_such_function", NULL, NULL, NULL), INVALID);
   CHECK_CONTAINS(isola_error_message(err), "no_such_function");
+  /* The C API's words, not the WIT export's ("define it with eval-script first"). */
+  CHECK_CONTAINS(isola_error_message(err), "defined by an eval");
+  CHECK(strstr(isola_error_message(err), "eval-script") == NULL);
+  isola_error_free(err);
+  /* Built-ins and dotted names are not looked up: the message says so. */
+  err = EXPECT_ERROR(isola_sandbox_call_json(sandbox, "print", "[1]", NULL, NULL), INVALID);
+  CHECK_CONTAINS(isola_error_message(err), "built-ins and dotted names are not looked up");
   isola_error_free(err);
   err = EXPECT_ERROR(isola_sandbox_call_json(sandbox, "not_a_function", NULL, NULL, NULL), INVALID);
   CHECK_CONTAINS(isola_error_message(err), "not_a_function");

@@ -357,7 +357,8 @@ _PLAIN_RESULTS = frozenset((type(None), bool, int, float, str, bytes, list, tupl
 
 def _refuse_function(name, fn):
     if fn is None and name not in namespace:
-        raise Failure("invalid-argument", "", "function %r is not defined in the sandbox (define it with eval-script first)" % name)
+        raise Failure("invalid-argument", "", "function %r is not defined in the sandbox (a call names a global function defined by an"
+                      " eval, eval_file or the prelude; built-ins and dotted names are not looked up)" % name)
     raise Failure("invalid-argument", "", "%r is not callable (it is a %s)" % (name, type(fn).__name__))
 
 
