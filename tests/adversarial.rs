@@ -50,7 +50,13 @@ async fn host_environment_is_invisible() {
     )
     .await;
     assert!(!out.stdout.contains("leaked"), "{}", out.stdout);
-    assert!(out.stdout.starts_with("[] "), "{}", out.stdout);
+    // Nothing of the host's: only the LC_CTYPE that python's start-up sets
+    // in an environment without a locale (PEP 538).
+    assert!(
+        out.stdout.starts_with("[('LC_CTYPE', 'C.UTF-8')] "),
+        "{}",
+        out.stdout
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -774,3 +774,44 @@ async fn scripts_run_in_main_and_there_is_no_terminal() {
     .await;
     assert_eq!(out.stdout, "TestResults(failed=0, attempted=1)\n1\n");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_c_locale_is_coerced_as_python_on_linux_coerces_it() {
+    // python on Linux started without a locale (or in C or POSIX, without
+    // LC_ALL) coerces it to C.UTF-8 and sets LC_CTYPE (PEP 538), where
+    // babel and locale.getdefaultlocale() look; babel's formatting without
+    // a locale= failed in the sandbox ('Empty locale identifier value').
+    let code = "import locale, os, warnings\n\
+                warnings.simplefilter('ignore')\n\
+                print(sorted(os.environ.items()), locale.getdefaultlocale())\n";
+    let cases: [(&[(&str, &str)], &str); 6] = [
+        (&[], "[('LC_CTYPE', 'C.UTF-8')] ('C', 'UTF-8')\n"),
+        (
+            &[("LANG", "C")],
+            "[('LANG', 'C'), ('LC_CTYPE', 'C.UTF-8')] ('C', 'UTF-8')\n",
+        ),
+        (
+            &[("LC_CTYPE", "POSIX")],
+            "[('LC_CTYPE', 'C.UTF-8')] ('C', 'UTF-8')\n",
+        ),
+        // No coercion: LC_ALL is set, a locale is named, or it is disabled.
+        (&[("LC_ALL", "C")], "[('LC_ALL', 'C')] (None, None)\n"),
+        (
+            &[("LANG", "de_DE.UTF-8")],
+            "[('LANG', 'de_DE.UTF-8')] ('de_DE', 'UTF-8')\n",
+        ),
+        (
+            &[("PYTHONCOERCECLOCALE", "0")],
+            "[('PYTHONCOERCECLOCALE', '0')] (None, None)\n",
+        ),
+    ];
+    for (env, expected) in cases {
+        let mut options = isola::SandboxOptions::default();
+        for (key, value) in env {
+            options.env(*key, *value);
+        }
+        let mut sb = common::sandbox_with(isola::NoHost, &options).await;
+        let out = eval(&mut sb, code).await;
+        assert_eq!(out.stdout, expected, "environment {env:?}");
+    }
+}

@@ -101,6 +101,37 @@ def _renew_environment_and_seed():
     random.seed()
 
 
+#: The locale CPython on Linux coerces a C locale to (PEP 538) and names in
+#: the environment variable LC_CTYPE; the guest's character-type locale.
+COERCED_LOCALE = "C.UTF-8"
+
+
+def coerced_ctype(environ):
+    """What CPython's start-up sets ``LC_CTYPE`` to in an environment (a
+    mapping): ``C.UTF-8`` when the environment leaves the character-type
+    locale at C (no ``LC_ALL``, and ``LC_CTYPE``, else ``LANG``, unset,
+    empty, ``C`` or ``POSIX``) unless ``PYTHONCOERCECLOCALE=0``, else None
+    (the environment is left as it is)."""
+    if environ.get("LC_ALL") or environ.get("PYTHONCOERCECLOCALE") == "0":
+        return None
+    name = environ.get("LC_CTYPE") or environ.get("LANG") or "C"
+    return COERCED_LOCALE if name in ("C", "POSIX") else None
+
+
+def _coerce_c_locale():
+    """python on Linux started in the C locale (an environment without
+    locale variables, as a sandbox's usually is) coerces it to C.UTF-8 and
+    says so in ``os.environ['LC_CTYPE']`` (PEP 538), where programs and
+    packages look for the locale (``babel.default_locale()`` and so
+    babel's formatting without a ``locale=``, ``locale.getdefaultlocale()``).
+    The guest's C library starts in C.UTF-8 already, so CPython's start-up
+    found nothing to coerce and set no variable; this sets it as python's
+    start-up on Linux would for this instance's environment."""
+    ctype = coerced_ctype(os.environ)
+    if ctype is not None:
+        os.environ["LC_CTYPE"] = ctype
+
+
 def ensure_ready():
     """Per-instance part of the set-up, on the first export call."""
     global ready
@@ -110,6 +141,7 @@ def ensure_ready():
     # module docstring), except in a heap restored after a prelude.
     if restored:
         _renew_environment_and_seed()
+    _coerce_c_locale()
     try:
         os.chdir(HOME)
     except OSError:  # a runtime hosted without isola's file system
