@@ -384,8 +384,13 @@ impl Instance {
         let (component_instance, bindings) = match instantiated {
             Ok(instantiated) => instantiated,
             Err(e) if store.data_mut().limiter.take_denied() => {
+                let limiter = &store.data().limiter;
+                let mib = |bytes: usize| bytes as f64 / f64::from(1u32 << 20);
                 return Err(CreateError::MemoryLimit(format!(
-                    "the runtime does not fit in the sandbox memory limit ({e:#})"
+                    "the runtime does not fit in the sandbox memory limit: it needs {:.1} MiB \
+                     to start and the limit is {:.1} MiB ({e:#})",
+                    mib(limiter.refused_total()),
+                    mib(limiter.limit()),
                 )));
             }
             Err(e) => {

@@ -16,6 +16,8 @@ pub(crate) struct MemoryLimiter {
     /// `current`, readable from other threads while a call runs.
     gauge: Arc<AtomicU64>,
     denied: bool,
+    /// The usage the last refused growth asked for.
+    refused_total: usize,
 }
 
 impl MemoryLimiter {
@@ -26,6 +28,7 @@ impl MemoryLimiter {
             peak: 0,
             gauge: Arc::default(),
             denied: false,
+            refused_total: 0,
         }
     }
 
@@ -49,6 +52,16 @@ impl MemoryLimiter {
         self.current
     }
 
+    /// The limit, in bytes.
+    pub(crate) fn limit(&self) -> usize {
+        self.limit
+    }
+
+    /// The usage (bytes) the last refused growth would have reached.
+    pub(crate) fn refused_total(&self) -> usize {
+        self.refused_total
+    }
+
     /// Whether a growth was refused since the last reset.
     pub(crate) fn take_denied(&mut self) -> bool {
         std::mem::take(&mut self.denied)
@@ -66,6 +79,7 @@ impl wasmtime::ResourceLimiter for MemoryLimiter {
         let total = self.current.saturating_add(grow_by);
         if total > self.limit || maximum.is_some_and(|m| desired > m) {
             self.denied = true;
+            self.refused_total = total;
             return Ok(false);
         }
         self.current = total;

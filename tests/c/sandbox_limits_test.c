@@ -193,6 +193,22 @@ static void memory_64mib(isola_sandbox_options_t *opts) {
   CHECK_OK(isola_sandbox_options_set_max_memory(opts, 64u * 1024 * 1024));
 }
 
+/* A limit below what the runtime needs to start fails isola_sandbox_new
+ * with MEMORY_LIMIT saying both sizes in MiB (it said "memory minimum size
+ * of 401 pages exceeds memory limits", in wasm pages). */
+static void a_limit_below_the_runtime_says_what_it_needs(void) {
+  isola_template_t *tpl = new_template();
+  isola_sandbox_options_t *opts = isola_sandbox_options_new();
+  CHECK_OK(isola_sandbox_options_set_max_memory(opts, 1u << 20));
+  isola_sandbox_t *sandbox = NULL;
+  isola_error_t *err = EXPECT_ERROR(isola_sandbox_new(tpl, opts, &sandbox), ISOLA_ERROR_MEMORY_LIMIT);
+  CHECK(sandbox == NULL);
+  CHECK_CONTAINS(isola_error_message(err), "MiB to start and the limit is 1.0 MiB");
+  isola_error_free(err);
+  isola_sandbox_options_free(opts);
+  isola_template_free(tpl);
+}
+
 static void memory_limit_raises_memory_error_and_sandbox_survives(void) {
   isola_template_t *tpl = new_template();
   isola_sandbox_options_t *opts = options_with(memory_64mib);
@@ -286,6 +302,7 @@ static const struct test_case cases[] = {
     TEST_CASE(stack_overflow_traps_and_poisons_sandbox),
     TEST_CASE(recursion_error_is_a_guest_exception),
     TEST_CASE(memory_limit_raises_memory_error_and_sandbox_survives),
+    TEST_CASE(a_limit_below_the_runtime_says_what_it_needs),
     TEST_CASE(guest_can_catch_memory_error),
     TEST_CASE(output_cap_stops_chatty_guest),
     TEST_CASE(value_cap_rejects_large_result),
