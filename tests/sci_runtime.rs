@@ -570,3 +570,28 @@ async fn numpy_and_pandas_sources_serve_tracebacks_and_inspect() {
         ]
     );
 }
+
+/// `importlib.metadata` knows the bundled packages (runtime/sci/src/bundled_metadata.py):
+/// their `.dist-info` directories exist only at build time, and numpy's and
+/// pandas' builds have none, so `importlib.metadata.version("pandas")`
+/// raised `PackageNotFoundError`. Expected lines: native CPython with the
+/// same pins (numpy 2.3.5, pandas 2.3.3, jinja2 3.1.6 and tabulate 0.10.0 installed).
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs the scientific runtime: make test-sci"]
+async fn bundled_packages_have_their_metadata() {
+    let out = lines(
+        "import importlib.metadata as md\n\
+         print([md.version(p) for p in ('numpy', 'pandas', 'pytz', 'python-dateutil', 'six', 'jinja2', 'tabulate', 'tzdata')])\n\
+         print(md.metadata('pytz')['Summary'], md.requires('jinja2'))\n\
+         print(sorted({'numpy', 'pandas', 'pytz'} & {d.metadata['Name'] for d in md.distributions()}))\n",
+    )
+    .await;
+    assert_eq!(
+        out,
+        [
+            "['2.3.5', '2.3.3', '2025.2', '2.9.0.post0', '1.17.0', '3.1.6', '0.10.0', '2025.2']",
+            "World timezone definitions, modern and historical ['MarkupSafe>=2.0', 'Babel>=2.7 ; extra == \"i18n\"']",
+            "['numpy', 'pandas', 'pytz']",
+        ]
+    );
+}

@@ -16,8 +16,9 @@ import sys
 import zlib
 
 from app import Guest  # noqa: F401  (the exports, found here by componentize-py)
-from isola_guest import lazy_stdlib, snapshot
+from isola_guest import lazy_stdlib, snapshot, tzdata_bundle
 
+import bundled_metadata
 import isola_sci_ext
 
 # numpy's and pandas' extension modules are linked into one library per
@@ -161,8 +162,16 @@ _capture_styler_templates()
 # compressed as the standard library's are (isola_guest.lazy_stdlib): their
 # files are not in the sandbox, and a traceback through pandas showed only
 # file names and line numbers where python shows each line.
-SOURCES_KEPT = lazy_stdlib.capture_imported(
-    {os.path.dirname(os.path.dirname(m.__file__)) for m in (numpy, pandas, pytz, jinja2, markupsafe, tabulate)})
+SITE_DIRS = sorted({os.path.dirname(os.path.dirname(m.__file__)) for m in (numpy, pandas, pytz, jinja2, markupsafe, tabulate)})
+SOURCES_KEPT = lazy_stdlib.capture_imported(SITE_DIRS)
+
+# Their distributions' metadata (importlib.metadata.version("pandas")), with
+# the default runtime's tzdata; numpy and pandas are built without a
+# .dist-info (runtime/sci/src/bundled_metadata.py).
+DISTRIBUTIONS = bundled_metadata.capture(
+    SITE_DIRS + [os.path.dirname(tzdata_bundle._package_dir())],
+    {m.__name__: (m.__version__, os.path.dirname(os.path.dirname(m.__file__))) for m in (numpy, pandas)})
+bundled_metadata.install()
 
 
 class MissingDependencyFinder:
