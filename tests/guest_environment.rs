@@ -815,3 +815,33 @@ async fn the_c_locale_is_coerced_as_python_on_linux_coerces_it() {
         assert_eq!(out.stdout, expected, "environment {env:?}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn caught_exceptions_and_stacks_show_only_the_programs_frames() {
+    // The guest stands in for C built-ins (open, os.stat, os.write, ...)
+    // with Python functions and runs the script from its runner. An
+    // uncaught exception never showed those frames, but the traceback
+    // module did: three /0/isola_guest/file_errors.py frames under a failed
+    // open in traceback.print_exc(), logging.exception and unittest's
+    // failures, and the runner's frames above the script in print_stack.
+    // Python shows only the program's frames.
+    let mut sb = sandbox().await;
+    let out = eval(
+        &mut sb,
+        "import logging, os, sys, traceback\n\
+         def f():\n    open('/tmp/missing.txt')\n\
+         def g():\n    return [frame.name for frame in traceback.extract_stack()]\n\
+         try:\n    f()\nexcept OSError as e:\n\
+         \x20   print([frame.name for frame in traceback.extract_tb(e.__traceback__)])\n\
+         \x20   text = traceback.format_exc()\n\
+         \x20   print(text.count('File '), '/0/' in text)\n\
+         try:\n    os.stat('/tmp/missing.txt')\nexcept OSError as e:\n\
+         \x20   print(len(traceback.extract_tb(e.__traceback__)))\n\
+         print(g())\n",
+    )
+    .await;
+    assert_eq!(
+        out.stdout,
+        "['<module>', 'f']\n2 False\n1\n['<module>', 'g']\n"
+    );
+}

@@ -19,6 +19,7 @@ from .emitting import emit, send
 from .errors import Failure, OutputLimitError, limit
 from .loop import get_loop, run_until_complete
 from .streams import value_stream
+from .tracebacks import is_runtime
 
 SCRIPT_NAME = "<script>"
 
@@ -37,15 +38,7 @@ def install_main():
     """Make :data:`main_module` the interpreter's ``__main__`` (build time)."""
     sys.modules["__main__"] = main_module
 
-# Frames from these directories are the runtime's, not the user's.
-_HERE = os.path.dirname(os.path.abspath(__file__))
-_RUNTIME_DIRS = (_HERE + os.sep, os.path.join(os.path.dirname(_HERE), "sandbox") + os.sep)
-_RUNTIME_FILES = {os.path.join(os.path.dirname(_HERE), "app.py")}
 _ASYNCIO_DIR = os.path.dirname(os.path.abspath(asyncio.__file__)) + os.sep
-
-
-def _is_runtime(filename):
-    return filename in _RUNTIME_FILES or filename.startswith(_RUNTIME_DIRS)
 
 
 def _trim(te, seen):
@@ -53,7 +46,7 @@ def _trim(te, seen):
     if te is None or id(te) in seen:
         return
     seen.add(id(te))
-    frames = [f for f in te.stack if not _is_runtime(f.filename)]
+    frames = [f for f in te.stack if not is_runtime(f.filename)]
     while frames and frames[0].filename.startswith(_ASYNCIO_DIR):
         frames.pop(0)
     te.stack[:] = frames

@@ -1,4 +1,18 @@
-"""Tracebacks of deep recursion formatted in time.
+"""Tracebacks as python shows them: without the runtime's frames, and in time.
+
+The sandbox runtime's own Python code (this package, the ``sandbox``
+module, ``app.py``) runs around and under the user's: it calls the script
+and stands in for built-in functions CPython implements in C (``open``,
+``os.open``, ``os.stat``, ``os.write``, ...). Those frames are no part of
+the program: an uncaught exception never showed them, but one caught and
+printed (``traceback.print_exc()``, ``logging.exception``, unittest's
+failures) showed three ``/0/isola_guest/file_errors.py`` frames under every
+failed ``open``, and ``traceback.print_stack()`` the runner's frames above
+the script. :func:`install` makes the ``traceback`` module leave them out
+wherever it extracts frames (tracebacks, ``TracebackException``,
+``extract_stack``), so it prints what python prints.
+
+Deep recursion:
 
 ``traceback.StackSummary.format`` formats every frame before it checks
 whether the frame repeats the one before it, and formatting a frame (its
@@ -15,8 +29,21 @@ may hide a frame by returning None, changing what counts as a repeat) gets
 CPython's own loop.
 """
 
+import os
 import traceback
 
+_HERE = os.path.dirname(os.path.abspath(__file__))
+#: Where the runtime's code lives: this package, ``sandbox`` and ``app.py``.
+_RUNTIME_DIRS = (_HERE + os.sep, os.path.join(os.path.dirname(_HERE), "sandbox") + os.sep)
+_RUNTIME_FILES = frozenset((os.path.join(os.path.dirname(_HERE), "app.py"),))
+
+
+def is_runtime(filename: str) -> bool:
+    """Whether code from ``filename`` is the sandbox runtime's, not the program's."""
+    return filename in _RUNTIME_FILES or filename.startswith(_RUNTIME_DIRS)
+
+
+_original_extract = traceback.StackSummary.__dict__["_extract_from_extended_frame_gen"].__func__
 _original_format = traceback.StackSummary.format
 _format_frame_summary = traceback.StackSummary.format_frame_summary
 
@@ -64,6 +91,19 @@ def format(self, **kwargs):
 format.__doc__ = _original_format.__doc__
 
 
+def _extract_from_extended_frame_gen(klass, frame_gen, **kwargs):
+    """CPython's, over the frames that are not the runtime's."""
+    dirs, files = _RUNTIME_DIRS, _RUNTIME_FILES
+    program_frames = (
+        item for item in frame_gen
+        if not ((name := item[0].f_code.co_filename).startswith(dirs) or name in files)
+    )
+    return _original_extract(klass, program_frames, **kwargs)
+
+
 def install():
-    """Replace ``traceback.StackSummary.format``."""
+    """Replace ``traceback.StackSummary.format`` and make the ``traceback``
+    module leave out the runtime's frames."""
     traceback.StackSummary.format = format
+    traceback.StackSummary._extract_from_extended_frame_gen = classmethod(
+        _extract_from_extended_frame_gen)
