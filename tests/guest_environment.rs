@@ -845,3 +845,30 @@ async fn caught_exceptions_and_stacks_show_only_the_programs_frames() {
         "['<module>', 'f']\n2 False\n1\n['<module>', 'g']\n"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn files_opened_for_writing_are_named_and_shown_as_python_shows_them() {
+    // The guest's open builds writable files itself: it kept a path object
+    // as the file's name (python's open names it with the str path, so
+    // json.dumps(f.name) raised TypeError) and the raw file's repr said
+    // <FileIO ...> instead of <_io.FileIO ...>.
+    let mut sb = sandbox().await;
+    let out = eval(
+        &mut sb,
+        "import json, pathlib\n\
+         p = pathlib.Path('/tmp/n.txt')\n\
+         with open(p, 'w') as f:\n    print(json.dumps(f.name), repr(f.buffer.raw))\n\
+         with open(p, 'ab', buffering=0) as f:\n    print(repr(f.name), repr(f))\n\
+         with open(p, 'rb', buffering=0) as f:\n    print(repr(f.name), repr(f))\n\
+         class Mine(type(open(p, 'wb').raw)):\n    pass\n\
+         print(repr(Mine('/tmp/n.txt', 'r')))\n",
+    )
+    .await;
+    assert_eq!(
+        out.stdout,
+        "\"/tmp/n.txt\" <_io.FileIO name='/tmp/n.txt' mode='wb' closefd=True>\n\
+         '/tmp/n.txt' <_io.FileIO name='/tmp/n.txt' mode='ab' closefd=True>\n\
+         '/tmp/n.txt' <_io.FileIO name='/tmp/n.txt' mode='rb' closefd=True>\n\
+         <Mine name='/tmp/n.txt' mode='rb' closefd=True>\n"
+    );
+}

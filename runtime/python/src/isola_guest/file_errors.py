@@ -133,6 +133,14 @@ class FileIO(_c_fileio):
     def _write_some(self, _fd, view):
         return super().write(view)
 
+    def __repr__(self):
+        # C's repr names the object's type, "FileIO" for this subclass;
+        # it stands for _io.FileIO, whose repr says "<_io.FileIO ...>".
+        text = super().__repr__()
+        if type(self) is FileIO:
+            text = "<_io." + text[1:]
+        return text
+
 
 _MODE_LETTERS = frozenset("axrwb+t")
 _WRITING_LETTERS = frozenset("axw+")
@@ -187,6 +195,8 @@ def open(file, mode="r", buffering=-1, encoding=None, errors=None, newline=None,
 def _open(file, mode, buffering, encoding, errors, newline, closefd, opener):
     if not _plain_writing_mode(mode, buffering, encoding, errors, newline):
         return _c_open(file, mode, buffering, encoding, errors, newline, closefd, opener)
+    if not isinstance(file, int):
+        file = os.fspath(file)  # as io.open does: the file's name is a str or bytes
     raw_mode = "".join(letter for letter in mode if letter in "axrw+")
     raw = FileIO(file, raw_mode, closefd, opener=opener)
     try:
