@@ -872,3 +872,40 @@ async fn files_opened_for_writing_are_named_and_shown_as_python_shows_them() {
          <Mine name='/tmp/n.txt' mode='rb' closefd=True>\n"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn os_stand_ins_accept_and_refuse_what_the_c_functions_do() {
+    // os.open is the guest's (it opens for reading without an access mode)
+    // but takes dir_fd as posix.open does: it was missing from
+    // os.supports_dir_fd, so code asking before passing dir_fd did not.
+    // os.chown (WASI has none: files have one owner) accepted anything and
+    // a missing file; Linux's checks the ids and the file.
+    let mut sb = sandbox().await;
+    let out = eval(
+        &mut sb,
+        "import errno, os, shutil\n\
+         print(os.open in os.supports_dir_fd, os.stat in os.supports_dir_fd)\n\
+         open('/tmp/c.txt', 'w').close()\n\
+         os.chown('/tmp/c.txt', 0, 0)\n\
+         os.chown('/tmp/c.txt', -1, -1)\n\
+         os.symlink('/tmp/nowhere', '/tmp/dangling')\n\
+         os.lchown('/tmp/dangling', 0, 0)\n\
+         for args in (('/tmp/missing', 0, 0), ('/tmp/c.txt', 1.0, 0), ('/tmp/c.txt', 0, '0')):\n\
+         \x20   try:\n\
+         \x20       os.chown(*args)\n\
+         \x20   except (OSError, TypeError) as e:\n\
+         \x20       print(type(e).__name__, getattr(e, 'filename', None), e.args[-1])\n\
+         try:\n    shutil.chown('/tmp/missing', user='user')\nexcept FileNotFoundError as e:\n    print(e.errno == errno.ENOENT)\n\
+         print(os.chown, os.lchown)\n",
+    )
+    .await;
+    assert_eq!(
+        out.stdout,
+        "True True\n\
+         FileNotFoundError /tmp/missing No such file or directory\n\
+         TypeError None uid should be integer, not float\n\
+         TypeError None gid should be integer, not str\n\
+         True\n\
+         <built-in function chown> <built-in function lchown>\n"
+    );
+}

@@ -53,8 +53,11 @@ def install():
                 # own module holds the unwrapped one, and io's open is _io's).
                 new.__module__ = module.__name__
                 new.__qualname__ = name
+                # A stand-in accepts what the C function it replaces
+                # accepts: ``os.open in os.supports_dir_fd`` stays true.
+                original = getattr(posix, name, None) if module is os else None
                 for supports in supports_sets:
-                    if value in supports:
+                    if value in supports or (original is not None and original in supports):
                         supports.discard(value)
                         supports.add(new)
             setattr(module, name, new)

@@ -24,6 +24,7 @@ cannot give inside itself.
 
 import errno
 import functools
+import operator
 import sys
 
 _NO_PROCESSES = "isola sandbox: cannot start processes (%s)"
@@ -132,10 +133,35 @@ def _no_children(name):
     return wait
 
 
+def _owner_id(value, what):
+    """``value`` as an int, as CPython's uid and gid arguments are taken."""
+    try:
+        return operator.index(value)
+    except TypeError:
+        raise TypeError("%s should be integer, not %s" % (what, type(value).__name__)) from None
+
+
 def _chown(path, uid, gid, *, dir_fd=None, follow_symlinks=True):
-    """Files belong to user 0; changing to that owner (or -1, no change) is a no-op."""
+    """Files belong to user 0; changing to that owner (or -1, no change) is a
+    no-op. The arguments are checked, and the file must exist, as for
+    Linux's ``chown``."""
+    uid = _owner_id(uid, "uid")
+    gid = _owner_id(gid, "gid")
+    import os
+    os.stat(path, dir_fd=dir_fd, follow_symlinks=follow_symlinks)  # a missing file's error
     if uid not in (-1, 0) or gid not in (-1, 0):
         raise PermissionError(errno.EPERM, "isola sandbox: files have one owner (uid 0)", path)
+
+
+_chown.__name__ = _chown.__qualname__ = "chown"
+
+
+def _lchown(path, uid, gid):
+    """``os.chown`` of the link itself."""
+    _chown(path, uid, gid, follow_symlinks=False)
+
+
+_lchown.__name__ = _lchown.__qualname__ = "lchown"
 
 
 def _get_terminal_size(fd=1, /):
@@ -152,7 +178,7 @@ _OS_FALLBACKS = {
     "kill": _kill,
     "killpg": _killpg,
     "chown": _chown,
-    "lchown": _chown,
+    "lchown": _lchown,
     # No os.register_at_fork: the standard library registers its locks'
     # _at_fork_reinit (absent without fork) whenever that function exists.
 }
