@@ -423,7 +423,7 @@ async fn hashlib_pbkdf2_scrypt_and_thread_time_exist_without_openssl_or_thread_c
     // pbkdf2_hmac (since Python 3.12) and scrypt come only from OpenSSL; the
     // guest provides both (RFC 6070 and RFC 7914 vectors, OpenSSL's
     // parameter limits). thread_time is the process clock: the sandbox has
-    // one thread.
+    // one thread; time.get_clock_info describes it (C's: "unknown clock").
     let mut sb = sandbox().await;
     let out = eval(
         &mut sb,
@@ -438,7 +438,9 @@ async fn hashlib_pbkdf2_scrypt_and_thread_time_exist_without_openssl_or_thread_c
          \x20       hashlib.scrypt(b'pw', salt=b's', **kwargs)\n\
          \x20   except (TypeError, ValueError) as e:\n\
          \x20       print(type(e).__name__, e)\n\
-         print(0 <= time.thread_time() < 60, time.thread_time_ns() >= 0)\n",
+         print(0 <= time.thread_time() < 60, time.thread_time_ns() >= 0)\n\
+         info = time.get_clock_info('thread_time')\n\
+         print(info.monotonic, info.adjustable, info.resolution > 0)\n",
     )
     .await;
     assert_eq!(
@@ -450,7 +452,8 @@ async fn hashlib_pbkdf2_scrypt_and_thread_time_exist_without_openssl_or_thread_c
          ValueError n must be a power of 2.\n\
          ValueError [digital envelope routines] memory limit exceeded\n\
          TypeError p is required and must be an unsigned int\n\
-         True True\n"
+         True True\n\
+         True False True\n"
     );
 }
 

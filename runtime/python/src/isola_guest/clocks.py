@@ -11,6 +11,10 @@ That emulated clock also runs while the sandbox waits (``time.sleep``, the
 event loop or a thread wait blocked on the host), which a CPU clock does
 not: ``time.sleep(1)`` added a second of "CPU time". The guest's blocking
 calls go through ``idle``, and the time spent in them is left out.
+
+WASI has no thread CPU clock either: ``time.thread_time`` is this process
+clock (the sandbox runs one thread at a time), and ``time.get_clock_info``
+describes it under that name too.
 """
 
 import time
@@ -47,6 +51,15 @@ def process_time():
     return (_raw_ns() - _origin_ns - _idle_ns) * 1e-9
 
 
+_c_get_clock_info = time.get_clock_info
+
+
+def get_clock_info(name, /):
+    """``time.get_clock_info``, which also knows ``thread_time``: the
+    process clock's (C's raises ValueError: unknown clock)."""
+    return _c_get_clock_info("process_time" if name == "thread_time" else name)
+
+
 def install():
     for fn, original in ((process_time, time.process_time), (process_time_ns, time.process_time_ns)):
         fn.__doc__ = original.__doc__
@@ -56,3 +69,6 @@ def install():
     if not hasattr(time, "thread_time"):
         time.thread_time = process_time
         time.thread_time_ns = process_time_ns
+        get_clock_info.__module__ = "time"
+        time.get_clock_info = get_clock_info
+
