@@ -318,7 +318,9 @@ static void stream_pushed_from_another_thread_feeds_a_generator(void) {
   isola_args_t *args = isola_args_new();
   CHECK_OK(isola_args_add_stream(args, NULL, stream));
   CHECK_OK(isola_args_add_json(args, "scale", "10"));
-  CHECK_ERROR(isola_args_add_stream(args, NULL, stream), ISOLA_ERROR_INVALID_STATE);
+  /* a stream feeds one argument only (named here: a positional one after
+   * a keyword would be refused for its place first) */
+  CHECK_ERROR(isola_args_add_stream(args, "again", stream), ISOLA_ERROR_INVALID_STATE);
   struct pusher p = {stream, 100};
   pthread_t thread;
   CHECK(pthread_create(&thread, NULL, push_values, &p) == 0);
